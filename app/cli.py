@@ -1,0 +1,129 @@
+"""`walkaround` command line: migrate, load demo data, create the first admin, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+
+from app.db import create_engine
+from app.models import Role
+from app.settings import ROOT, Settings, SettingsError, from_env
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    # Percent signs in a URL (encoded passwords) must be escaped for configparser.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    command.upgrade(alembic_config(settings.database_url), revision)
+
+
+async def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def load_demo(settings: Settings):  # type: ignore[no-untyped-def]
+    from app.services import demo_data
+
+    return asyncio.run(_with_session(settings, lambda s: demo_data.load(s, settings.tz)))
+
+
+def _settings() -> Settings:
+    try:
+        return from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def cli() -> None:
+    """Walkaround service-lane app."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema."""
+    upgrade(_settings())
+    click.echo("database at head")
+
+
+@cli.command()
+def demo() -> None:
+    """Load demo data (safe to run again)."""
+    settings = _settings()
+    upgrade(settings)
+    summary = load_demo(settings)
+    click.echo(f"demo data ready (new: {summary.created_static}, "
+               f"appointments added today: {summary.appointments_added})")
+
+
+@cli.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--name", "display_name", default="", help="Name shown in the app")
+@click.option("--locale", type=click.Choice(["zh_CN", "en"]), default="zh_CN")
+def create_admin(username: str, display_name: str, locale: str) -> None:
+    """Create the first admin of a real install (asks for the password)."""
+    from app.errors import DomainError
+    from app.services import auth
+
+    settings = _settings()
+    upgrade(settings)
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    if len(password) < 12 and settings.is_production:
+        raise click.ClickException("use at least 12 characters for an admin password")
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await auth.create_user(session, username, password, display_name, {Role.ADMIN},
+                                      locale=locale)
+
+    try:
+        asyncio.run(_with_session(settings, work))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"admin {username!r} created")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--demo/--no-demo", "with_demo", default=False, help="Load demo data first")
+def serve(host: str, port: int, with_demo: bool) -> None:
+    """Upgrade the database, optionally load demo data, and serve."""
+    import uvicorn
+
+    from app.services.demo_data import DEMO_PASSWORD, DEMO_USERS
+
+    settings = _settings()
+    upgrade(settings)
+    if with_demo:
+        load_demo(settings)
+        click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        for username, name, role, _locale in DEMO_USERS:
+            click.echo(f"  {username:<11} {role.value:<19} {name}")
+    Path(settings.photos).mkdir(parents=True, exist_ok=True)
+    click.echo(f"Walkaround on http://{host}:{port}  (database: {settings.database_url})")
+    uvicorn.run("app.main:create_app_from_env", factory=True, host=host, port=port,
+                proxy_headers=True, log_level="info")
+
+
+if __name__ == "__main__":
+    cli()

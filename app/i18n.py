@@ -1,0 +1,117 @@
+"""Translations and locale-aware formatting.
+
+The current locale lives in a context variable set once per request by
+`LocaleMiddleware`, so the one shared Jinja environment translates each
+request in its own language.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.core import negotiate_locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+
+from app.settings import SUPPORTED_LOCALES
+
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+# Each language named in itself, so a reader of either finds their own.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+_current_locale: ContextVar[str] = ContextVar("walkaround_locale", default="zh_CN")
+
+
+@cache
+def translations_for(locale: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")
+
+
+def set_locale(locale: str) -> None:
+    _current_locale.set(locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0])
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = translations_for(get_locale()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    text = translations_for(get_locale()).ngettext(singular, plural, n)
+    variables.setdefault("num", n)
+    return text % variables
+
+
+_ = gettext
+
+
+def normalise_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_")
+    if value in SUPPORTED_LOCALES:
+        return value
+    if value.lower().startswith("zh"):
+        return "zh_CN"
+    if value.lower().startswith("en"):
+        return "en"
+    return None
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    if not accept_language:
+        return None
+    preferred = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+    found = negotiate_locale(preferred, list(SUPPORTED_LOCALES), sep="_")
+    if found:
+        return found
+    for candidate in preferred:
+        if normalised := normalise_locale(candidate):
+            return normalised
+    return None
+
+
+def html_lang(locale: str) -> str:
+    return Locale.parse(locale).language + ("-CN" if locale == "zh_CN" else "")
+
+
+class Formatter:
+    """Dates, times and money in the current locale and the dealership's timezone."""
+
+    def __init__(self, timezone: str, currency: str) -> None:
+        self.tz = ZoneInfo(timezone)
+        self.currency = currency
+
+    def money(self, amount: Decimal | float | int) -> str:
+        return format_currency(amount, self.currency, locale=get_locale())
+
+    def number(self, value: Decimal | float | int) -> str:
+        return format_decimal(value, locale=get_locale())
+
+    def datetime(self, value: datetime | None, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        return format_datetime(value, fmt, tzinfo=self.tz, locale=get_locale())
+
+    def time(self, value: datetime | None, fmt: str = "short") -> str:
+        if value is None:
+            return ""
+        return format_time(value, fmt, tzinfo=self.tz, locale=get_locale())
+
+    def date(self, value: date | datetime | None, fmt: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(self.tz).date()
+        return format_date(value, fmt, locale=get_locale())

@@ -1,0 +1,103 @@
+"""The app factory: `create_app(settings)` builds one Walkaround app."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.static_files import create_static_files_router
+
+from app import __version__
+from app.db import create_engine
+from app.routes.admin import AdminController
+from app.routes.auth import AuthController
+from app.routes.health import healthz
+from app.routes.lane_board import LaneBoardController
+from app.routes.pwa import PwaController
+from app.routes.walk_in import WalkInController
+from app.settings import Settings, from_env
+from app.web.auth import CurrentUserMiddleware, require_sign_in
+from app.web.errors import EXCEPTION_HANDLERS
+from app.web.templating import STATIC_DIR, template_config
+
+SESSION_HOURS = 12  # one working day on the lane
+
+
+def _derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
+    return hashlib.sha256(f"{purpose}:{secret}".encode()).digest()[:length]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = (settings or from_env()).with_secret()
+    engine = create_engine(settings.database_url)
+    db_config = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+    )
+    session_config = CookieBackendConfig(
+        secret=_derived_key(settings.secret_key, "session"),
+        key="wa_session",
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+    )
+    csrf_config = CSRFConfig(
+        secret=_derived_key(settings.secret_key, "csrf").hex(),
+        cookie_name="wa_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.https,
+        cookie_samesite="lax",
+    )
+    state = State({"settings": settings, "db_config": db_config})
+    return Litestar(
+        route_handlers=[
+            AuthController,
+            LaneBoardController,
+            WalkInController,
+            AdminController,
+            PwaController,
+            healthz,
+            create_static_files_router(
+                path="/static", directories=[STATIC_DIR], opt={"public": True},
+                cache_control=None, send_as_attachment=False, include_in_schema=False,
+            ),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
+        request_class=HTMXRequest,
+        middleware=[session_config.middleware, CurrentUserMiddleware()],
+        csrf_config=csrf_config,
+        guards=[require_sign_in],
+        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        template_config=template_config(settings),
+        exception_handlers=EXCEPTION_HANDLERS,
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(title="Walkaround", version=__version__, path="/api/docs"),
+        logging_config=LoggingConfig(
+            root={"level": "INFO", "handlers": ["queue_listener"]},
+            log_exceptions="always" if settings.debug else "debug",
+        ),
+        state=state,
+        debug=settings.debug,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """Entry point for `uvicorn --factory app.main:create_app_from_env`."""
+    logging.getLogger("walkaround").setLevel(logging.INFO)
+    return create_app(from_env())

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CreatedMixin, IdMixin
+
+
+class Dealership(IdMixin, CreatedMixin, Base):
+    """The business settings of the one dealership an install serves.
+
+    Region, currency and timezone are install settings (environment); these
+    are the numbers and identity the service manager maintains.
+    """
+
+    __tablename__ = "dealership"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    greeting_minutes: Mapped[int] = mapped_column(default=5)
+    follow_up_days: Mapped[int] = mapped_column(default=3)
+    labour_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))
+    advisor_daily_capacity: Mapped[int] = mapped_column(default=15)

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, CreatedMixin, IdMixin
+
+if TYPE_CHECKING:
+    from app.models.customer import Customer
+
+
+class Vehicle(IdMixin, CreatedMixin, Base):
+    __tablename__ = "vehicle"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    vin: Mapped[str | None] = mapped_column(String(17), unique=True)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    make: Mapped[str] = mapped_column(String(60))
+    model: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int | None]
+    colour: Mapped[str] = mapped_column(String(40), default="")
+    last_odometer_km: Mapped[int | None]
+    last_odometer_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(back_populates="vehicles", lazy="joined")

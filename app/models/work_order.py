@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, CreatedMixin, IdMixin, utcnow
+
+if TYPE_CHECKING:
+    from app.models.customer import Customer
+    from app.models.staff import StaffUser
+    from app.models.vehicle import Vehicle
+
+
+class WorkOrderStatus(enum.StrEnum):
+    CHECK_IN = "check_in"
+    ESTIMATE = "estimate"
+    SIGNED = "signed"
+    IN_PROGRESS = "in_progress"
+    QC = "qc"
+    READY = "ready"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+# Statuses of a car that is on the dealership's site.
+ON_SITE_STATUSES = (
+    WorkOrderStatus.CHECK_IN,
+    WorkOrderStatus.ESTIMATE,
+    WorkOrderStatus.SIGNED,
+    WorkOrderStatus.IN_PROGRESS,
+    WorkOrderStatus.QC,
+    WorkOrderStatus.READY,
+)
+
+
+class WorkOrder(IdMixin, CreatedMixin, Base):
+    __tablename__ = "work_order"
+
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[WorkOrderStatus] = mapped_column(
+        Enum(WorkOrderStatus, native_enum=False, length=16,
+             values_callable=lambda e: [m.value for m in e]),
+        default=WorkOrderStatus.CHECK_IN,
+        index=True,
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
+    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    signed_at: Mapped[datetime | None]
+    promised_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    # Optimistic locking: two tablets editing one order never overwrite silently.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    vehicle: Mapped[Vehicle] = relationship(lazy="joined")
+    advisor: Mapped[StaffUser | None] = relationship(lazy="joined")

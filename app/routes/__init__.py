@@ -1,0 +1,1 @@
+"""One Controller per feature; handlers translate HTTP and call services."""

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Role
+from app.services import dealership, lane_board
+from app.settings import Settings
+from app.web.auth import ALL_STAFF, actor_for, roles
+from app.web.render import is_fragment, render
+
+FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+
+
+async def _board(request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings) -> Template:
+    dealer = await dealership.current(db_session)
+    greeting = dealer.greeting_minutes if dealer else 5
+    board = await lane_board.load(db_session, settings.tz, greeting)
+    return render(request, "lane_board/index.html", {"board": board, "dealer": dealer},
+                  fragment="lane_board/_board.html")
+
+
+class LaneBoardController(Controller):
+    path = "/lane"
+    tags = ["lane board"]  # noqa: RUF012
+
+    @get("/", guards=[roles(*ALL_STAFF)])
+    async def board(
+        self, request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings
+    ) -> Template:
+        return await _board(request, db_session, settings)
+
+    @post("/appointments/{appointment_id:int}/arrived", guards=[roles(*FRONT_DESK)])
+    async def arrived(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: AsyncSession,
+        settings: Settings,
+        appointment_id: int,
+    ) -> Template | Redirect:
+        await lane_board.mark_arrived(db_session, appointment_id, actor_for(request))
+        if is_fragment(request):
+            return await _board(request, db_session, settings)
+        return Redirect("/lane", status_code=303)

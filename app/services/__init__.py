@@ -1,0 +1,1 @@
+"""Domain logic as plain async functions over an AsyncSession; no HTTP here."""

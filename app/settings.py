@@ -1,0 +1,141 @@
+"""Settings read once from the environment and validated at start-up.
+
+Every setting has a development default that needs no setup; production
+(WALKAROUND_ENV=production) refuses to start without a real secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_LOCALES = ("zh_CN", "en")
+# Regions whose VIN rules require the position-9 check digit (GB 16735, 49 CFR 565).
+CHECK_DIGIT_REGIONS = frozenset({"CN", "US", "CA", "MX"})
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is missing or malformed."""
+
+
+def env_bool(name: str, default: bool, environ: dict[str, str]) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use true/false)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    data_dir: Path = field(default_factory=lambda: ROOT / "var")
+    database_url: str = ""
+    photo_dir: Path | None = None
+    secret_key: str = ""
+    region: str = "CN"
+    default_locale: str = "zh_CN"
+    currency: str = "CNY"
+    timezone: str = "Asia/Shanghai"
+    https: bool = False
+    debug: bool = False
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    def __post_init__(self) -> None:
+        # Derived defaults live next to the data dir so a fresh checkout needs no setup.
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite+aiosqlite:///{self.data_dir / 'walkaround.db'}"
+            )
+        if self.photo_dir is None:
+            object.__setattr__(self, "photo_dir", self.data_dir / "photos")
+        self.validate()
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def photos(self) -> Path:
+        assert self.photo_dir is not None
+        return self.photo_dir
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def requires_vin_check_digit(self) -> bool:
+        return self.region in CHECK_DIGIT_REGIONS
+
+    def validate(self) -> None:
+        if self.env not in {"development", "test", "production"}:
+            raise SettingsError(f"WALKAROUND_ENV={self.env!r}: use development, test or production")
+        if self.is_production and len(self.secret_key) < 32:
+            raise SettingsError(
+                "WALKAROUND_SECRET_KEY must be set to at least 32 random characters in production"
+            )
+        if self.default_locale not in SUPPORTED_LOCALES:
+            raise SettingsError(
+                f"WALKAROUND_LOCALE={self.default_locale!r}: supported are {SUPPORTED_LOCALES}"
+            )
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"WALKAROUND_TIMEZONE={self.timezone!r} is unknown") from exc
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise SettingsError(f"WALKAROUND_CURRENCY={self.currency!r} is not an ISO 4217 code")
+        if len(self.region) != 2 or not self.region.isalpha():
+            raise SettingsError(f"WALKAROUND_REGION={self.region!r} is not an ISO 3166 code")
+        try:
+            Locale.parse(self.default_locale)
+        except (UnknownLocaleError, ValueError) as exc:  # pragma: no cover - guarded above
+            raise SettingsError(str(exc)) from exc
+
+    def with_secret(self) -> Settings:
+        """Return settings with a secret: the configured one, or a kept development secret."""
+        if self.secret_key:
+            return self
+        if self.is_production:  # pragma: no cover - validate() already refused
+            raise SettingsError("WALKAROUND_SECRET_KEY is required in production")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return replace(self, secret_key=key_file.read_text().strip())
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    data_dir = Path(env.get("WALKAROUND_DATA_DIR") or ROOT / "var")
+    photo_dir = env.get("WALKAROUND_PHOTO_DIR")
+    settings = Settings(
+        env=env.get("WALKAROUND_ENV", "development"),
+        data_dir=data_dir,
+        database_url=env.get("WALKAROUND_DATABASE_URL", ""),
+        photo_dir=Path(photo_dir) if photo_dir else None,
+        secret_key=env.get("WALKAROUND_SECRET_KEY", ""),
+        region=env.get("WALKAROUND_REGION", "CN").upper(),
+        default_locale=env.get("WALKAROUND_LOCALE", "zh_CN"),
+        currency=env.get("WALKAROUND_CURRENCY", "CNY").upper(),
+        timezone=env.get("WALKAROUND_TIMEZONE", "Asia/Shanghai"),
+        https=env_bool("WALKAROUND_HTTPS", False, env),
+        debug=env_bool("WALKAROUND_DEBUG", False, env),
+    )
+    return settings.with_secret()

@@ -1,0 +1,45 @@
+// Walkaround shell behaviour: toasts, htmx error handling, service worker.
+(function () {
+  "use strict";
+
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "error");
+    el.setAttribute("role", level === "ok" ? "status" : "alert");
+    var text = document.createElement("span");
+    text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "×";
+    close.setAttribute("aria-label", document.body.dataset.closeLabel || "Close");
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(text);
+    el.appendChild(close);
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 8000);
+  }
+  window.walkaroundToast = toast;
+
+  // Server-side errors arrive as an HX-Trigger "wa:toast" event with the message.
+  document.body.addEventListener("wa:toast", function (evt) {
+    toast(evt.detail.message, evt.detail.level);
+  });
+  // A lost network is not a server error: say so in the user's language.
+  document.body.addEventListener("htmx:sendError", function () {
+    toast(document.body.dataset.offlineMessage, "error");
+  });
+  document.body.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr && !xhr.getResponseHeader("HX-Trigger")) {
+      toast(document.body.dataset.errorMessage, "error");
+    }
+  });
+
+  if ("serviceWorker" in navigator) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    });
+  }
+})();

@@ -1,0 +1,118 @@
+"""Who is asking: the signed-in staff user, their language and device.
+
+A signed cookie session holds the user id and the user's session version;
+bumping the version (sign-out) invalidates every copy of the cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+
+from app.i18n import negotiate, normalise_locale, set_locale
+from app.models import Role, StaffUser
+from app.services.audit import Actor
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Receive, Scope, Send
+
+    from app.settings import Settings
+
+DEVICE_COOKIE = "wa_device"
+LANG_COOKIE = "wa_lang"
+ROLE_DENIED = "role"
+
+
+class CurrentUserMiddleware(ASGIMiddleware):
+    """Load the staff user from the session and set the request's locale."""
+
+    exclude_path_pattern = ("^/static/",)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        app = scope["litestar_app"]
+        settings: Settings = app.state.settings
+        session: dict[str, Any] = scope.get("session") or {}
+        user: StaffUser | None = None
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            db = app.state.db_config.provide_session(app.state, scope)
+            user = await db.get(StaffUser, uid)
+            if user is not None and (
+                not user.is_active or user.session_version != session.get("sv")
+            ):
+                user = None
+        scope["user"] = user
+        set_locale(_resolve_locale(scope, user, settings))
+        await next_app(scope, receive, send)
+
+
+def _resolve_locale(scope: Scope, user: StaffUser | None, settings: Settings) -> str:
+    if user is not None and (chosen := normalise_locale(user.locale)):
+        return chosen
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    return (
+        normalise_locale(connection.cookies.get(LANG_COOKIE))
+        or negotiate(connection.headers.get("accept-language"))
+        or settings.default_locale
+    )
+
+
+def require_sign_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """App-wide guard: every route needs a signed-in user unless it opts out with public=True."""
+    if handler.opt.get("public"):
+        return
+    if connection.scope.get("user") is None:
+        raise NotAuthorizedException("sign in required")
+
+
+def roles(*allowed: Role) -> Any:
+    """A guard admitting users with any of `allowed` (admins always)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        user: StaffUser | None = connection.scope.get("user")
+        if user is None:
+            raise NotAuthorizedException("sign in required")
+        if not user.has_any_role(*allowed):
+            raise PermissionDeniedException(ROLE_DENIED)
+
+    guard.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]  # read by the route audit test
+    return guard
+
+
+ALL_STAFF = tuple(Role)
+
+
+def actor_for(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    user: StaffUser | None = connection.scope.get("user")
+    client = connection.client
+    return Actor(
+        user_id=user.id if user else None,
+        device_id=connection.cookies.get(DEVICE_COOKIE, ""),
+        user_agent=connection.headers.get("user-agent", ""),
+        ip=client.host if client else "",
+    )
+
+
+def device_cookie(connection: ASGIConnection[Any, Any, Any, Any], secure: bool) -> list[Cookie]:
+    """A long-lived id for this tablet, so the audit log can say which device acted."""
+    if connection.cookies.get(DEVICE_COOKIE):
+        return []
+    return [
+        Cookie(
+            key=DEVICE_COOKIE, value=secrets.token_urlsafe(12), max_age=5 * 365 * 24 * 3600,
+            httponly=True, samesite="lax", secure=secure,
+        )
+    ]
+
+
+def safe_next(target: str | None, default: str = "/lane") -> str:
+    """Only same-site paths: never redirect to another host after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

@@ -1,0 +1,107 @@
+"""The one place that maps errors to HTTP: error pages, or toasts for htmx."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.errors import DomainError
+from app.i18n import _
+from app.web.auth import ROLE_DENIED
+from app.web.render import is_fragment, toast_headers
+
+log = logging.getLogger("walkaround")
+ERROR_PAGES = {400, 403, 404, 409, 422, 429, 500}
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def error_response(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    if _wants_json(request):
+        return Response({"error": message, "status": status}, status_code=status,
+                        media_type=MediaType.JSON)
+    if is_fragment(request):
+        return Response(message, status_code=status, media_type=MediaType.TEXT,
+                        headers=toast_headers(message))
+    page = f"errors/{status}.html" if status in ERROR_PAGES else "errors/error.html"
+    return Template(template_name=page, context={"status": status, "message": message},
+                    status_code=status)
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return error_response(request, exc.status_code, exc.message)
+
+
+def on_not_authorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException) -> Response[Any]:
+    if _wants_json(request):
+        return error_response(request, 401, _("Sign in first."))
+    target = f"/sign-in?next={request.url.path}"
+    if is_fragment(request):
+        return ClientRedirect(target)
+    return Redirect(target, status_code=303)
+
+
+def on_permission_denied(
+    request: Request[Any, Any, Any], exc: PermissionDeniedException
+) -> Response[Any]:
+    if exc.detail == ROLE_DENIED:
+        message = _("Your role does not give access to this screen.")
+    elif "csrf" in exc.detail.lower():
+        message = _(
+            "This form has expired or did not come from this app. "
+            "Reload the page and try again; nothing was changed."
+        )
+    else:
+        message = _("You are not allowed to do this.")
+    return error_response(request, 403, message)
+
+
+def on_not_found(request: Request[Any, Any, Any], _exc: NotFoundException) -> Response[Any]:
+    return error_response(request, 404, _("This page does not exist."))
+
+
+def on_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    return error_response(request, 400, _("Some of the information sent was not valid."))
+
+
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        return on_server_error(request, exc)
+    if exc.status_code == 413:
+        return error_response(request, 413, _("The upload is too large."))
+    return error_response(request, exc.status_code, _("The request could not be handled."))
+
+
+def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        request, 500, _("Something went wrong on our side. It has been logged; please try again.")
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: on_domain_error,
+    NotAuthorizedException: on_not_authorized,
+    PermissionDeniedException: on_permission_denied,
+    NotFoundException: on_not_found,
+    ValidationException: on_validation,
+    HTTPException: on_http_exception,
+    Exception: on_server_error,
+}

@@ -1,0 +1,45 @@
+"""Page or fragment: one decision for every handler."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+
+
+def is_fragment(request: Request[Any, Any, Any]) -> bool:
+    """An HTMX request that swaps a region (not a boosted navigation or a history restore)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+
+
+def render(
+    request: Request[Any, Any, Any] | HTMXRequest,
+    page: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+    cookies: list[Cookie] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    name = fragment if fragment and is_fragment(request) else page
+    return Template(
+        template_name=name,
+        context=context or {},
+        status_code=status_code,
+        cookies=cookies or [],
+        headers={"Vary": "HX-Request", **(headers or {})},
+    )
+
+
+def toast_headers(message: str, level: str = "error") -> dict[str, str]:
+    """Tell htmx to show a toast and swap nothing: the field stays as the user left it."""
+    return {
+        "HX-Trigger": json.dumps({"wa:toast": {"message": message, "level": level}}),
+        "HX-Reswap": "none",
+    }
