@@ -72,8 +72,10 @@ def demo() -> None:
     settings = _settings()
     upgrade(settings)
     summary = load_demo(settings)
-    click.echo(f"demo data ready (new: {summary.created_static}, "
-               f"appointments added today: {summary.appointments_added})")
+    click.echo(
+        f"demo data ready (new: {summary.created_static}, "
+        f"appointments added today: {summary.appointments_added})"
+    )
 
 
 @cli.command("create-admin")
@@ -92,8 +94,9 @@ def create_admin(username: str, display_name: str, locale: str) -> None:
         raise click.ClickException("use at least 12 characters for an admin password")
 
     async def work(session):  # type: ignore[no-untyped-def]
-        return await auth.create_user(session, username, password, display_name, {Role.ADMIN},
-                                      locale=locale)
+        return await auth.create_user(
+            session, username, password, display_name, {Role.ADMIN}, locale=locale
+        )
 
     try:
         asyncio.run(_with_session(settings, work))
@@ -116,13 +119,19 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     upgrade(settings)
     if with_demo:
         load_demo(settings)
-        click.echo("Demo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, name, role, _locale in DEMO_USERS:
             click.echo(f"  {username:<11} {role.value:<19} {name}")
     Path(settings.photos).mkdir(parents=True, exist_ok=True)
     click.echo(f"Walkaround on http://{host}:{port}  (database: {settings.database_url})")
-    uvicorn.run("app.main:create_app_from_env", factory=True, host=host, port=port,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "app.main:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 if __name__ == "__main__":

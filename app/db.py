@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
+# Set per request by the web layer: a POST/PUT/PATCH/DELETE intends to write.
+write_intent: ContextVar[bool] = ContextVar("walkaround_write_intent", default=False)
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # Autocommit at the driver level; SQLAlchemy's "begin" listener below
-    # issues BEGIN IMMEDIATE so writers queue on busy_timeout instead of
-    # failing with "database is locked" when they upgrade a read lock.
+    # Autocommit at the driver level so the "begin" listener below chooses
+    # how each transaction starts.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -26,7 +30,11 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock up front (BEGIN IMMEDIATE) and so queue on
+    # busy_timeout; a deferred transaction that later upgrades to a write fails
+    # at once with "database is locked". Readers stay deferred and never block
+    # writers under WAL.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:

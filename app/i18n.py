@@ -72,7 +72,9 @@ def normalise_locale(value: str | None) -> str | None:
 def negotiate(accept_language: str | None) -> str | None:
     if not accept_language:
         return None
-    preferred = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+    preferred = [
+        part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")
+    ]
     found = negotiate_locale(preferred, list(SUPPORTED_LOCALES), sep="_")
     if found:
         return found

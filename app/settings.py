@@ -72,8 +72,7 @@ class Settings:
 
     @property
     def photos(self) -> Path:
-        assert self.photo_dir is not None
-        return self.photo_dir
+        return self.photo_dir or self.data_dir / "photos"
 
     @property
     def tz(self) -> ZoneInfo:

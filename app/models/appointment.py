@@ -37,13 +37,21 @@ class Appointment(IdMixin, CreatedMixin, Base):
     scheduled_at: Mapped[datetime] = mapped_column(index=True)
     requested_work: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[AppointmentSource] = mapped_column(
-        Enum(AppointmentSource, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            AppointmentSource,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=AppointmentSource.PASSIVE,
     )
     status: Mapped[AppointmentStatus] = mapped_column(
-        Enum(AppointmentStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            AppointmentStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=AppointmentStatus.BOOKED,
     )
     arrived_at: Mapped[datetime | None]

@@ -7,6 +7,7 @@ names identical on SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import MetaData
@@ -27,7 +28,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTimeUTC(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTimeUTC(timezone=True)}
 
 
 class IdMixin:

@@ -53,4 +53,4 @@ class StaffRole(Base):
         Enum(Role, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
         primary_key=True,
     )
-    user: Mapped[StaffUser] = relationship(back_populates="role_rows", lazy="noload")
+    user: Mapped[StaffUser] = relationship(back_populates="role_rows", lazy="raise")

@@ -42,8 +42,12 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
 
     number: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[WorkOrderStatus] = mapped_column(
-        Enum(WorkOrderStatus, native_enum=False, length=16,
-             values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            WorkOrderStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
         default=WorkOrderStatus.CHECK_IN,
         index=True,
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,8 @@ class AdminController(Controller):
     tags = ["admin"]  # noqa: RUF012
 
     @get("/staff")
-    async def staff(self, request: Request[Any, Any, Any], db_session: AsyncSession) -> Template:
+    async def staff(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
         users = await auth_service.list_users(db_session)
         return render(request, "admin/staff.html", {"users": users, "all_roles": list(Role)})

@@ -4,14 +4,20 @@ from typing import Any
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from app.services.health import database_ok, photo_dir_ok
 from app.settings import Settings
 
 
-@get("/healthz", opt={"public": True}, media_type=MediaType.JSON, tags=["health"],
-     exclude_from_csrf=True)
-async def healthz(state: State, settings: Settings) -> Response[dict[str, Any]]:
+@get(
+    "/healthz",
+    opt={"public": True},
+    media_type=MediaType.JSON,
+    tags=["health"],
+    exclude_from_csrf=True,
+)
+async def healthz(state: State, settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
     db_ok, db_detail = await database_ok(state.db_engine)
     photos_ok, photos_detail = photo_dir_ok(settings.photos)
     healthy = db_ok and photos_ok
@@ -20,5 +26,6 @@ async def healthz(state: State, settings: Settings) -> Response[dict[str, Any]]:
         "database": {"ok": db_ok, "detail": db_detail},
         "photos": {"ok": photos_ok, "detail": photos_detail},
     }
-    return Response(body, status_code=200 if healthy else 503,
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"}
+    )

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,12 +17,20 @@ from app.web.render import is_fragment, render
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 
 
-async def _board(request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings) -> Template:
+async def _board(
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    settings: NamedDependency[Settings],
+) -> Template:
     dealer = await dealership.current(db_session)
     greeting = dealer.greeting_minutes if dealer else 5
     board = await lane_board.load(db_session, settings.tz, greeting)
-    return render(request, "lane_board/index.html", {"board": board, "dealer": dealer},
-                  fragment="lane_board/_board.html")
+    return render(
+        request,
+        "lane_board/index.html",
+        {"board": board, "dealer": dealer},
+        fragment="lane_board/_board.html",
+    )
 
 
 class LaneBoardController(Controller):
@@ -29,7 +39,10 @@ class LaneBoardController(Controller):
 
     @get("/", guards=[roles(*ALL_STAFF)])
     async def board(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, settings: Settings
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Template:
         return await _board(request, db_session, settings)
 
@@ -37,9 +50,9 @@ class LaneBoardController(Controller):
     async def arrived(
         self,
         request: Request[Any, Any, Any],
-        db_session: AsyncSession,
-        settings: Settings,
-        appointment_id: int,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        appointment_id: FromPath[int],
     ) -> Template | Redirect:
         await lane_board.mark_arrived(db_session, appointment_id, actor_for(request))
         if is_fragment(request):

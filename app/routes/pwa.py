@@ -32,18 +32,35 @@ class PwaController(Controller):
             "background_color": "#ffffff",
             "theme_color": THEME_COLOUR,
             "icons": [
-                {"src": icon.format(name="icon-192.png"), "sizes": "192x192",
-                 "type": "image/png", "purpose": "any"},
-                {"src": icon.format(name="icon-512.png"), "sizes": "512x512",
-                 "type": "image/png", "purpose": "any"},
-                {"src": icon.format(name="maskable-192.png"), "sizes": "192x192",
-                 "type": "image/png", "purpose": "maskable"},
-                {"src": icon.format(name="maskable-512.png"), "sizes": "512x512",
-                 "type": "image/png", "purpose": "maskable"},
+                {
+                    "src": icon.format(name="icon-192.png"),
+                    "sizes": "192x192",
+                    "type": "image/png",
+                    "purpose": "any",
+                },
+                {
+                    "src": icon.format(name="icon-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "any",
+                },
+                {
+                    "src": icon.format(name="maskable-192.png"),
+                    "sizes": "192x192",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
+                {
+                    "src": icon.format(name="maskable-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
             ],
         }
-        return Response(body, media_type="application/manifest+json",
-                        headers={"Cache-Control": "no-cache"})
+        return Response(
+            body, media_type="application/manifest+json", headers={"Cache-Control": "no-cache"}
+        )
 
     @get("/sw.js", opt={"public": True}, media_type="text/javascript")
     async def service_worker(self) -> Template:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +21,15 @@ class WalkInController(Controller):
 
     @get("/")
     async def lookup_page(
-        self, request: Request[Any, Any, Any], db_session: AsyncSession, q: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        q: FromQuery[str] = "",
     ) -> Template:
         vehicles = await lookup.find_vehicles(db_session, q)
         return render(
-            request, "walk_in/index.html",
+            request,
+            "walk_in/index.html",
             {"q": q, "vehicles": vehicles, "min_query": lookup.MIN_QUERY},
             fragment="walk_in/_results.html",
         )

@@ -73,16 +73,23 @@ async def sign_in(
         if throttle.failures >= max_failures:
             throttle.locked_until = now + window
             raise TooManyAttempts(
-                _("Too many failed sign-ins. Try again in %(minutes)s minutes.",
-                  minutes=lockout_minutes)
+                _(
+                    "Too many failed sign-ins. Try again in %(minutes)s minutes.",
+                    minutes=lockout_minutes,
+                )
             )
         raise InvalidInput(_("Wrong username or password."), field="password")
     throttle.failures = 0
     throttle.first_failure_at = None
     throttle.locked_until = None
     user.last_sign_in_at = now
-    audit.record(session, Actor(user.id, actor.device_id, actor.user_agent, actor.ip),
-                 "signed_in", "staff_user", user.id)
+    audit.record(
+        session,
+        Actor(user.id, actor.device_id, actor.user_agent, actor.ip),
+        "signed_in",
+        "staff_user",
+        user.id,
+    )
     return user
 
 

@@ -47,8 +47,34 @@ APPOINTMENTS_PER_DAY = 12
 CUSTOMER_COUNT = 30
 
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
-_GIVEN = ("伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟",
-          "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "海燕", "晓东")
+_GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "海燕",
+    "晓东",
+)
 # (make, model, WMI, VDS stem, colours)
 _MODELS = (
     ("Chery", "Tiggo 8 Pro", "LVV", "DB21B", ("白色", "黑色", "银色")),
@@ -60,8 +86,18 @@ _MODELS = (
 )
 _YEAR_CODES = {2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R"}
 _PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
-_REQUESTS = ("常规保养", "更换机油机滤", "刹车有异响", "空调不凉", "发动机故障灯亮",
-             "10000公里保养", "轮胎换位", "冷车启动抖动", "雨刮更换", "转向有异响")
+_REQUESTS = (
+    "常规保养",
+    "更换机油机滤",
+    "刹车有异响",
+    "空调不凉",
+    "发动机故障灯亮",
+    "10000公里保养",
+    "轮胎换位",
+    "冷车启动抖动",
+    "雨刮更换",
+    "转向有异响",
+)
 
 LABOUR = (
     ("L-OIL", "更换机油及机滤", "Engine oil and filter change", "0.5"),
@@ -88,15 +124,47 @@ PARTS = (
     ("P-BFL", "刹车油 DOT4 1L", "Brake fluid DOT4 1 L", "78.00", 10),
 )
 MENUS = (
-    ("M-5K", "5000公里基础保养", "5,000 km basic service", 5000, 6,
-     (("L-OIL", None, "1"), (None, "P-OILF", "1"), (None, "P-OIL4", "1"))),
-    ("M-10K", "10000公里保养", "10,000 km service", 10000, 12,
-     (("L-OIL", None, "1"), (None, "P-OILF", "1"), (None, "P-OIL4", "1"),
-      ("L-ROT", None, "1"), ("L-AIRF", None, "1"), (None, "P-AIRF", "1"),
-      ("L-CABF", None, "1"), (None, "P-CABF", "1"))),
-    ("M-40K", "40000公里保养", "40,000 km service", 40000, 48,
-     (("L-OIL", None, "1"), (None, "P-OILF", "1"), (None, "P-OIL4", "1"),
-      ("L-SPK", None, "1"), (None, "P-SPK", "4"), ("L-BFL", None, "1"), (None, "P-BFL", "1"))),
+    (
+        "M-5K",
+        "5000公里基础保养",
+        "5,000 km basic service",
+        5000,
+        6,
+        (("L-OIL", None, "1"), (None, "P-OILF", "1"), (None, "P-OIL4", "1")),
+    ),
+    (
+        "M-10K",
+        "10000公里保养",
+        "10,000 km service",
+        10000,
+        12,
+        (
+            ("L-OIL", None, "1"),
+            (None, "P-OILF", "1"),
+            (None, "P-OIL4", "1"),
+            ("L-ROT", None, "1"),
+            ("L-AIRF", None, "1"),
+            (None, "P-AIRF", "1"),
+            ("L-CABF", None, "1"),
+            (None, "P-CABF", "1"),
+        ),
+    ),
+    (
+        "M-40K",
+        "40000公里保养",
+        "40,000 km service",
+        40000,
+        48,
+        (
+            ("L-OIL", None, "1"),
+            (None, "P-OILF", "1"),
+            (None, "P-OIL4", "1"),
+            ("L-SPK", None, "1"),
+            (None, "P-SPK", "4"),
+            ("L-BFL", None, "1"),
+            (None, "P-BFL", "1"),
+        ),
+    ),
 )
 
 
@@ -129,10 +197,16 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
         )
     )
     for username, name, role, locale in DEMO_USERS:
-        await auth.create_user(session, username, DEMO_PASSWORD, name, {role}, locale=locale)
+        if not await auth.find_by_username(session, username):
+            await auth.create_user(session, username, DEMO_PASSWORD, name, {role}, locale=locale)
     labour = {
-        code: LabourOperation(code=code, name_zh=zh, name_en=en,
-                              flat_rate_hours=Decimal(h), labour_rate=Decimal("180.00"))
+        code: LabourOperation(
+            code=code,
+            name_zh=zh,
+            name_en=en,
+            flat_rate_hours=Decimal(h),
+            labour_rate=Decimal("180.00"),
+        )
         for code, zh, en, h in LABOUR
     }
     parts = {
@@ -143,7 +217,11 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
     for code, zh, en, km, months, items in MENUS:
         session.add(
             MenuPackage(
-                code=code, name_zh=zh, name_en=en, interval_km=km, interval_months=months,
+                code=code,
+                name_zh=zh,
+                name_en=en,
+                interval_km=km,
+                interval_months=months,
                 items=[
                     MenuPackageItem(
                         labour_operation=labour[op] if op else None,
@@ -169,8 +247,13 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
         odometer = (2026 - year) * rng.randrange(9000, 16000) + rng.randrange(0, 900)
         customer.vehicles.append(
             Vehicle(
-                vin=_vin(rng, wmi, vds, year), plate=_plate(rng), make=make, model=model,
-                year=year, colour=rng.choice(colours), last_odometer_km=odometer,
+                vin=_vin(rng, wmi, vds, year),
+                plate=_plate(rng),
+                make=make,
+                model=model,
+                year=year,
+                colour=rng.choice(colours),
+                last_odometer_km=odometer,
                 last_odometer_at=now - timedelta(days=rng.randrange(60, 300)),
             )
         )
@@ -199,22 +282,30 @@ async def _top_up_today(session: AsyncSession, tz: ZoneInfo, now: datetime) -> i
         local = datetime.combine(day, time(8, 30), tzinfo=tz) + timedelta(minutes=40 * slot)
         session.add(
             Appointment(
-                customer_id=vehicle.customer_id, vehicle_id=vehicle.id,
-                advisor_id=advisor.id if advisor else None, scheduled_at=local,
+                customer_id=vehicle.customer_id,
+                vehicle_id=vehicle.id,
+                advisor_id=advisor.id if advisor else None,
+                scheduled_at=local,
                 requested_work=rng.choice(_REQUESTS),
                 source=rng.choice(list(AppointmentSource)),
             )
         )
     # A few cars already on site, so the board shows the workshop's states.
     if not await session.scalar(select(func.count(WorkOrder.id))):
-        statuses = (WorkOrderStatus.IN_PROGRESS, WorkOrderStatus.SIGNED,
-                    WorkOrderStatus.QC, WorkOrderStatus.READY)
+        statuses = (
+            WorkOrderStatus.IN_PROGRESS,
+            WorkOrderStatus.SIGNED,
+            WorkOrderStatus.QC,
+            WorkOrderStatus.READY,
+        )
         on_site = [v for v in vehicles if v not in picks][: len(statuses)]
         for n, (vehicle, status) in enumerate(zip(on_site, statuses, strict=False), start=1):
             session.add(
                 WorkOrder(
-                    number=f"WO{day:%Y%m%d}-{n:04d}", status=status,
-                    customer_id=vehicle.customer_id, vehicle_id=vehicle.id,
+                    number=f"WO{day:%Y%m%d}-{n:04d}",
+                    status=status,
+                    customer_id=vehicle.customer_id,
+                    vehicle_id=vehicle.id,
                     advisor_id=advisor.id if advisor else None,
                     promised_at=datetime.combine(day, time(15 + n % 3, 0), tzinfo=tz),
                 )

@@ -12,7 +12,7 @@ async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - health reports any failure, never raises
+    except Exception as exc:
         return False, type(exc).__name__
     return True, engine.dialect.name
 

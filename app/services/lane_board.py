@@ -68,7 +68,9 @@ async def load(
         waited = None
         if appt.status == AppointmentStatus.ARRIVED and appt.arrived_at:
             waited = max(0, int((now - appt.arrived_at).total_seconds() // 60))
-        rows.append(WaitingAppointment(appt, waited, waited is not None and waited >= greeting_minutes))
+        rows.append(
+            WaitingAppointment(appt, waited, waited is not None and waited >= greeting_minutes)
+        )
     on_site = (
         await session.scalars(
             select(WorkOrder)

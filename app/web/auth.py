@@ -15,6 +15,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 
+from app.db import write_intent
 from app.i18n import negotiate, normalise_locale, set_locale
 from app.models import Role, StaffUser
 from app.services.audit import Actor
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
     from app.settings import Settings
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEVICE_COOKIE = "wa_device"
 LANG_COOKIE = "wa_lang"
 ROLE_DENIED = "role"
@@ -35,6 +37,7 @@ class CurrentUserMiddleware(ASGIMiddleware):
     exclude_path_pattern = ("^/static/",)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        write_intent.set(scope.get("method", "GET") not in SAFE_METHODS)
         app = scope["litestar_app"]
         settings: Settings = app.state.settings
         session: dict[str, Any] = scope.get("session") or {}
@@ -48,11 +51,11 @@ class CurrentUserMiddleware(ASGIMiddleware):
             ):
                 user = None
         scope["user"] = user
-        set_locale(_resolve_locale(scope, user, settings))
+        set_locale(resolve_locale(scope, user, settings))
         await next_app(scope, receive, send)
 
 
-def _resolve_locale(scope: Scope, user: StaffUser | None, settings: Settings) -> str:
+def resolve_locale(scope: Scope, user: StaffUser | None, settings: Settings) -> str:
     if user is not None and (chosen := normalise_locale(user.locale)):
         return chosen
     connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
@@ -63,7 +66,22 @@ def _resolve_locale(scope: Scope, user: StaffUser | None, settings: Settings) ->
     )
 
 
-def require_sign_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+def lang_cookie(locale: str, secure: bool) -> Cookie:
+    """Remember the language on the device too: pages served before sign-in or
+    outside any route (a 404) still speak the user's language."""
+    return Cookie(
+        key=LANG_COOKIE,
+        value=locale,
+        max_age=365 * 24 * 3600,
+        samesite="lax",
+        httponly=True,
+        secure=secure,
+    )
+
+
+def require_sign_in(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
     """App-wide guard: every route needs a signed-in user unless it opts out with public=True."""
     if handler.opt.get("public"):
         return
@@ -105,8 +123,12 @@ def device_cookie(connection: ASGIConnection[Any, Any, Any, Any], secure: bool) 
         return []
     return [
         Cookie(
-            key=DEVICE_COOKIE, value=secrets.token_urlsafe(12), max_age=5 * 365 * 24 * 3600,
-            httponly=True, samesite="lax", secure=secure,
+            key=DEVICE_COOKIE,
+            value=secrets.token_urlsafe(12),
+            max_age=5 * 365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
         )
     ]
 

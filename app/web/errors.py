@@ -18,8 +18,8 @@ from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import DomainError
-from app.i18n import _
-from app.web.auth import ROLE_DENIED
+from app.i18n import _, set_locale
+from app.web.auth import ROLE_DENIED, resolve_locale
 from app.web.render import is_fragment, toast_headers
 
 log = logging.getLogger("walkaround")
@@ -34,22 +34,30 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 
 
 def error_response(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+    if "user" not in request.scope:
+        # No route matched, so the middleware that sets the language never ran.
+        set_locale(resolve_locale(request.scope, None, request.app.state.settings))
     if _wants_json(request):
-        return Response({"error": message, "status": status}, status_code=status,
-                        media_type=MediaType.JSON)
+        return Response(
+            {"error": message, "status": status}, status_code=status, media_type=MediaType.JSON
+        )
     if is_fragment(request):
-        return Response(message, status_code=status, media_type=MediaType.TEXT,
-                        headers=toast_headers(message))
+        return Response(
+            message, status_code=status, media_type=MediaType.TEXT, headers=toast_headers(message)
+        )
     page = f"errors/{status}.html" if status in ERROR_PAGES else "errors/error.html"
-    return Template(template_name=page, context={"status": status, "message": message},
-                    status_code=status)
+    return Template(
+        template_name=page, context={"status": status, "message": message}, status_code=status
+    )
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return error_response(request, exc.status_code, exc.message)
 
 
-def on_not_authorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException) -> Response[Any]:
+def on_not_authorized(
+    request: Request[Any, Any, Any], _exc: NotAuthorizedException
+) -> Response[Any]:
     if _wants_json(request):
         return error_response(request, 401, _("Sign in first."))
     target = f"/sign-in?next={request.url.path}"

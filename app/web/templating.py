@@ -34,7 +34,8 @@ def shell_assets() -> list[str]:
     return sorted(
         p.relative_to(STATIC_DIR).as_posix()
         for p in STATIC_DIR.rglob("*")
-        if p.is_file() and p.relative_to(STATIC_DIR).as_posix().startswith(wanted)
+        if p.is_file()
+        and p.relative_to(STATIC_DIR).as_posix().startswith(wanted)
         and not p.name.startswith(".")
     )
 

@@ -1,0 +1,250 @@
+"""Shared fixtures. Integration tests run on SQLite and, when reachable, PostgreSQL.
+
+Each test gets its own database cloned from a template migrated once per run:
+a file copy for SQLite, CREATE DATABASE ... TEMPLATE for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+os.environ.setdefault("WALKAROUND_ENV", "test")
+
+import asyncpg
+import pytest
+from bs4 import BeautifulSoup
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.cli import upgrade
+from app.db import create_engine
+from app.main import create_app
+from app.models import Role, StaffRole, StaffUser
+from app.passwords import hash_password
+from app.settings import Settings
+
+PG_URL = os.environ.get("WALKAROUND_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_SKIP = (
+    "PostgreSQL not reachable at {url} ({error}); the PostgreSQL run of this test is skipped. "
+    "Set WALKAROUND_TEST_PG_URL to a server where user may CREATE DATABASE."
+)
+TEST_SECRET = "t" * 48
+PASSWORDS = {role: f"pw-{role.value}" for role in Role}
+USERNAMES = {
+    Role.ADVISOR: "advisor",
+    Role.TECHNICIAN: "technician",
+    Role.FOREMAN: "foreman",
+    Role.QC_INSPECTOR: "qc",
+    Role.CUSTOMER_RELATIONS: "relations",
+    Role.SERVICE_MANAGER: "manager",
+    Role.ADMIN: "admin",
+}
+
+
+def _pg_admin_dsn() -> str:
+    return make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_url(database: str) -> str:
+    url = make_url(PG_URL).set(drivername="postgresql+asyncpg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def _pg_exec(*statements: str) -> None:
+    conn = await asyncpg.connect(_pg_admin_dsn(), timeout=3)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def pg_available() -> str | None:
+    """None when PostgreSQL answers, else the reason."""
+    try:
+        asyncio.run(_pg_exec("SELECT 1"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+class Backend:
+    """One database server kind: makes a migrated template, then clones per test."""
+
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.root = root
+        self.template: str | None = None
+
+    def new_database_url(self, migrated: bool = True) -> str:
+        if self.name == "sqlite":
+            path = self.root / f"{uuid.uuid4().hex}.db"
+            if migrated:
+                shutil.copyfile(self._template(), path)
+            return f"sqlite+aiosqlite:///{path}"
+        name = f"wa_test_{uuid.uuid4().hex[:12]}"
+        source = f" TEMPLATE {self._template()}" if migrated else ""
+        asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"{source}'))
+        return _pg_url(name)
+
+    def drop(self, url: str) -> None:
+        if self.name == "postgresql":
+            name = url.rsplit("/", 1)[1]
+            asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _template(self) -> str:
+        if self.template is None:
+            if self.name == "sqlite":
+                path = self.root / "template.db"
+                upgrade(
+                    Settings(
+                        env="test",
+                        data_dir=self.root,
+                        secret_key=TEST_SECRET,
+                        database_url=f"sqlite+aiosqlite:///{path}",
+                    )
+                )
+                self.template = str(path)
+            else:
+                name = f"wa_tpl_{uuid.uuid4().hex[:12]}"
+                asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))
+                upgrade(
+                    Settings(
+                        env="test",
+                        data_dir=self.root,
+                        secret_key=TEST_SECRET,
+                        database_url=_pg_url(name),
+                    )
+                )
+                self.template = name
+        return self.template
+
+    def close(self) -> None:
+        if self.name == "postgresql" and self.template:
+            asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{self.template}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def _backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Backend]]:
+    root = tmp_path_factory.mktemp("db")
+    backends = {"sqlite": Backend("sqlite", root), "postgresql": Backend("postgresql", root)}
+    yield backends
+    for backend in backends.values():
+        backend.close()
+
+
+@pytest.fixture(scope="session")
+def _pg_reason() -> str | None:
+    return pg_available()
+
+
+@pytest.fixture(name="backend", params=["sqlite", "postgresql"])
+def fx_backend(
+    request: pytest.FixtureRequest, _backends: dict[str, Backend], _pg_reason: str | None
+) -> Backend:
+    if request.param == "postgresql" and _pg_reason:
+        pytest.skip(PG_SKIP.format(url=PG_URL, error=_pg_reason))
+    return _backends[request.param]
+
+
+@pytest.fixture(name="database_url")
+def fx_database_url(backend: Backend) -> Iterator[str]:
+    url = backend.new_database_url()
+    yield url
+    backend.drop(url)
+
+
+@pytest.fixture(name="settings")
+def fx_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env="test", data_dir=tmp_path, database_url=database_url, secret_key=TEST_SECRET
+    )
+
+
+@pytest.fixture(name="session_maker")
+async def fx_session_maker(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(settings.database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture(name="db")
+async def fx_db(session_maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data. Commit before calling the app:
+    SQLite writers take the database lock for the whole transaction."""
+    async with session_maker() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def _password_hashes() -> dict[Role, str]:
+    # argon2 is slow on purpose; hash each test password once per run.
+    return {role: hash_password(password) for role, password in PASSWORDS.items()}
+
+
+@pytest.fixture(name="users")
+async def fx_users(
+    session_maker: async_sessionmaker[AsyncSession], _password_hashes: dict[Role, str]
+) -> dict[Role, int]:
+    """One staff user per role (username as in USERNAMES, password in PASSWORDS)."""
+    async with session_maker() as session:
+        users = {
+            role: StaffUser(
+                username=username,
+                display_name=username.title(),
+                password_hash=_password_hashes[role],
+                locale="zh_CN",
+                role_rows=[StaffRole(role=role)],
+            )
+            for role, username in USERNAMES.items()
+        }
+        session.add_all(users.values())
+        await session.commit()
+    return {role: user.id for role, user in users.items()}
+
+
+@pytest.fixture(name="app")
+def fx_app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(name="client")
+async def fx_client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        client.follow_redirects = False
+        yield client
+
+
+def html(response: object) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")  # type: ignore[attr-defined]
+
+
+def csrf_from(page: BeautifulSoup) -> str:
+    field = page.select_one("input[name=_csrf_token]")
+    assert field is not None, "page has no CSRF field"
+    return str(field["value"])
+
+
+async def sign_in(client: AsyncTestClient[Litestar], role: Role) -> None:
+    page = html(await client.get("/sign-in"))
+    response = await client.post(
+        "/sign-in",
+        data={
+            "username": USERNAMES[role],
+            "password": PASSWORDS[role],
+            "_csrf_token": csrf_from(page),
+        },
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/lane"
+
+
+async def csrf_token(client: AsyncTestClient[Litestar], path: str = "/lane") -> str:
+    return csrf_from(html(await client.get(path)))
