@@ -13,7 +13,7 @@ from advanced_alchemy.extensions.litestar import (
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
@@ -77,7 +77,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path="/static",
                 directories=[STATIC_DIR],
                 opt={"public": True},
-                cache_control=None,
+                # Asset URLs carry the shell version (?v=...), so they may be cached for good.
+                cache_control=CacheControlHeader(
+                    max_age=365 * 24 * 3600, public=True, immutable=True
+                ),
                 send_as_attachment=False,
                 include_in_schema=False,
             ),

@@ -18,7 +18,7 @@ from app.settings import Settings
     exclude_from_csrf=True,
 )
 async def healthz(state: State, settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
-    db_ok, db_detail = await database_ok(state.db_engine)
+    db_ok, db_detail = await database_ok(state.db_config.get_engine())
     photos_ok, photos_detail = photo_dir_ok(settings.photos)
     healthy = db_ok and photos_ok
     body = {

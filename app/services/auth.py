@@ -111,6 +111,7 @@ async def create_user(
     roles: set[Role],
     *,
     locale: str = "zh_CN",
+    password_hash: str | None = None,
 ) -> StaffUser:
     username = username.strip()
     if not username or len(username) > 64:
@@ -122,7 +123,7 @@ async def create_user(
     user = StaffUser(
         username=username,
         display_name=display_name or username,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         locale=locale,
         role_rows=[StaffRole(role=role) for role in sorted(roles)],
     )

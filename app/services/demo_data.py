@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
+from app.passwords import hash_password
 from app.services import auth
 from app.services.lane_board import day_bounds
 from app.services.vin import with_check_digit
@@ -174,6 +176,12 @@ class DemoSummary:
     appointments_added: int
 
 
+@cache
+def _demo_password_hash() -> str:
+    # One argon2 hash (salted once) serves every demo user: argon2 is slow on purpose.
+    return hash_password(DEMO_PASSWORD)
+
+
 def _vin(rng: random.Random, wmi: str, vds: str, year: int) -> str:
     serial = f"{rng.randrange(1, 999999):06d}"
     return with_check_digit(f"{wmi}{vds}0{_YEAR_CODES[year]}{rng.choice('ABCDEFGH')}{serial}")
@@ -198,7 +206,15 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
     )
     for username, name, role, locale in DEMO_USERS:
         if not await auth.find_by_username(session, username):
-            await auth.create_user(session, username, DEMO_PASSWORD, name, {role}, locale=locale)
+            await auth.create_user(
+                session,
+                username,
+                DEMO_PASSWORD,
+                name,
+                {role},
+                locale=locale,
+                password_hash=_demo_password_hash(),
+            )
     labour = {
         code: LabourOperation(
             code=code,
