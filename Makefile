@@ -18,7 +18,7 @@ test:
 # Re-extract UI strings after changing them, then translate the new zh_CN entries.
 messages:
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -o app/translations/messages.pot --no-location --sort-output .
-	$(VENV)/bin/pybabel update -q -i app/translations/messages.pot -d app/translations -D messages --no-fuzzy-matching --ignore-obsolete
+	$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations -D messages --no-fuzzy-matching --ignore-obsolete
 
 bench:
 	$(PY) -m bench

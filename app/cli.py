@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import create_engine
-from app.models import Role
+from app.models import Role, StaffUser
+from app.services import demo_data
+from app.services.demo_data import DemoSummary
 from app.settings import ROOT, Settings, SettingsError, from_env
+
+T = TypeVar("T")
 
 
 def alembic_config(database_url: str) -> Config:
@@ -28,9 +35,7 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
     command.upgrade(alembic_config(settings.database_url), revision)
 
 
-async def _with_session(settings: Settings, work):  # type: ignore[no-untyped-def]
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     engine = create_engine(settings.database_url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:
@@ -41,9 +46,7 @@ async def _with_session(settings: Settings, work):  # type: ignore[no-untyped-de
         await engine.dispose()
 
 
-def load_demo(settings: Settings):  # type: ignore[no-untyped-def]
-    from app.services import demo_data
-
+def load_demo(settings: Settings) -> DemoSummary:
     return asyncio.run(_with_session(settings, lambda s: demo_data.load(s, settings.tz)))
 
 
@@ -93,7 +96,7 @@ def create_admin(username: str, display_name: str, locale: str) -> None:
     if len(password) < 12 and settings.is_production:
         raise click.ClickException("use at least 12 characters for an admin password")
 
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> StaffUser:
         return await auth.create_user(
             session, username, password, display_name, {Role.ADMIN}, locale=locale
         )

@@ -7,8 +7,8 @@ request in its own language.
 
 from __future__ import annotations
 
+import datetime as dt
 from contextvars import ContextVar
-from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -101,19 +101,19 @@ class Formatter:
     def number(self, value: Decimal | float | int) -> str:
         return format_decimal(value, locale=get_locale())
 
-    def datetime(self, value: datetime | None, fmt: str = "medium") -> str:
+    def datetime(self, value: dt.datetime | None, fmt: str = "medium") -> str:
         if value is None:
             return ""
         return format_datetime(value, fmt, tzinfo=self.tz, locale=get_locale())
 
-    def time(self, value: datetime | None, fmt: str = "short") -> str:
+    def time(self, value: dt.datetime | None, fmt: str = "short") -> str:
         if value is None:
             return ""
         return format_time(value, fmt, tzinfo=self.tz, locale=get_locale())
 
-    def date(self, value: date | datetime | None, fmt: str = "medium") -> str:
+    def date(self, value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
         if value is None:
             return ""
-        if isinstance(value, datetime):
+        if isinstance(value, dt.datetime):
             value = value.astimezone(self.tz).date()
         return format_date(value, fmt, locale=get_locale())

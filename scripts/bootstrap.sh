@@ -46,4 +46,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 scripts/vendor.sh
-"$VENV/bin/pybabel" compile -q -d app/translations -D messages
+"$VENV/bin/pybabel" compile -d app/translations -D messages

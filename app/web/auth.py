@@ -40,7 +40,8 @@ class CurrentUserMiddleware(ASGIMiddleware):
         write_intent.set(scope.get("method", "GET") not in SAFE_METHODS)
         app = scope["litestar_app"]
         settings: Settings = app.state.settings
-        session: dict[str, Any] = scope.get("session") or {}
+        session = scope.get("session")
+        session = session if isinstance(session, dict) else {}
         user: StaffUser | None = None
         uid = session.get("uid")
         if isinstance(uid, int):

@@ -14,7 +14,9 @@ from litestar.response import Template
 def is_fragment(request: Request[Any, Any, Any]) -> bool:
     """An HTMX request that swaps a region (not a boosted navigation or a history restore)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
 def render(

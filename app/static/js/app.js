@@ -27,7 +27,9 @@
     toast(evt.detail.message, evt.detail.level);
   });
   // A lost network is not a server error: say so in the user's language.
-  document.body.addEventListener("htmx:sendError", function () {
+  // Background polling (data-quiet-errors) retries by itself: no toast every 30 s.
+  document.body.addEventListener("htmx:sendError", function (evt) {
+    if (evt.detail.elt && evt.detail.elt.hasAttribute("data-quiet-errors")) return;
     toast(document.body.dataset.offlineMessage, "error");
   });
   document.body.addEventListener("htmx:responseError", function (evt) {
