@@ -25,8 +25,10 @@ from app import __version__
 from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.auth import AuthController
+from app.routes.check_in import CheckInController
 from app.routes.health import healthz
 from app.routes.lane_board import LaneBoardController
+from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
 from app.routes.walk_in import WalkInController
 from app.settings import Settings, from_env
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             LaneBoardController,
             WalkInController,
+            CheckInController,
+            PhotoController,
             AdminController,
             PwaController,
             healthz,

@@ -4,30 +4,59 @@ from app.models.appointment import Appointment, AppointmentSource, AppointmentSt
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.catalogue import LabourOperation, MenuPackage, MenuPackageItem, Part
+from app.models.check_in import (
+    REQUIRED_COVERS,
+    STEPS,
+    Belonging,
+    CheckIn,
+    Concern,
+    CoverInstall,
+    CoverKind,
+    DamageKind,
+    DamageMark,
+    Step,
+    StepTiming,
+)
 from app.models.customer import Customer
 from app.models.dealership import Dealership
 from app.models.login_throttle import LoginThrottle
+from app.models.photo import Photo, PhotoPosition
+from app.models.recommendation import Recommendation
 from app.models.staff import Role, StaffRole, StaffUser
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
 
 __all__ = [
     "ON_SITE_STATUSES",
+    "REQUIRED_COVERS",
+    "STEPS",
     "Appointment",
     "AppointmentSource",
     "AppointmentStatus",
     "AuditEvent",
     "Base",
+    "Belonging",
+    "CheckIn",
+    "Concern",
+    "CoverInstall",
+    "CoverKind",
     "Customer",
+    "DamageKind",
+    "DamageMark",
     "Dealership",
     "LabourOperation",
     "LoginThrottle",
     "MenuPackage",
     "MenuPackageItem",
     "Part",
+    "Photo",
+    "PhotoPosition",
+    "Recommendation",
     "Role",
     "StaffRole",
     "StaffUser",
+    "Step",
+    "StepTiming",
     "Vehicle",
     "WorkOrder",
     "WorkOrderStatus",

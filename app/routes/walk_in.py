@@ -1,17 +1,34 @@
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
-from litestar.response import Template
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import DomainError
 from app.models import Role
-from app.services import lookup
-from app.web.auth import roles
+from app.services import check_in as check_ins
+from app.services import customers, lookup
+from app.settings import Settings
+from app.web.auth import actor_for, roles
 from app.web.render import render
+
+
+@dataclass
+class NewVehicleForm:
+    name: str = ""
+    phone: str = ""
+    plate: str = ""
+    vin: str = ""
+    make: str = ""
+    model: str = ""
+    year: str = ""
+    colour: str = ""
+    vin_override: str = ""
 
 
 class WalkInController(Controller):
@@ -33,3 +50,39 @@ class WalkInController(Controller):
             {"q": q, "vehicles": vehicles, "min_query": lookup.MIN_QUERY},
             fragment="walk_in/_results.html",
         )
+
+    @get("/new")
+    async def new_page(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        return render(request, "walk_in/new.html", {"form": {}, "region": settings.region})
+
+    @post("/new")
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        data: URLEncodedBody[NewVehicleForm],
+    ) -> Template | Redirect:
+        fields = asdict(data)
+        new = customers.NewVehicle(**{**fields, "vin_override": bool(data.vin_override)})
+        try:
+            vehicle = await customers.create_with_vehicle(
+                db_session, new, settings.region, actor_for(request)
+            )
+        except DomainError as exc:
+            await db_session.rollback()
+            return render(
+                request,
+                "walk_in/new.html",
+                {
+                    "form": fields,
+                    "region": settings.region,
+                    "error": exc.message,
+                    "error_field": exc.field,
+                },
+                status_code=exc.status_code,
+            )
+        check_in = await check_ins.start_walk_in(db_session, vehicle.id, actor_for(request))
+        return Redirect(f"/check-ins/{check_in.id}/{check_in.step}", status_code=303)

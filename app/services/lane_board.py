@@ -15,6 +15,7 @@ from app.models import (
     ON_SITE_STATUSES,
     Appointment,
     AppointmentStatus,
+    CheckIn,
     WorkOrder,
 )
 from app.models.base import utcnow
@@ -34,6 +35,9 @@ class LaneBoard:
     day: datetime
     appointments: list[WaitingAppointment]
     on_site: list[WorkOrder]
+    # Where to resume a started check-in, by appointment and by work order.
+    check_in_by_appointment: dict[int, int]
+    check_in_by_order: dict[int, int]
 
     @property
     def is_empty(self) -> bool:
@@ -78,7 +82,23 @@ async def load(
             .order_by(WorkOrder.promised_at.is_(None), WorkOrder.promised_at, WorkOrder.id)
         )
     ).all()
-    return LaneBoard(start, rows, list(on_site))
+    started = (
+        await session.execute(
+            select(CheckIn.id, WorkOrder.id, WorkOrder.appointment_id)
+            .join(WorkOrder, CheckIn.work_order_id == WorkOrder.id)
+            .where(
+                (WorkOrder.appointment_id.in_([a.id for a in appointments]))
+                | (WorkOrder.id.in_([o.id for o in on_site]))
+            )
+        )
+    ).all()
+    return LaneBoard(
+        start,
+        rows,
+        list(on_site),
+        {appt_id: ci for ci, _wo, appt_id in started if appt_id is not None},
+        {wo: ci for ci, wo, _appt in started},
+    )
 
 
 async def mark_arrived(

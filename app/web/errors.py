@@ -28,12 +28,17 @@ ERROR_PAGES = {400, 403, 404, 409, 422, 429, 500}
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     accept = request.headers.get("accept", "")
+    handler = request.scope.get("route_handler")
+    if handler is not None and handler.opt.get("json_errors"):
+        return True
     return request.url.path.startswith("/api/") or (
         "application/json" in accept and "text/html" not in accept
     )
 
 
-def error_response(request: Request[Any, Any, Any], status: int, message: str) -> Response[Any]:
+def error_response(
+    request: Request[Any, Any, Any], status: int, message: str, field: str | None = None
+) -> Response[Any]:
     if "user" not in request.scope:
         # No route matched, so the middleware that sets the language never ran.
         set_locale(resolve_locale(request.scope, None, request.app.state.settings))
@@ -52,7 +57,7 @@ def error_response(request: Request[Any, Any, Any], status: int, message: str) -
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return error_response(request, exc.status_code, exc.message)
+    return error_response(request, exc.status_code, exc.message, exc.field)
 
 
 def on_not_authorized(

@@ -39,9 +39,11 @@ def render(
     )
 
 
-def toast_headers(message: str, level: str = "error") -> dict[str, str]:
-    """Tell htmx to show a toast and swap nothing: the field stays as the user left it."""
+def toast_headers(message: str, level: str = "error", field: str | None = None) -> dict[str, str]:
+    """Tell htmx to show a toast (and the message under `field`, if the page has
+    its slot) and swap nothing: the field stays as the user left it."""
+    detail = {"message": message, "level": level, "field": field}
     return {
-        "HX-Trigger": json.dumps({"wa:toast": {"message": message, "level": level}}),
+        "HX-Trigger": json.dumps({"wa:toast": detail}),
         "HX-Reswap": "none",
     }

@@ -25,6 +25,13 @@
   // Server-side errors arrive as an HX-Trigger "wa:toast" event with the message.
   document.body.addEventListener("wa:toast", function (evt) {
     toast(evt.detail.message, evt.detail.level);
+    var slot = evt.detail.field && document.getElementById("error-" + evt.detail.field);
+    if (slot) slot.textContent = evt.detail.message;
+  });
+  // A save that went through clears the field messages of its form.
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    if (!evt.detail.successful || !evt.detail.elt.querySelectorAll) return;
+    evt.detail.elt.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
   });
   // A lost network is not a server error: say so in the user's language.
   // Background polling (data-quiet-errors) retries by itself: no toast every 30 s.

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, CreatedMixin, IdMixin
+
+
+class Recommendation(IdMixin, CreatedMixin, Base):
+    """Work the dealership recommended; a declined one is shown at the next greeting."""
+
+    __tablename__ = "recommendation"
+
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"))
+    text: Mapped[str] = mapped_column(Text)
+    declined_at: Mapped[datetime | None]

@@ -1,0 +1,323 @@
+"""The check-in at the car: step pages, autosave and the small htmx actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidInput
+from app.models import Role, Step
+from app.services import check_in as check_ins
+from app.services import check_in_fields, symptoms, walkaround
+from app.services.check_in_view import step_context
+from app.web.auth import actor_for, roles
+from app.web.render import is_fragment, render
+
+FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+PARTIALS = {
+    "covers": "check_in/_covers.html",
+    "marks": "check_in/_marks.html",
+    "belongings": "check_in/_belongings.html",
+    "concerns": "check_in/_concerns.html",
+    "saved": "check_in/_saved.html",
+}
+
+
+async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key in data:
+            data[key] = [*(data[key] if isinstance(data[key], list) else [data[key]]), value]
+        else:
+            data[key] = value
+    return data
+
+
+def _version(form: dict[str, Any]) -> int | None:
+    # A form may carry its own copy besides the page's #version: the newest wins.
+    raw = form.get("version", "")
+    try:
+        return max(int(v) for v in (raw if isinstance(raw, list) else [raw]))
+    except ValueError:
+        return None
+
+
+def _step(name: str) -> Step:
+    try:
+        return Step(name)
+    except ValueError as exc:
+        raise InvalidInput("unknown step") from exc
+
+
+def _go(request: Request[Any, Any, Any], url: str) -> Redirect | ClientRedirect:
+    return ClientRedirect(url) if is_fragment(request) else Redirect(url, status_code=303)
+
+
+class CheckInController(Controller):
+    path = "/check-ins"
+    guards = [roles(*FRONT_DESK)]  # noqa: RUF012
+    tags = ["check-in"]  # noqa: RUF012
+
+    async def _partial(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        check_in_id: int,
+        part: str,
+        page_step: Step,
+    ) -> Template | Redirect:
+        if not is_fragment(request):  # no htmx: back to the page, which shows the change
+            return Redirect(f"/check-ins/{check_in_id}/{page_step.value}", status_code=303)
+        check_in = await check_ins.get(db, check_in_id)
+        context = await step_context(db, check_in, page_step, request.app.state.settings)
+        return render(request, PARTIALS[part], {**context, "oob_version": True})
+
+    @post("/from-appointment/{appointment_id:int}")
+    async def start_from_appointment(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        appointment_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        check_in = await check_ins.start_from_appointment(
+            db_session, appointment_id, actor_for(request)
+        )
+        return _go(request, f"/check-ins/{check_in.id}/{check_in.step}")
+
+    @post("/walk-in/{vehicle_id:int}")
+    async def start_walk_in(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        vehicle_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        check_in = await check_ins.start_walk_in(db_session, vehicle_id, actor_for(request))
+        return _go(request, f"/check-ins/{check_in.id}/{check_in.step}")
+
+    @get("/{check_in_id:int}")
+    async def resume(
+        self, db_session: NamedDependency[AsyncSession], check_in_id: FromPath[int]
+    ) -> Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        target = "done" if check_in.completed_at else check_in.step
+        return Redirect(f"/check-ins/{check_in.id}/{target}", status_code=303)
+
+    @get("/{check_in_id:int}/done")
+    async def done_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+    ) -> Template:
+        check_in = await check_ins.get(db_session, check_in_id)
+        context = await step_context(
+            db_session, check_in, Step.SYMPTOMS, request.app.state.settings
+        )
+        return render(
+            request, "check_in/done.html", {**context, "duration": check_ins.duration(check_in)}
+        )
+
+    @get("/{check_in_id:int}/{step:str}")
+    async def step_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        step: FromPath[str],
+    ) -> Template:
+        check_in = await check_ins.get(db_session, check_in_id)
+        current = _step(step)
+        await check_ins.enter_step(db_session, check_in, current)
+        context = await step_context(db_session, check_in, current, request.app.state.settings)
+        return render(request, f"check_in/{current.value}.html", context)
+
+    @post("/{check_in_id:int}/{step:str}/save")
+    async def save(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        step: FromPath[str],
+    ) -> Template | Redirect:
+        current = _step(step)
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        vehicle = check_in.work_order.vehicle
+        await check_in_fields.save(
+            db_session, check_in, current, form, _version(form), vehicle, actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "saved", current)
+
+    @post("/{check_in_id:int}/{step:str}/done")
+    async def finish_step(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        step: FromPath[str],
+    ) -> Redirect | ClientRedirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        following = await check_ins.finish_step(
+            db_session, check_in, _step(step), _version(form), actor_for(request)
+        )
+        target = following.value if following else "done"
+        return _go(request, f"/check-ins/{check_in_id}/{target}")
+
+    @post("/{check_in_id:int}/cover/{kind:str}")
+    async def toggle_cover(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        kind: FromPath[str],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await check_ins.toggle_cover(db_session, check_in, kind, _version(form), actor_for(request))
+        return await self._partial(request, db_session, check_in_id, "covers", Step.COVERS)
+
+    @post("/{check_in_id:int}/marks")
+    async def add_mark(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await walkaround.add_mark(
+            db_session, check_in, form.get("x"), form.get("y"), _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "marks", Step.WALKAROUND)
+
+    @post("/{check_in_id:int}/marks/{mark_id:int}")
+    async def save_mark(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        mark_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await walkaround.save_mark(
+            db_session, check_in, mark_id, form, _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "saved", Step.WALKAROUND)
+
+    @post("/{check_in_id:int}/marks/{mark_id:int}/delete")
+    async def remove_mark(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        mark_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await walkaround.remove_mark(
+            db_session, check_in, mark_id, _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "marks", Step.WALKAROUND)
+
+    @post("/{check_in_id:int}/belongings")
+    async def add_belonging(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await walkaround.add_belonging(
+            db_session,
+            check_in,
+            str(form.get("kind") or ""),
+            form.get("count"),
+            _version(form),
+            actor_for(request),
+        )
+        return await self._partial(request, db_session, check_in_id, "belongings", Step.WALKAROUND)
+
+    @post("/{check_in_id:int}/belongings/{belonging_id:int}/delete")
+    async def remove_belonging(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        belonging_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await walkaround.remove_belonging(
+            db_session, check_in, belonging_id, _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "belongings", Step.WALKAROUND)
+
+    @post("/{check_in_id:int}/concerns")
+    async def add_concern(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await symptoms.add_concern(
+            db_session,
+            check_in,
+            str(form.get("customer_words") or ""),
+            _version(form),
+            actor_for(request),
+        )
+        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
+
+    @post("/{check_in_id:int}/concerns/{concern_id:int}")
+    async def save_concern(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        concern_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await symptoms.save_concern(
+            db_session, check_in, concern_id, form, _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
+
+    @post("/{check_in_id:int}/concerns/{concern_id:int}/delete")
+    async def remove_concern(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        concern_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await symptoms.remove_concern(
+            db_session, check_in, concern_id, _version(form), actor_for(request)
+        )
+        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
+
+    @post("/{check_in_id:int}/summary/confirm")
+    async def confirm_summary(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+    ) -> Template | Redirect:
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await _form(request)
+        await symptoms.confirm_summary(db_session, check_in, _version(form), actor_for(request))
+        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath, MultipartBody
+from litestar.response import File
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Role
+from app.services import check_in as check_ins
+from app.services import photos
+from app.services.photo_pipeline import MAX_UPLOAD_BYTES
+from app.settings import Settings
+from app.web.auth import ALL_STAFF, actor_for, roles
+
+# Multipart framing around the largest accepted photo.
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
+
+
+@dataclass
+class PhotoUpload:
+    file: UploadFile
+    client_id: str = ""
+    position: str = ""
+    damage_mark_id: str = ""
+
+
+class PhotoController(Controller):
+    tags = ["photos"]  # noqa: RUF012
+
+    @post(
+        "/check-ins/{check_in_id:int}/photos",
+        guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER)],
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={"json_errors": True},
+    )
+    async def upload(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        check_in_id: FromPath[int],
+        data: MultipartBody[PhotoUpload],
+    ) -> Response[dict[str, Any]]:
+        check_in = await check_ins.get(db_session, check_in_id)
+        received = await photos.receive(
+            db_session,
+            check_in,
+            client_id=data.client_id,
+            position=data.position,
+            damage_mark_id=data.damage_mark_id,
+            data=await data.file.read(),
+            photo_root=settings.photos,
+            actor=actor_for(request),
+        )
+        photo = received.photo
+        body = {
+            "id": photo.id, "client_id": photo.client_id, "duplicate": received.duplicate,
+            "thumb_url": f"/photos/{photo.id}/thumb", "display_url": f"/photos/{photo.id}/display",
+        }  # fmt: skip
+        return Response(body, status_code=200 if received.duplicate else 201)
+
+    @get("/photos/{photo_id:int}/{size:str}", guards=[roles(*ALL_STAFF)])
+    async def serve(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        photo_id: FromPath[int],
+        size: FromPath[str],
+    ) -> File:
+        path = await photos.file_for(db_session, photo_id, size, settings.photos)
+        # Content-addressed files never change; private: only signed-in staff may see them.
+        return File(
+            path,
+            media_type="image/jpeg",
+            content_disposition_type="inline",
+            headers={"Cache-Control": "private, max-age=31536000, immutable"},
+        )

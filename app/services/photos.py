@@ -1,0 +1,113 @@
+"""Receiving check-in photos: idempotent on the tablet's id, files on disk before the row."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, InvalidInput, NotFound
+from app.i18n import _
+from app.models import CheckIn, Photo, PhotoPosition
+from app.services import audit
+from app.services.audit import Actor
+from app.services.photo_pipeline import process_photo
+from app.services.photo_store import display_path, store_photo, thumb_path
+from app.services.walkaround import MAX_PHOTOS_PER_MARK
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class Received:
+    photo: Photo
+    duplicate: bool
+
+
+async def _by_client_id(session: AsyncSession, client_id: str) -> Photo | None:
+    return (await session.scalars(select(Photo).where(Photo.client_id == client_id))).first()
+
+
+async def receive(
+    session: AsyncSession,
+    check_in: CheckIn,
+    *,
+    client_id: str,
+    position: str,
+    damage_mark_id: str,
+    data: bytes,
+    photo_root: Path,
+    actor: Actor,
+) -> Received:
+    if not _CLIENT_ID.match(client_id or ""):
+        raise InvalidInput(_("The photo has no valid id; take it again."), field="client_id")
+    existing = await _by_client_id(session, client_id)
+    if existing is not None:
+        if existing.check_in_id != check_in.id:
+            raise Conflict(_("This photo belongs to another check-in."))
+        return Received(existing, duplicate=True)  # a retry: the tablet gets its answer again
+    mark_id = None
+    if damage_mark_id:
+        mark_id = int(damage_mark_id) if damage_mark_id.isdigit() else -1
+        if mark_id not in {m.id for m in check_in.damage_marks}:
+            raise NotFound(_("This damage mark does not exist."))
+        count = await session.scalar(
+            select(func.count(Photo.id)).where(Photo.damage_mark_id == mark_id)
+        )
+        if (count or 0) >= MAX_PHOTOS_PER_MARK:
+            raise InvalidInput(_("This mark already has %(n)s photos.", n=MAX_PHOTOS_PER_MARK))
+        position = ""
+    elif position not in set(PhotoPosition):
+        position = PhotoPosition.EXTRA.value
+    # Pillow work is CPU-bound: keep the event loop answering other tablets.
+    processed = await asyncio.to_thread(process_photo, data)
+    # Files first, durably; the row only commits after they are on disk.
+    await asyncio.to_thread(store_photo, photo_root, processed)
+    photo = Photo(
+        client_id=client_id,
+        check_in_id=check_in.id,
+        position=position or None,
+        damage_mark_id=mark_id,
+        sha256=processed.sha256,
+        width=processed.width,
+        height=processed.height,
+        bytes_received=len(data),
+        source_format=processed.source_format,
+        uploaded_by_id=actor.user_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(photo)
+    except IntegrityError:
+        # The same photo arrived twice at once: the first one stored it.
+        again = await _by_client_id(session, client_id)
+        if again is None:
+            raise
+        return Received(again, duplicate=True)
+    audit.record(
+        session,
+        actor,
+        "photo_added",
+        "check_in",
+        check_in.id,
+        photo=photo.id,
+        position=position,
+        mark=mark_id,
+        sha256=processed.sha256,
+    )
+    return Received(photo, duplicate=False)
+
+
+async def file_for(session: AsyncSession, photo_id: int, size: str, photo_root: Path) -> Path:
+    photo = await session.get(Photo, photo_id)
+    if photo is None or size not in {"thumb", "display"}:
+        raise NotFound(_("This photo does not exist."))
+    path = (thumb_path if size == "thumb" else display_path)(photo_root, photo.sha256)
+    if not path.is_file():
+        raise NotFound(_("This photo does not exist."))
+    return path

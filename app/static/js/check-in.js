@@ -1,0 +1,26 @@
+// Check-in screens: tap the car diagram to place a damage mark; tap an answer
+// chip to add it to its 5W2H field (and so autosave it).
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (evt) {
+    var svg = evt.target.closest && evt.target.closest("#diagram svg");
+    if (svg && !evt.target.closest(".mark")) {
+      var box = svg.getBoundingClientRect();
+      var form = document.getElementById("diagram-form");
+      form.elements.x.value = ((evt.clientX - box.left) / box.width).toFixed(4);
+      form.elements.y.value = ((evt.clientY - box.top) / box.height).toFixed(4);
+      htmx.trigger(form, "mark");
+      return;
+    }
+    var chip = evt.target.closest && evt.target.closest("[data-append-to]");
+    if (chip) {
+      var field = document.getElementById(chip.dataset.appendTo);
+      var text = chip.textContent.trim();
+      var parts = field.value ? field.value.split(/[,，]\s*/) : [];
+      if (parts.indexOf(text) === -1) parts.push(text);
+      field.value = parts.filter(Boolean).join(", ");
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+})();
