@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +17,18 @@ from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition
 from app.services import audit
 from app.services.audit import Actor
-from app.services.photo_pipeline import process_photo
+from app.services.photo_pipeline import ProcessedPhoto, process_photo
 from app.services.photo_store import display_path, store_photo, thumb_path
 from app.services.walkaround import MAX_PHOTOS_PER_MARK
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
+_PROCESSING = threading.BoundedSemaphore(2)
+
+
+def _process(data: bytes) -> ProcessedPhoto:
+    with _PROCESSING:
+        return process_photo(data)
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ async def receive(
     elif position not in set(PhotoPosition):
         position = PhotoPosition.EXTRA.value
     # Pillow work is CPU-bound: keep the event loop answering other tablets.
-    processed = await asyncio.to_thread(process_photo, data)
+    processed = await asyncio.to_thread(_process, data)
     # Files first, durably; the row only commits after they are on disk.
     await asyncio.to_thread(store_photo, photo_root, processed)
     photo = Photo(

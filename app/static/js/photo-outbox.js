@@ -397,7 +397,9 @@
         if (status === 200 || status === 201) {
           // A sign-in page or a proxy's HTML is not a receipt: only the server's JSON
           // for this very photo lets us forget it.
-          if (data && (data.client_id === item.client_id || (data.client_id == null && data.id != null))) {
+          var receipt = data && (data.client_id === item.client_id ||
+            (data.client_id == null && data.id != null));
+          if (receipt) {
             resolve({ ok: true, data: data });
           } else {
             retry();
@@ -454,18 +456,21 @@
               failing = false;
               return deleteItem(item.client_id).then(function () {
                 showUploaded(item.client_id, res.data);
-                document.dispatchEvent(new CustomEvent("walkaround:photo-uploaded", { detail: res.data }));
+                document.dispatchEvent(
+                  new CustomEvent("walkaround:photo-uploaded", { detail: res.data }));
                 return refreshCounts();
               }).then(next);
             }
             if (res.rejected) {
+              streak = 0; // the server answered, so the network is fine
+              failing = false;
               item.state = "rejected";
               item.error = res.error;
               return putItem(item).then(function () {
                 showRejected(item.client_id, res.error, slotFor(item));
                 var st = statusEl();
-                var template = st && st.dataset.msgRejected;
-                toast(template ? template.replace("{error}", res.error) : res.error);
+                var template = (st && st.dataset.msgRejected) || "{error}";
+                toast(template.replace("{error}", function () { return res.error; }));
                 return refreshCounts();
               }).then(next);
             }

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Photo, Role
+from tests.checkin_helpers import started_check_in
+from tests.conftest import csrf_token, sign_in
+
+PHOTOS = Path(
+    os.environ.get("WALKAROUND_TESTDATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "testdata" / "photos"
+)
+
+
+@pytest.fixture(name="upload")
+async def fx_upload(client, db, settings, users):  # type: ignore[no-untyped-def]
+    check_in_id = await started_check_in(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/check-ins/{check_in_id}/walkaround")
+
+    async def send(
+        content: bytes,
+        client_id: str | None = None,
+        position: str = "front",
+        name: str = "photo.jpg",
+    ):  # type: ignore[no-untyped-def]
+        return await client.post(
+            f"/check-ins/{check_in_id}/photos",
+            data={"client_id": client_id or uuid.uuid4().hex, "position": position},
+            files={"file": (name, content, "image/jpeg")},
+            headers={"x-csrftoken": token},
+        )
+
+    send.check_in_id = check_in_id  # type: ignore[attr-defined]
+    return send
+
+
+async def _photo_rows(db) -> int:  # type: ignore[no-untyped-def]
+    await db.rollback()
+    return await db.scalar(select(func.count(Photo.id)))
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+async def test_a_photo_is_stored_once_however_often_it_is_sent(upload, db, settings) -> None:
+    content = (PHOTOS / "iphone5_orient3_gps.jpg").read_bytes()
+    first = await upload(content, client_id="tablet-photo-0001")
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["duplicate"] is False
+    again = await upload(content, client_id="tablet-photo-0001")
+    assert again.status_code == 200
+    assert again.json() == {**body, "duplicate": True}
+    assert await _photo_rows(db) == 1
+    assert len(_files(settings.photos)) == 2  # display and thumbnail
+    row = (await db.scalars(select(Photo))).one()
+    assert row.position == "front"
+    assert row.bytes_received == len(content)
+
+
+async def test_stored_photos_are_served_to_staff_with_cache_headers(upload, client) -> None:
+    body = (await upload((PHOTOS / "orientation_6.jpg").read_bytes())).json()
+    response = await client.get(body["thumb_url"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert "private" in response.headers["cache-control"]
+    assert response.content[:2] == b"\xff\xd8"
+    client.cookies.clear()
+    assert (await client.get(body["display_url"])).status_code in (303, 401)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status", "message"),
+    [
+        ("notes.jpg", b"this is not a photo, just text\n" * 50, 422, "不是照片"),
+        ("cut.jpg", None, 422, "损坏或不完整"),
+        ("huge.jpg", b"\xff\xd8" + b"\0" * (60 * 1024 * 1024), 413, "太大"),
+    ],
+)
+async def test_bad_uploads_get_a_clear_message_and_store_nothing(
+    upload, db, settings, name, content, status, message
+) -> None:
+    if content is None:
+        content = (PHOTOS / "pixel6_ultrahdr_truncated.jpg").read_bytes()
+    response = await upload(content, name=name)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert await _photo_rows(db) == 0
+    assert _files(settings.photos) == []
+
+
+async def test_a_decompression_bomb_is_refused(upload, db, settings) -> None:
+    response = await upload((PHOTOS / "galaxy_s24ultra_200mp.heic").read_bytes(), name="x.heic")
+    assert response.status_code == 413
+    assert "像素" in response.json()["error"]
+    assert await _photo_rows(db) == 0
+
+
+async def test_a_damage_mark_takes_at_most_six_photos(upload, client, db, settings, users):
+    from app.services import walkaround
+    from app.services.audit import Actor
+    from tests.checkin_helpers import fresh
+
+    check_in = await fresh(db, upload.check_in_id)
+    mark = await walkaround.add_mark(db, check_in, "0.5", "0.5", 1, Actor(None))
+    await db.commit()
+    content = (PHOTOS / "rgba_alpha.png").read_bytes()
+    token = await csrf_token(client, f"/check-ins/{upload.check_in_id}/walkaround")
+    statuses = []
+    for _n in range(7):
+        response = await client.post(
+            f"/check-ins/{upload.check_in_id}/photos",
+            data={"client_id": uuid.uuid4().hex, "damage_mark_id": str(mark.id)},
+            files={"file": ("mark.png", content, "image/png")},
+            headers={"x-csrftoken": token},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [201] * 6 + [422]
+    assert await _photo_rows(db) == 6
