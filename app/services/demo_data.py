@@ -22,6 +22,7 @@ from app.models import (
     MenuPackage,
     MenuPackageItem,
     Part,
+    Recommendation,
     Role,
     StaffUser,
     Vehicle,
@@ -99,6 +100,14 @@ _REQUESTS = (
     "冷车启动抖动",
     "雨刮更换",
     "转向有异响",
+)
+
+_DECLINED = (
+    "建议更换前刹车片（剩余 3 mm）",
+    "建议更换空调滤芯",
+    "建议做四轮定位",
+    "建议更换雨刮片",
+    "建议更换蓄电池（启动电压偏低）",
 )
 
 LABOUR = (
@@ -275,6 +284,29 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
         )
         session.add(customer)
     await session.flush()
+    await _history(session, rng, now)
+
+
+async def _history(session: AsyncSession, rng: random.Random, now: datetime) -> None:
+    """A past visit for every third car, some with a recommendation the customer declined."""
+    vehicles = (await session.scalars(select(Vehicle).order_by(Vehicle.id))).all()
+    for n, vehicle in enumerate(vehicles[::3], start=1):
+        visited = now - timedelta(days=rng.randrange(90, 200))
+        order = WorkOrder(
+            number=f"WO{visited:%Y%m%d}-H{n:03d}",
+            status=WorkOrderStatus.DELIVERED,
+            customer_id=vehicle.customer_id,
+            vehicle_id=vehicle.id,
+            created_at=visited,
+            delivered_at=visited + timedelta(hours=5),
+        )
+        session.add(order)
+        await session.flush()
+        if n % 2:
+            session.add(Recommendation(
+                vehicle_id=vehicle.id, work_order_id=order.id, created_at=visited,
+                declined_at=visited, text=rng.choice(_DECLINED),
+            ))  # fmt: skip
 
 
 async def _top_up_today(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
@@ -307,7 +339,9 @@ async def _top_up_today(session: AsyncSession, tz: ZoneInfo, now: datetime) -> i
             )
         )
     # A few cars already on site, so the board shows the workshop's states.
-    if not await session.scalar(select(func.count(WorkOrder.id))):
+    if not await session.scalar(
+        select(func.count(WorkOrder.id)).where(WorkOrder.status != WorkOrderStatus.DELIVERED)
+    ):
         statuses = (
             WorkOrderStatus.IN_PROGRESS,
             WorkOrderStatus.SIGNED,

@@ -476,3 +476,31 @@ def test_a_full_slot_takes_no_more_photos(outbox: Outbox) -> None:
     ]
     expect(outbox.page.locator("[data-photo-thumbs] img")).to_have_count(3)
     assert len(outbox.server.uploads) == 3
+
+
+def test_a_slot_swapped_in_by_htmx_shows_its_waiting_photos(outbox: Outbox) -> None:
+    outbox.server.offline = True
+    outbox.take("orientation_1.jpg")
+    expect(outbox.status).to_have_text("1 photo waiting for network")
+
+    # What an htmx swap does: fresh server markup (which knows nothing of the photo),
+    # then htmx:afterSettle bubbling up from the swapped element.
+    fresh = SLOT.format(upload_path=UPLOAD_PATH, max_photos=6, multiple="")
+    outbox.page.evaluate(
+        """(html) => {
+            const old = document.querySelector('[data-photo-slot]');
+            old.insertAdjacentHTML('afterend', html);
+            old.remove();
+            document.querySelector('[data-photo-slot]')
+                .dispatchEvent(new CustomEvent('htmx:afterSettle', { bubbles: true }));
+        }""",
+        fresh,
+    )
+    expect(outbox.page.locator('[data-photo-thumbs] img[data-state="waiting"]')).to_have_count(1)
+
+    outbox.take("orientation_3.jpg")  # the new input works without being bound again
+    expect(outbox.status).to_have_text("2 photos waiting for network")
+    outbox.server.offline = False
+    outbox.page.evaluate("window.dispatchEvent(new Event('online'))")
+    outbox.wait_stored(2)
+    expect(outbox.page.locator("[data-photo-thumbs] img[data-uploaded]")).to_have_count(2)
