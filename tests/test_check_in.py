@@ -256,3 +256,41 @@ async def test_a_technician_cannot_open_a_check_in(client, db, settings, users) 
     check_in_id = await started_check_in(db, settings, users)
     await sign_in(client, Role.TECHNICIAN)
     assert (await client.get(f"/check-ins/{check_in_id}/greeting")).status_code == 403
+
+
+async def test_htmx_actions_answer_with_their_region_and_the_new_version(
+    client, db, settings, users
+) -> None:
+    check_in_id = await started_check_in(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/check-ins/{check_in_id}/walkaround")
+    hx = {"HX-Request": "true", "x-csrftoken": token}
+    covers = await client.post(
+        f"/check-ins/{check_in_id}/cover/seat", data={"version": "1"}, headers=hx
+    )
+    page = html(covers)
+    assert page.select_one("[data-cover=seat]")["aria-pressed"] == "true"
+    assert page.select_one("#version")["value"] == "2"
+    marks = await client.post(
+        f"/check-ins/{check_in_id}/marks",
+        data={"version": "2", "x": "0.25", "y": "0.75"},
+        headers=hx,
+    )
+    page = html(marks)
+    assert len(page.select("[data-testid=mark]")) == 1
+    assert page.select_one("#diagram")["hx-swap-oob"] == "true"
+    outside = await client.post(
+        f"/check-ins/{check_in_id}/marks", data={"version": "3", "x": "1.5", "y": "0.5"}, headers=hx
+    )
+    assert outside.status_code == 422
+    concern = await client.post(
+        f"/check-ins/{check_in_id}/concerns",
+        data={"version": "3", "customer_words": ""},
+        headers=hx,
+    )
+    assert concern.status_code == 422
+    assert '"field": "customer_words"' in concern.headers["HX-Trigger"]
+    check_in = await fresh(db, check_in_id)
+    assert check_in.version == 3
+    assert len(check_in.damage_marks) == 1
+    assert len(check_in.concerns) == 1

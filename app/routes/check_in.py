@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -12,14 +13,17 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
-from app.models import Role, Step
+from app.models import CheckIn, Role, Step
 from app.services import check_in as check_ins
 from app.services import check_in_fields, symptoms, walkaround
+from app.services.audit import Actor
 from app.services.check_in_view import step_context
 from app.web.auth import actor_for, roles
 from app.web.render import is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+# One service call: (check-in, form, version, actor) -> done.
+Action = Callable[[CheckIn, dict[str, Any], int | None, Actor], Awaitable[Any]]
 PARTIALS = {
     "covers": "check_in/_covers.html",
     "marks": "check_in/_marks.html",
@@ -171,6 +175,21 @@ class CheckInController(Controller):
         target = following.value if following else "done"
         return _go(request, f"/check-ins/{check_in_id}/{target}")
 
+    async def _act(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        check_in_id: int,
+        action: Action,
+        part: str,
+        page_step: Step,
+    ) -> Template | Redirect:
+        """Load, apply one service action with the form's version, answer with the region."""
+        check_in = await check_ins.get(db, check_in_id)
+        form = await _form(request)
+        await action(check_in, form, _version(form), actor_for(request))
+        return await self._partial(request, db, check_in_id, part, page_step)
+
     @post("/{check_in_id:int}/cover/{kind:str}")
     async def toggle_cover(
         self,
@@ -179,10 +198,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         kind: FromPath[str],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await check_ins.toggle_cover(db_session, check_in, kind, _version(form), actor_for(request))
-        return await self._partial(request, db_session, check_in_id, "covers", Step.COVERS)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, _f, v, a: check_ins.toggle_cover(db_session, ci, kind, v, a),
+            "covers",
+            Step.COVERS,
+        )
 
     @post("/{check_in_id:int}/marks")
     async def add_mark(
@@ -191,12 +214,14 @@ class CheckInController(Controller):
         db_session: NamedDependency[AsyncSession],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await walkaround.add_mark(
-            db_session, check_in, form.get("x"), form.get("y"), _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, f, v, a: walkaround.add_mark(db_session, ci, f.get("x"), f.get("y"), v, a),
+            "marks",
+            Step.WALKAROUND,
         )
-        return await self._partial(request, db_session, check_in_id, "marks", Step.WALKAROUND)
 
     @post("/{check_in_id:int}/marks/{mark_id:int}")
     async def save_mark(
@@ -206,12 +231,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         mark_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await walkaround.save_mark(
-            db_session, check_in, mark_id, form, _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, f, v, a: walkaround.save_mark(db_session, ci, mark_id, f, v, a),
+            "saved",
+            Step.WALKAROUND,
         )
-        return await self._partial(request, db_session, check_in_id, "saved", Step.WALKAROUND)
 
     @post("/{check_in_id:int}/marks/{mark_id:int}/delete")
     async def remove_mark(
@@ -221,12 +248,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         mark_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await walkaround.remove_mark(
-            db_session, check_in, mark_id, _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, _f, v, a: walkaround.remove_mark(db_session, ci, mark_id, v, a),
+            "marks",
+            Step.WALKAROUND,
         )
-        return await self._partial(request, db_session, check_in_id, "marks", Step.WALKAROUND)
 
     @post("/{check_in_id:int}/belongings")
     async def add_belonging(
@@ -235,17 +264,16 @@ class CheckInController(Controller):
         db_session: NamedDependency[AsyncSession],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await walkaround.add_belonging(
+        return await self._act(
+            request,
             db_session,
-            check_in,
-            str(form.get("kind") or ""),
-            form.get("count"),
-            _version(form),
-            actor_for(request),
+            check_in_id,
+            lambda ci, f, v, a: walkaround.add_belonging(
+                db_session, ci, str(f.get("kind") or ""), f.get("count"), v, a
+            ),
+            "belongings",
+            Step.WALKAROUND,
         )
-        return await self._partial(request, db_session, check_in_id, "belongings", Step.WALKAROUND)
 
     @post("/{check_in_id:int}/belongings/{belonging_id:int}/delete")
     async def remove_belonging(
@@ -255,12 +283,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         belonging_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await walkaround.remove_belonging(
-            db_session, check_in, belonging_id, _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, _f, v, a: walkaround.remove_belonging(db_session, ci, belonging_id, v, a),
+            "belongings",
+            Step.WALKAROUND,
         )
-        return await self._partial(request, db_session, check_in_id, "belongings", Step.WALKAROUND)
 
     @post("/{check_in_id:int}/concerns")
     async def add_concern(
@@ -269,16 +299,16 @@ class CheckInController(Controller):
         db_session: NamedDependency[AsyncSession],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await symptoms.add_concern(
+        return await self._act(
+            request,
             db_session,
-            check_in,
-            str(form.get("customer_words") or ""),
-            _version(form),
-            actor_for(request),
+            check_in_id,
+            lambda ci, f, v, a: symptoms.add_concern(
+                db_session, ci, str(f.get("customer_words") or ""), v, a
+            ),
+            "concerns",
+            Step.SYMPTOMS,
         )
-        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
 
     @post("/{check_in_id:int}/concerns/{concern_id:int}")
     async def save_concern(
@@ -288,12 +318,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         concern_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await symptoms.save_concern(
-            db_session, check_in, concern_id, form, _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, f, v, a: symptoms.save_concern(db_session, ci, concern_id, f, v, a),
+            "concerns",
+            Step.SYMPTOMS,
         )
-        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
 
     @post("/{check_in_id:int}/concerns/{concern_id:int}/delete")
     async def remove_concern(
@@ -303,12 +335,14 @@ class CheckInController(Controller):
         check_in_id: FromPath[int],
         concern_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await symptoms.remove_concern(
-            db_session, check_in, concern_id, _version(form), actor_for(request)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, _f, v, a: symptoms.remove_concern(db_session, ci, concern_id, v, a),
+            "concerns",
+            Step.SYMPTOMS,
         )
-        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
 
     @post("/{check_in_id:int}/summary/confirm")
     async def confirm_summary(
@@ -317,7 +351,11 @@ class CheckInController(Controller):
         db_session: NamedDependency[AsyncSession],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
-        check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
-        await symptoms.confirm_summary(db_session, check_in, _version(form), actor_for(request))
-        return await self._partial(request, db_session, check_in_id, "concerns", Step.SYMPTOMS)
+        return await self._act(
+            request,
+            db_session,
+            check_in_id,
+            lambda ci, _f, v, a: symptoms.confirm_summary(db_session, ci, v, a),
+            "concerns",
+            Step.SYMPTOMS,
+        )

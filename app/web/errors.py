@@ -44,11 +44,16 @@ def error_response(
         set_locale(resolve_locale(request.scope, None, request.app.state.settings))
     if _wants_json(request):
         return Response(
-            {"error": message, "status": status}, status_code=status, media_type=MediaType.JSON
+            {"error": message, "status": status, "field": field},
+            status_code=status,
+            media_type=MediaType.JSON,
         )
     if is_fragment(request):
         return Response(
-            message, status_code=status, media_type=MediaType.TEXT, headers=toast_headers(message)
+            message,
+            status_code=status,
+            media_type=MediaType.TEXT,
+            headers=toast_headers(message, field=field),
         )
     page = f"errors/{status}.html" if status in ERROR_PAGES else "errors/error.html"
     return Template(
