@@ -294,3 +294,33 @@ async def test_htmx_actions_answer_with_their_region_and_the_new_version(
     assert check_in.version == 3
     assert len(check_in.damage_marks) == 1
     assert len(check_in.concerns) == 1
+
+
+async def test_the_last_step_cannot_complete_a_check_in_with_earlier_steps_undone(
+    db, settings, users
+) -> None:
+    check_in_id = await started_check_in(db, settings, users)
+    check_in = await fresh(db, check_in_id)
+    actor = Actor(users[Role.ADVISOR])
+    check_in.road_test_consent = True
+    await symptoms.confirm_summary(db, check_in, 1, actor)
+    with pytest.raises(InvalidInput) as refused:
+        await check_ins.finish_step(db, check_in, Step.SYMPTOMS, check_in.version, actor)
+    assert "联系电话" in refused.value.message
+    assert "防护用品" in refused.value.message
+    assert check_in.completed_at is None
+
+
+async def test_the_read_back_travels_with_every_5w2h_answer(client, db, settings, users) -> None:
+    check_in_id = await started_check_in(db, settings, users)
+    concern = (await fresh(db, check_in_id)).concerns[0]
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/check-ins/{check_in_id}/symptoms")
+    response = await client.post(
+        f"/check-ins/{check_in_id}/concerns/{concern.id}",
+        data={"version": "1", "customer_words": concern.customer_words, "when": "冷车启动"},
+        headers={"HX-Request": "true", "x-csrftoken": token},
+    )
+    summary = html(response).select_one("#summary")
+    assert summary["hx-swap-oob"] == "true"
+    assert "时间（When）：冷车启动" in summary.get_text()

@@ -323,7 +323,7 @@ class CheckInController(Controller):
             db_session,
             check_in_id,
             lambda ci, f, v, a: symptoms.save_concern(db_session, ci, concern_id, f, v, a),
-            "concerns",
+            "saved",
             Step.SYMPTOMS,
         )
 

@@ -71,8 +71,7 @@ class WalkInController(Controller):
             vehicle = await customers.create_with_vehicle(
                 db_session, new, settings.region, actor_for(request)
             )
-        except DomainError as exc:
-            await db_session.rollback()
+        except DomainError as exc:  # raised before anything is added: nothing to undo
             return render(
                 request,
                 "walk_in/new.html",

@@ -93,7 +93,9 @@ async def step_context(
     context: dict[str, Any] = {
         "check_in": check_in, "order": order, "vehicle": vehicle, "customer": order.customer,
         "step": step, "steps": [(s.value, step_labels()[s]) for s in STEPS],
-        "step_index": STEPS.index(step), "problems": check_ins.step_problems(check_in, step),
+        "step_index": STEPS.index(step),
+        "steps_done": {t.step for t in check_in.timings if t.ended_at},
+        "problems": check_ins.step_problems(check_in, step),
         "labels": labels(), "positions": GUIDED_POSITIONS, "photos_by_position": by_position,
         "photos_by_mark": by_mark, "max_mark_photos": MAX_PHOTOS_PER_MARK,
         "required_covers": REQUIRED_COVERS, "installed": {c.kind: c for c in check_in.covers},

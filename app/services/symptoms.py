@@ -125,7 +125,11 @@ def summary(check_in: CheckIn, customer_name: str) -> list[str]:
     labels = w2h_labels()
     lines = []
     for number, concern in enumerate(check_in.concerns, start=1):
-        details = [f"{labels[f]}: {getattr(concern, f)}" for f in W2H_FIELDS if getattr(concern, f)]
+        details = [
+            _("%(label)s: %(value)s", label=labels[f], value=getattr(concern, f))
+            for f in W2H_FIELDS
+            if getattr(concern, f)
+        ]
         sentence = _(
             "%(n)s. %(name)s says: “%(words)s”.",
             n=number,
@@ -133,7 +137,8 @@ def summary(check_in: CheckIn, customer_name: str) -> list[str]:
             words=concern.customer_words,
         )
         if details:
-            sentence += " " + "; ".join(details) + "."
+            # Separators are translated too: Chinese uses full-width ：；。
+            sentence += " " + _("; ").join(details) + _(".")
         lines.append(sentence)
     if check_in.road_test_consent is True:
         lines.append(_("The customer agrees to a road test."))

@@ -53,7 +53,8 @@ def error_response(
             message,
             status_code=status,
             media_type=MediaType.TEXT,
-            headers=toast_headers(message, field=field),
+            # A conflict is only mended by reloading: that toast stays, with the button.
+            headers=toast_headers(message, field=field, reload=status == 409),
         )
     page = f"errors/{status}.html" if status in ERROR_PAGES else "errors/error.html"
     return Template(

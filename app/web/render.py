@@ -39,10 +39,12 @@ def render(
     )
 
 
-def toast_headers(message: str, level: str = "error", field: str | None = None) -> dict[str, str]:
+def toast_headers(
+    message: str, level: str = "error", field: str | None = None, reload: bool = False
+) -> dict[str, str]:
     """Tell htmx to show a toast (and the message under `field`, if the page has
     its slot) and swap nothing: the field stays as the user left it."""
-    detail = {"message": message, "level": level, "field": field}
+    detail = {"message": message, "level": level, "field": field, "reload": reload}
     return {
         "HX-Trigger": json.dumps({"wa:toast": detail}),
         "HX-Reswap": "none",

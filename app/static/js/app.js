@@ -2,7 +2,7 @@
 (function () {
   "use strict";
 
-  function toast(message, level) {
+  function toast(message, level, reload) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
     var el = document.createElement("div");
@@ -16,15 +16,22 @@
     close.setAttribute("aria-label", document.body.dataset.closeLabel || "Close");
     close.addEventListener("click", function () { el.remove(); });
     el.appendChild(text);
+    if (reload) {
+      var again = document.createElement("button");
+      again.type = "button";
+      again.textContent = document.body.dataset.reloadLabel || "Reload";
+      again.addEventListener("click", function () { location.reload(); });
+      el.appendChild(again);
+    }
     el.appendChild(close);
     box.appendChild(el);
-    setTimeout(function () { el.remove(); }, 8000);
+    if (!reload) setTimeout(function () { el.remove(); }, 8000);
   }
   window.walkaroundToast = toast;
 
   // Server-side errors arrive as an HX-Trigger "wa:toast" event with the message.
   document.body.addEventListener("wa:toast", function (evt) {
-    toast(evt.detail.message, evt.detail.level);
+    toast(evt.detail.message, evt.detail.level, evt.detail.reload);
     var slot = evt.detail.field && document.getElementById("error-" + evt.detail.field);
     if (slot) slot.textContent = evt.detail.message;
   });

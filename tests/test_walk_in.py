@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from app.errors import InvalidInput
+from app.models import Customer, Role, Vehicle
+from app.services import customers, plates
+from app.services.audit import Actor
+from tests.conftest import csrf_from, html, sign_in
+
+GOOD = customers.NewVehicle(name="周先生", phone="13800138000", plate="粤B·A1234",
+                            vin="1M8GDM9AXKP042788", make="Toyota", model="Camry")  # fmt: skip
+WRONG_CHECK_DIGIT = "1M8GDM9A1KP042788"
+
+
+def test_chinese_plates_are_checked_and_normalised() -> None:
+    assert plates.normalise("粤b·a1234") == "粤BA1234"
+    assert plates.is_valid("粤BA1234", "CN")
+    assert plates.is_valid("粤BD12345", "CN")  # new-energy plates have six characters
+    assert not plates.is_valid("粤BI1234", "CN")
+    assert not plates.is_valid("AB1234", "CN")
+    assert plates.is_valid("B-MW-1234", "DE")
+
+
+async def test_a_wrong_vin_check_digit_is_an_error_in_china(db) -> None:
+    with pytest.raises(InvalidInput, match="X") as refused:
+        await customers.create_with_vehicle(
+            db, replace(GOOD, vin=WRONG_CHECK_DIGIT), "CN", Actor(None)
+        )
+    assert refused.value.field == "vin"
+    with pytest.raises(InvalidInput):  # an override does not count where the check digit is law
+        await customers.create_with_vehicle(
+            db, replace(GOOD, vin=WRONG_CHECK_DIGIT, vin_override=True), "CN", Actor(None)
+        )
+    assert await db.scalar(select(func.count(Vehicle.id))) == 0
+
+
+async def test_elsewhere_the_advisor_may_keep_a_vin_with_a_wrong_check_digit(db) -> None:
+    new = replace(GOOD, vin=WRONG_CHECK_DIGIT, plate="B-MW-1234")
+    with pytest.raises(InvalidInput, match="已核对 VIN"):
+        await customers.create_with_vehicle(db, new, "DE", Actor(None))
+    vehicle = await customers.create_with_vehicle(
+        db, replace(new, vin_override=True), "DE", Actor(None)
+    )
+    assert vehicle.vin == WRONG_CHECK_DIGIT
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("vin", "1M8GDM9AXKP04278O"), ("vin", "SHORT"), ("plate", "ABC"), ("phone", "call me"),
+     ("name", " "), ("year", "1850")],
+)  # fmt: skip
+async def test_bad_walk_in_details_are_refused_by_field(db, field, value) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await customers.create_with_vehicle(db, replace(GOOD, **{field: value}), "CN", Actor(None))
+    assert refused.value.field == field
+    assert await db.scalar(select(func.count(Customer.id))) == 0
+
+
+async def test_a_new_walk_in_starts_its_check_in(client, db, users) -> None:
+    await sign_in(client, Role.ADVISOR)
+    token = csrf_from(html(await client.get("/walk-in/new")))
+    bad = await client.post("/walk-in/new", data={
+        "_csrf_token": token, "name": "周先生", "phone": "13800138000", "plate": "粤BA1234",
+        "vin": WRONG_CHECK_DIGIT, "make": "Toyota", "model": "Camry"})  # fmt: skip
+    assert bad.status_code == 422
+    page = html(bad)
+    assert "第 9 位" in page.select_one("[data-testid=form-error]").get_text()
+    assert page.select_one("#name")["value"] == "周先生"
+    assert await db.scalar(select(func.count(Customer.id))) == 0
+    good = await client.post("/walk-in/new", data={
+        "_csrf_token": token, "name": "周先生", "phone": "13800138000", "plate": "粤BA1234",
+        "vin": "1m8gdm9axkp042788", "make": "Toyota", "model": "Camry"})  # fmt: skip
+    assert good.status_code == 303
+    assert good.headers["location"].endswith("/greeting")
+    await db.rollback()  # a new snapshot, to see what the app committed
+    vehicle = (await db.scalars(select(Vehicle))).one()
+    assert vehicle.vin == "1M8GDM9AXKP042788"
+    found = html(await client.get("/walk-in?q=BA1234"))
+    assert found.select_one("[data-testid=start-walk-in]") is not None
