@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.cli import upgrade
 from app.db import create_engine
+from app.i18n import set_locale
 from app.main import create_app
 from app.models import Role, StaffRole, StaffUser
 from app.passwords import hash_password
@@ -248,3 +249,9 @@ async def sign_in(client: AsyncTestClient[Litestar], role: Role) -> None:
 
 async def csrf_token(client: AsyncTestClient[Litestar], path: str = "/lane") -> str:
     return csrf_from(html(await client.get(path)))
+
+
+@pytest.fixture(autouse=True)
+def _default_locale() -> None:
+    """Service-level tests speak zh_CN, the dealership default, whatever ran before."""
+    set_locale("zh_CN")
