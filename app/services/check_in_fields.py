@@ -7,7 +7,6 @@ and saved, or nothing is saved and the first problem names its field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,9 +193,3 @@ async def save(
     )
     await session.flush()
     return changed
-
-
-def since_last_reading(vehicle: Vehicle) -> timedelta | None:
-    if vehicle.last_odometer_at is None:
-        return None
-    return utcnow() - vehicle.last_odometer_at
