@@ -51,6 +51,18 @@ class Settings:
     debug: bool = False
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    # Where customers reach the app (approval links in e-mail and SMS).
+    public_url: str = "http://127.0.0.1:8000"
+    # Outgoing e-mail; an empty host keeps e-mail in the outbox unsent.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "walkaround@localhost"
+    # Status changes for the dealer management system; empty URL sends nothing.
+    webhook_url: str = ""
+    webhook_secret: str = ""
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -136,5 +148,14 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         timezone=env.get("WALKAROUND_TIMEZONE", "Asia/Shanghai"),
         https=env_bool("WALKAROUND_HTTPS", False, env),
         debug=env_bool("WALKAROUND_DEBUG", False, env),
+        public_url=env.get("WALKAROUND_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        smtp_host=env.get("WALKAROUND_SMTP_HOST", ""),
+        smtp_port=int(env.get("WALKAROUND_SMTP_PORT", "25")),
+        smtp_user=env.get("WALKAROUND_SMTP_USER", ""),
+        smtp_password=env.get("WALKAROUND_SMTP_PASSWORD", ""),
+        smtp_starttls=env_bool("WALKAROUND_SMTP_STARTTLS", False, env),
+        mail_from=env.get("WALKAROUND_MAIL_FROM", "walkaround@localhost"),
+        webhook_url=env.get("WALKAROUND_WEBHOOK_URL", ""),
+        webhook_secret=env.get("WALKAROUND_WEBHOOK_SECRET", ""),
     )
     return settings.with_secret()

@@ -26,9 +26,11 @@ apt_install() {
 need=()
 "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v npm >/dev/null || need+=(nodejs npm)
+# WeasyPrint renders the customer's PDF with Pango; the CJK font is embedded in it.
+ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 fi
 apt_install "${need[@]}"
 

@@ -1,5 +1,6 @@
 """One module per concept; import from here."""
 
+from app.models.api_client import ApiClient
 from app.models.appointment import Appointment, AppointmentSource, AppointmentStatus
 from app.models.audit import AuditEvent
 from app.models.base import Base
@@ -19,10 +20,14 @@ from app.models.check_in import (
 )
 from app.models.customer import Customer
 from app.models.dealership import Dealership
+from app.models.estimate import Job, JobLine, JobSource, LineKind
 from app.models.login_throttle import LoginThrottle
+from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition
 from app.models.recommendation import Recommendation
+from app.models.signature import Signature, SignatureKind
 from app.models.staff import Role, StaffRole, StaffUser
+from app.models.supplement import Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
 
@@ -30,6 +35,7 @@ __all__ = [
     "ON_SITE_STATUSES",
     "REQUIRED_COVERS",
     "STEPS",
+    "ApiClient",
     "Appointment",
     "AppointmentSource",
     "AppointmentStatus",
@@ -44,20 +50,30 @@ __all__ = [
     "DamageKind",
     "DamageMark",
     "Dealership",
+    "Job",
+    "JobLine",
+    "JobSource",
     "LabourOperation",
+    "LineKind",
     "LoginThrottle",
     "MenuPackage",
     "MenuPackageItem",
+    "OutboundMessage",
     "Part",
     "Photo",
     "PhotoPosition",
     "Recommendation",
     "Role",
+    "Signature",
+    "SignatureKind",
     "StaffRole",
     "StaffUser",
     "Step",
     "StepTiming",
+    "Supplement",
+    "SupplementStatus",
     "Vehicle",
+    "WebhookEvent",
     "WorkOrder",
     "WorkOrderStatus",
 ]

@@ -26,6 +26,8 @@ class Part(IdMixin, Base):
     name_en: Mapped[str] = mapped_column(String(200))
     price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     stock_on_hand: Mapped[int] = mapped_column(default=0)
+    # Days from ordering to the part on the shelf, for the expected date.
+    lead_time_days: Mapped[int] = mapped_column(default=2)
 
 
 class MenuPackage(IdMixin, Base):

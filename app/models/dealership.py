@@ -26,3 +26,13 @@ class Dealership(IdMixin, CreatedMixin, Base):
     labour_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))
     advisor_daily_capacity: Mapped[int] = mapped_column(default=15)
+    # Workshop load, for the promised time: hours each technician can sell a day.
+    workshop_opens: Mapped[str] = mapped_column(String(5), default="08:30")
+    workshop_closes: Mapped[str] = mapped_column(String(5), default="18:00")
+    technician_hours_per_day: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("7"))
+    # Time for the final check and the wash after the last job.
+    handover_minutes: Mapped[int] = mapped_column(default=30)
+    # Largest discount, as a percentage of the order, an advisor and a manager may give.
+    advisor_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("5"))
+    manager_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("20"))
+    approval_link_hours: Mapped[int] = mapped_column(default=24)

@@ -4,7 +4,9 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, CreatedMixin, IdMixin, utcnow
@@ -59,6 +61,16 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
     signed_at: Mapped[datetime | None]
     promised_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # Estimate: one discount on the whole order, within the giver's role limit.
+    discount_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    discount_reason: Mapped[str] = mapped_column(Text, default="")
+    discount_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The customer's consents, asked in customer mode and signed with the order.
+    consent_road_test: Mapped[bool | None]
+    consent_keep_old_parts: Mapped[bool | None]
+    consent_follow_up: Mapped[bool | None]
+    # Customer mode: the tablet is handed over; staff screens need a password.
+    customer_mode_since: Mapped[datetime | None]
     # Optimistic locking: two tablets editing one order never overwrite silently.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -66,4 +78,4 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
 
     customer: Mapped[Customer] = relationship(lazy="joined")
     vehicle: Mapped[Vehicle] = relationship(lazy="joined")
-    advisor: Mapped[StaffUser | None] = relationship(lazy="joined")
+    advisor: Mapped[StaffUser | None] = relationship(lazy="joined", foreign_keys=[advisor_id])
