@@ -10,6 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# Registers the hook that keeps signed records from changing.
+import app.services.signed_guard  # noqa: F401
+
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 

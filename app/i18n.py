@@ -8,6 +8,8 @@ request in its own language.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache
@@ -36,6 +38,16 @@ def translations_for(locale: str) -> NullTranslations:
 
 def set_locale(locale: str) -> None:
     _current_locale.set(locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0])
+
+
+@contextmanager
+def locale_as(locale: str) -> Iterator[None]:
+    """Run a block in another language (a customer's document), then restore."""
+    token = _current_locale.set(locale)
+    try:
+        yield
+    finally:
+        _current_locale.reset(token)
 
 
 def get_locale() -> str:

@@ -16,6 +16,11 @@ class Actor:
     device_id: str = ""
     user_agent: str = ""
     ip: str = ""
+    # Role values of the acting staff user, for limits that depend on the role.
+    roles: frozenset[str] = frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return "admin" in self.roles or bool(self.roles.intersection(roles))
 
 
 def record(

@@ -31,7 +31,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, work_orders
 from app.services.audit import Actor
 
 
@@ -219,7 +219,7 @@ async def finish_step(
         audit.record(session, actor, "check_in_step_done", "check_in", check_in.id, step=step.value)
         return following
     check_in.completed_at = now
-    check_in.work_order.status = WorkOrderStatus.ESTIMATE
+    work_orders.change_status(session, check_in.work_order, WorkOrderStatus.ESTIMATE, actor)
     vehicle = await session.get(Vehicle, check_in.work_order.vehicle_id)
     if vehicle is not None and check_in.odometer_km is not None:
         vehicle.last_odometer_km = check_in.odometer_km

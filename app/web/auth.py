@@ -115,6 +115,7 @@ def actor_for(connection: ASGIConnection[Any, Any, Any, Any]) -> Actor:
         device_id=connection.cookies.get(DEVICE_COOKIE, ""),
         user_agent=connection.headers.get("user-agent", ""),
         ip=client.host if client else "",
+        roles=frozenset(r.value for r in user.roles) if user else frozenset(),
     )
 
 

@@ -1,0 +1,164 @@
+"""Once a work order is signed, what the customer signed cannot change.
+
+A `before_flush` hook refuses any insert, update or delete of signed content
+(the estimate's jobs and lines, the check-in record and its photos, and the
+signed fields of the order) with a 409 that explains why. Added work is the
+exception while its supplement is still a draft: it is not signed yet.
+Services check first and give a more specific message; this is the net
+under every code path that goes through the ORM.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.errors import Conflict
+from app.i18n import _
+from app.models import (
+    Belonging,
+    CheckIn,
+    Concern,
+    CoverInstall,
+    DamageMark,
+    Job,
+    JobLine,
+    Photo,
+    Supplement,
+    SupplementStatus,
+    WorkOrder,
+)
+
+SIGNED_ORDER_FIELDS = (
+    "number", "customer_id", "vehicle_id", "discount_amount", "discount_reason",
+    "promised_at", "consent_road_test", "consent_keep_old_parts", "consent_follow_up",
+)  # fmt: skip
+CHECK_IN_RECORD = (Belonging, Concern, CoverInstall, DamageMark, Photo)
+CHECK_IN_FIELDS = (
+    "odometer_km", "fuel_eighths", "warning_lights", "exterior_accessories_ok", "glass_ok",
+    "onboard_tools_present", "spare_tyre_present", "warning_triangle_present",
+    "valuables_advised", "road_test_consent", "covers_skip_reason", "arrived_at",
+)  # fmt: skip
+
+
+class SignedRecordLocked(Conflict):
+    pass
+
+
+def _refuse() -> SignedRecordLocked:
+    return SignedRecordLocked(
+        _(
+            "This work order has been signed by the customer and cannot change. "
+            "Added work goes on a supplement the customer approves."
+        )
+    )
+
+
+def _old(obj: Any, attr: str) -> Any:
+    """The value as loaded from the database (before this flush's change)."""
+    history = inspect(obj).attrs[attr].history
+    if history.deleted:
+        return history.deleted[0]
+    if history.unchanged:
+        return history.unchanged[0]
+    return getattr(obj, attr)
+
+
+def _changed(obj: Any, attrs: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+class _Lookup:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def order_signed(self, order_id: int | None) -> bool:
+        if order_id is None:
+            return False
+        signed = self.session.execute(
+            select(WorkOrder.signed_at).where(WorkOrder.id == order_id)
+        ).scalar()
+        return signed is not None
+
+    def check_in_signed(self, check_in_id: int | None) -> bool:
+        if check_in_id is None:
+            return False
+        order_id = self.session.execute(
+            select(CheckIn.work_order_id).where(CheckIn.id == check_in_id)
+        ).scalar()
+        return self.order_signed(order_id)
+
+    def job_locked(self, job_id: int | None, supplement_id: Any = ...) -> bool:
+        if job_id is None and supplement_id is ...:
+            return False
+        if supplement_id is ...:
+            row = self.session.execute(
+                select(Job.work_order_id, Job.supplement_id).where(Job.id == job_id)
+            ).first()
+            if row is None:
+                return False
+            order_id, supplement_id = row
+        else:
+            order_id = None
+        if supplement_id is not None:
+            status = self.session.execute(
+                select(Supplement.status).where(Supplement.id == supplement_id)
+            ).scalar()
+            return status not in (None, SupplementStatus.DRAFT.value)
+        return self.order_signed(order_id)
+
+
+def _locked_change(  # noqa: PLR0911  (one answer per kind of record)
+    session: Session, lookup: _Lookup, obj: Any, deleted: bool
+) -> bool:
+    """Whether changing or deleting this loaded object touches signed content."""
+    if isinstance(obj, WorkOrder):
+        return _old(obj, "signed_at") is not None and (
+            deleted or _changed(obj, (*SIGNED_ORDER_FIELDS, "signed_at"))
+        )
+    if not (deleted or session.is_modified(obj, include_collections=False)):
+        return False
+    if isinstance(obj, Job):
+        supplement = _old(obj, "supplement_id")
+        if supplement:
+            return lookup.job_locked(None, supplement)
+        return lookup.order_signed(_old(obj, "work_order_id"))
+    if isinstance(obj, JobLine):
+        return lookup.job_locked(_old(obj, "job_id"))
+    if isinstance(obj, CheckIn):
+        return (deleted or _changed(obj, CHECK_IN_FIELDS)) and lookup.order_signed(
+            _old(obj, "work_order_id")
+        )
+    if isinstance(obj, CHECK_IN_RECORD):
+        return lookup.check_in_signed(_old(obj, "check_in_id"))
+    return False
+
+
+def _locked_insert(lookup: _Lookup, obj: Any) -> bool:
+    if isinstance(obj, Job):
+        if obj.supplement_id:
+            return lookup.job_locked(None, obj.supplement_id)
+        return lookup.order_signed(obj.work_order_id)
+    if isinstance(obj, JobLine):
+        return obj.job_id is not None and lookup.job_locked(obj.job_id)
+    if isinstance(obj, CHECK_IN_RECORD):
+        return lookup.check_in_signed(obj.check_in_id)
+    return False
+
+
+@event.listens_for(Session, "before_flush")
+def refuse_changes_to_signed(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
+    lookup = _Lookup(session)
+    with session.no_autoflush:
+        for obj in session.dirty:
+            if _locked_change(session, lookup, obj, deleted=False):
+                raise _refuse()
+        for obj in session.deleted:
+            if _locked_change(session, lookup, obj, deleted=True):
+                raise _refuse()
+        for obj in session.new:
+            if _locked_insert(lookup, obj):
+                raise _refuse()
