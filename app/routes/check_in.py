@@ -19,6 +19,7 @@ from app.services import check_in_fields, symptoms, walkaround
 from app.services.audit import Actor
 from app.services.check_in_view import step_context
 from app.web.auth import actor_for, roles
+from app.web.form import form_data, form_version
 from app.web.render import is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
@@ -31,26 +32,6 @@ PARTIALS = {
     "concerns": "check_in/_concerns.html",
     "saved": "check_in/_saved.html",
 }
-
-
-async def _form(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    form = await request.form()
-    data: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if key in data:
-            data[key] = [*(data[key] if isinstance(data[key], list) else [data[key]]), value]
-        else:
-            data[key] = value
-    return data
-
-
-def _version(form: dict[str, Any]) -> int | None:
-    # A form may carry its own copy besides the page's #version: the newest wins.
-    raw = form.get("version", "")
-    try:
-        return max(int(v) for v in (raw if isinstance(raw, list) else [raw]))
-    except ValueError:
-        return None
 
 
 def _step(name: str) -> Step:
@@ -152,10 +133,10 @@ class CheckInController(Controller):
     ) -> Template | Redirect:
         current = _step(step)
         check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
+        form = await form_data(request)
         vehicle = check_in.work_order.vehicle
         await check_in_fields.save(
-            db_session, check_in, current, form, _version(form), vehicle, actor_for(request)
+            db_session, check_in, current, form, form_version(form), vehicle, actor_for(request)
         )
         return await self._partial(request, db_session, check_in_id, "saved", current)
 
@@ -168,9 +149,9 @@ class CheckInController(Controller):
         step: FromPath[str],
     ) -> Redirect | ClientRedirect:
         check_in = await check_ins.get(db_session, check_in_id)
-        form = await _form(request)
+        form = await form_data(request)
         following = await check_ins.finish_step(
-            db_session, check_in, _step(step), _version(form), actor_for(request)
+            db_session, check_in, _step(step), form_version(form), actor_for(request)
         )
         target = following.value if following else "done"
         return _go(request, f"/check-ins/{check_in_id}/{target}")
@@ -186,8 +167,8 @@ class CheckInController(Controller):
     ) -> Template | Redirect:
         """Load, apply one service action with the form's version, answer with the region."""
         check_in = await check_ins.get(db, check_in_id)
-        form = await _form(request)
-        await action(check_in, form, _version(form), actor_for(request))
+        form = await form_data(request)
+        await action(check_in, form, form_version(form), actor_for(request))
         return await self._partial(request, db, check_in_id, part, page_step)
 
     @post("/{check_in_id:int}/cover/{kind:str}")

@@ -64,7 +64,12 @@ class PhotoController(Controller):
         }  # fmt: skip
         return Response(body, status_code=200 if received.duplicate else 201)
 
-    @get("/photos/{photo_id:int}/{size:str}", guards=[roles(*ALL_STAFF)])
+    # The customer reviews the check-in photos on the tablet in customer mode.
+    @get(
+        "/photos/{photo_id:int}/{size:str}",
+        guards=[roles(*ALL_STAFF)],
+        opt={"customer_mode": True},
+    )
     async def serve(
         self,
         db_session: NamedDependency[AsyncSession],

@@ -88,6 +88,27 @@ def require_sign_in(
         return
     if connection.scope.get("user") is None:
         raise NotAuthorizedException("sign in required")
+    locked = customer_mode_order(connection)
+    if locked is not None and not handler.opt.get("customer_mode"):
+        raise CustomerModeLocked(locked)
+
+
+CUSTOMER_MODE = "customer_mode"
+
+
+class CustomerModeLocked(PermissionDeniedException):
+    """The tablet is in the customer's hands: only the review screens answer,
+    until the advisor's password ends customer mode."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__("customer mode")
+        self.order_id = order_id
+
+
+def customer_mode_order(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    session = connection.scope.get("session")
+    value = session.get(CUSTOMER_MODE) if isinstance(session, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def roles(*allowed: Role) -> Any:

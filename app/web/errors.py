@@ -19,7 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import DomainError
 from app.i18n import _, set_locale
-from app.web.auth import ROLE_DENIED, resolve_locale
+from app.web.auth import ROLE_DENIED, CustomerModeLocked, resolve_locale
 from app.web.render import is_fragment, toast_headers
 
 log = logging.getLogger("walkaround")
@@ -80,6 +80,17 @@ def on_not_authorized(
 def on_permission_denied(
     request: Request[Any, Any, Any], exc: PermissionDeniedException
 ) -> Response[Any]:
+    if isinstance(exc, CustomerModeLocked):
+        # Back to the customer's screen; staff screens need the advisor's password.
+        target = f"/review/{exc.order_id}"
+        if request.method == "GET" and not _wants_json(request):
+            return (
+                ClientRedirect(target)
+                if is_fragment(request)
+                else Redirect(target, status_code=303)
+            )
+        message = _("The tablet is in customer mode. The advisor's password ends it.")
+        return error_response(request, 403, message)
     if exc.detail == ROLE_DENIED:
         message = _("Your role does not give access to this screen.")
     elif "csrf" in exc.detail.lower():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from functools import cache
 from pathlib import Path
@@ -63,7 +64,12 @@ def build_environment(settings: Settings) -> Environment:
         settings=settings,
     )
     env.filters.update(
-        money=fmt.money, datetime=fmt.datetime, time=fmt.time, date=fmt.date, number=fmt.number
+        money=fmt.money,
+        datetime=fmt.datetime,
+        time=fmt.time,
+        date=fmt.date,
+        number=fmt.number,
+        b64=lambda data: base64.b64encode(data).decode("ascii"),
     )
     return env
 

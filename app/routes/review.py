@@ -1,0 +1,185 @@
+"""Customer mode: the tablet in the customer's hands, in the customer's language.
+
+Entering it locks the tablet's session to the review screens of one order
+(see `require_sign_in`); only the advisor's password unlocks staff screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput
+from app.i18n import SUPPORTED_LOCALES, _, set_locale
+from app.models import Role, StaffUser, WorkOrder
+from app.models.base import utcnow
+from app.services import audit, estimate, estimate_view, signatures
+from app.services import auth as auth_service
+from app.web.auth import CUSTOMER_MODE, actor_for, customer_mode_order, roles
+from app.web.form import form_data, form_version
+from app.web.render import is_fragment, render
+
+FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+CUSTOMER_LOCALE = "customer_locale"
+IN_CUSTOMER_MODE = {"customer_mode": True}
+
+
+def _customer_locale(request: Request[Any, Any, Any], order: WorkOrder) -> str:
+    chosen = request.session.get(CUSTOMER_LOCALE)
+    locale = chosen if chosen in SUPPORTED_LOCALES else order.customer.locale
+    return locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
+
+
+async def _order_in_hand(
+    request: Request[Any, Any, Any], db: AsyncSession, order_id: int
+) -> WorkOrder:
+    """The order the tablet is locked to (staff outside customer mode may preview any)."""
+    locked = customer_mode_order(request)
+    if locked is not None and locked != order_id:
+        raise Forbidden(_("The tablet is in customer mode for another order."))
+    order = await estimate_view.get_order(db, order_id)
+    set_locale(_customer_locale(request, order))
+    return order
+
+
+class ReviewController(Controller):
+    path = "/"
+    guards = [roles(*FRONT_DESK)]  # noqa: RUF012
+    tags = ["customer-mode"]  # noqa: RUF012
+
+    @post("/work-orders/{order_id:int}/customer-mode")
+    async def enter(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect:
+        order = await estimate_view.get_order(db_session, order_id)
+        estimate.ensure_estimating(order, None)
+        problems = estimate.problems_before_signing(
+            order, await estimate.order_jobs(db_session, order)
+        )
+        if problems:
+            raise InvalidInput(" ".join(problems))
+        order.customer_mode_since = utcnow()
+        request.session[CUSTOMER_MODE] = order.id
+        request.session[CUSTOMER_LOCALE] = order.customer.locale
+        audit.record(db_session, actor_for(request), "customer_mode.enter", "work_order", order.id)
+        return Redirect(f"/review/{order.id}", status_code=303)
+
+    @get("/review/{order_id:int}", opt=IN_CUSTOMER_MODE)
+    async def review(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Template | Redirect:
+        order = await _order_in_hand(request, db_session, order_id)
+        if order.signed_at is not None:
+            return Redirect(f"/review/{order_id}/thanks", status_code=303)
+        ctx = await estimate_view.review_context(
+            db_session, order, request.app.state.settings, actor_for(request), utcnow()
+        )
+        return render(request, "review/index.html", {**ctx, "customer_mode": True})
+
+    @post("/review/{order_id:int}/language", opt=IN_CUSTOMER_MODE)
+    async def language(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        order = await _order_in_hand(request, db_session, order_id)
+        form = await form_data(request)
+        locale = str(form.get("locale", ""))
+        if locale not in SUPPORTED_LOCALES:
+            raise InvalidInput(_("Unknown language."))
+        request.session[CUSTOMER_LOCALE] = locale
+        order.customer.locale = locale  # the customer's copy and messages follow it
+        target = f"/review/{order_id}"
+        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+
+    @post("/review/{order_id:int}/consent", opt=IN_CUSTOMER_MODE)
+    async def consent(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Template:
+        order = await _order_in_hand(request, db_session, order_id)
+        form = await form_data(request)
+        await estimate.set_consent(
+            db_session, order, str(form.get("name", "")), str(form.get("value")) == "1",
+            form_version(form), actor_for(request),
+        )  # fmt: skip
+        await db_session.flush()
+        return render(request, "review/_consents.html", {"order": order, "oob_version": True})
+
+    @post("/review/{order_id:int}/sign", opt=IN_CUSTOMER_MODE)
+    async def sign(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        order = await _order_in_hand(request, db_session, order_id)
+        form = await form_data(request)
+        settings = request.app.state.settings
+        await signatures.sign_work_order(
+            db_session, order, signer_name=form.get("signer_name"),
+            strokes_json=form.get("strokes"), image_data_url=form.get("image"),
+            locale=_customer_locale(request, order), currency=settings.currency,
+            version=form_version(form), actor=actor_for(request), now=utcnow(),
+        )  # fmt: skip
+        target = f"/review/{order_id}/thanks"
+        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+
+    @get("/review/{order_id:int}/thanks", opt=IN_CUSTOMER_MODE)
+    async def thanks(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Template:
+        order = await _order_in_hand(request, db_session, order_id)
+        signature = await signatures.work_order_signature(db_session, order)
+        if signature is None:
+            raise Conflict(_("This work order is not signed yet."))
+        return render(
+            request,
+            "review/thanks.html",
+            {"order": order, "signature": signature, "customer_mode": True},
+        )
+
+    @get("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
+    async def exit_page(self, request: Request[Any, Any, Any]) -> Template:
+        return render(request, "review/exit.html", {"order_id": customer_mode_order(request)})
+
+    @post("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
+    async def exit(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Redirect | ClientRedirect:
+        """Back to staff screens: the signed-in advisor's password, throttled like sign-in."""
+        user: StaffUser = request.scope["user"]
+        form = await form_data(request)
+        settings = request.app.state.settings
+        try:
+            await auth_service.sign_in(
+                db_session, user.username, str(form.get("password", "")), actor_for(request),
+                max_failures=settings.login_max_failures,
+                lockout_minutes=settings.login_lockout_minutes,
+            )  # fmt: skip
+        except DomainError:
+            await db_session.commit()  # the failure count persists, as at sign-in
+            raise
+        order_id = request.session.pop(CUSTOMER_MODE, None)
+        request.session.pop(CUSTOMER_LOCALE, None)
+        audit.record(db_session, actor_for(request), "customer_mode.exit", "work_order", order_id)
+        target = f"/work-orders/{order_id}" if order_id else "/lane"
+        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)

@@ -1,0 +1,77 @@
+"""As-you-type search of the catalogue for the estimate: codes and both names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import LabourOperation, LineKind, Part
+from app.services.estimate import part_expected_on
+
+LIMIT = 8
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    price: Decimal  # per hour for labour
+    hours: Decimal | None  # flat-rate hours (labour)
+    stock: int | None  # on the shelf (parts)
+    expected_on: date | None  # when an out-of-stock part would arrive
+
+
+def _pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(session: AsyncSession, text: str, today: date) -> list[Hit]:
+    text = " ".join(text.split())[:60]
+    if not text:
+        return []
+    like = _pattern(text)
+    ops = (
+        await session.scalars(
+            select(LabourOperation)
+            .where(
+                or_(
+                    LabourOperation.code.ilike(like, escape="\\"),
+                    LabourOperation.name_zh.ilike(like, escape="\\"),
+                    LabourOperation.name_en.ilike(like, escape="\\"),
+                )
+            )
+            .order_by(LabourOperation.code)
+            .limit(LIMIT)
+        )
+    ).all()
+    parts = (
+        await session.scalars(
+            select(Part)
+            .where(
+                or_(
+                    Part.number.ilike(like, escape="\\"),
+                    Part.name_zh.ilike(like, escape="\\"),
+                    Part.name_en.ilike(like, escape="\\"),
+                )
+            )
+            .order_by(Part.number)
+            .limit(LIMIT)
+        )
+    ).all()
+    return [
+        Hit(LineKind.LABOUR.value, o.id, o.code, o.name_zh, o.name_en, o.labour_rate,
+            o.flat_rate_hours, None, None)
+        for o in ops
+    ] + [
+        Hit(LineKind.PART.value, p.id, p.number, p.name_zh, p.name_en, p.price, None,
+            p.stock_on_hand, part_expected_on(p, Decimal("1"), today))
+        for p in parts
+    ]  # fmt: skip

@@ -1,0 +1,37 @@
+"""Reading posted forms: repeated keys become lists, and the newest version wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from app.errors import InvalidInput
+from app.i18n import _
+
+
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key in data:
+            data[key] = [*(data[key] if isinstance(data[key], list) else [data[key]]), value]
+        else:
+            data[key] = value
+    return data
+
+
+def form_version(form: dict[str, Any]) -> int | None:
+    # A form may carry its own copy besides the page's #version: the newest wins.
+    raw = form.get("version", "")
+    try:
+        return max(int(v) for v in (raw if isinstance(raw, list) else [raw]))
+    except ValueError:
+        return None
+
+
+def form_int(form: dict[str, Any], name: str) -> int:
+    try:
+        return int(str(form.get(name, "")).strip())
+    except ValueError:
+        raise InvalidInput(_("Some of the information sent was not valid."), field=name) from None
