@@ -124,7 +124,13 @@ class EstimateController(Controller):
         return render(
             request,
             "estimate/_search.html",
-            {"hits": hits, "job_id": job, "order_id": order_id, "q": q},
+            {
+                "hits": hits,
+                "job_id": job,
+                "q": q,
+                "target": "#estimate",
+                "add_url": f"/work-orders/{order_id}/estimate/add-line",
+            },
         )
 
     @post("/{action:str}")

@@ -160,6 +160,12 @@ def ensure_estimating(order: WorkOrder, version: int | None) -> None:
         raise Conflict(_("Someone else changed this estimate. Reload to see the latest."))
 
 
+def ensure_draft(supplement: Supplement) -> None:
+    """Added work can change until it is sent to the customer."""
+    if supplement.status != SupplementStatus.DRAFT.value:
+        raise Conflict(_("This supplement was already sent to the customer and cannot change."))
+
+
 def _touch(order: WorkOrder) -> None:
     # Any change to the estimate bumps the order's version (version_id_col).
     order.updated_at = utcnow()
@@ -256,11 +262,14 @@ async def add_job(
 ) -> Job:
     if supplement is None:
         ensure_estimating(order, version)
+    else:
+        ensure_draft(supplement)
     job = Job(
         work_order_id=order.id,
         supplement_id=supplement.id if supplement else None,
         source=(JobSource.FINDING if supplement else JobSource.MANUAL).value,
         title=_title(title),
+        lines=[],  # loaded (empty): lines added next need no lazy load
     )
     session.add(job)
     _touch(order)
@@ -333,6 +342,7 @@ async def add_line(
         ensure_estimating(order, version)
         job = await _job(session, order, job_id)
     else:
+        ensure_draft(supplement)
         job = await supplement_job(session, supplement, job_id)
     item = await catalogue_item(session, kind, item_id)
     qty = (
@@ -558,6 +568,7 @@ async def add_menu_package(
         menu_package_id=package.id,
         source=JobSource.MENU.value,
         title=package.name_zh if locale.startswith("zh") else package.name_en,
+        lines=[],
     )
     session.add(job)
     await session.flush()

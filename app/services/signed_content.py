@@ -214,7 +214,7 @@ async def supplement_content(
     currency: str,
     original_hash: str,
 ) -> dict[str, Any]:
-    """Added work, priced, with the order total before and after, and the decision."""
+    """Added work, priced, bound to the signed work order by its hash, and the decision."""
     shop = await estimate.dealership(session)
     jobs = list(
         (
@@ -224,7 +224,6 @@ async def supplement_content(
         ).all()
     )
     extra = estimate.compute_totals(jobs, Decimal("0"), shop.tax_rate)
-    before = await estimate.order_totals(session, order, with_supplements=True)
     return {
         "schema": SUPPLEMENT_SCHEMA,
         "locale": locale,
@@ -237,8 +236,6 @@ async def supplement_content(
         },
         "jobs": [_job(j) for j in jobs],
         "totals": _totals(extra, order) | {"discount_reason": ""},
-        "order_total_before": amount(before.total),
-        "order_total_after": amount(before.total + extra.total),
         "decision": decision,
     }
 

@@ -1,0 +1,221 @@
+"""Added work: the advisor's editor, and the customer's approval by link or tablet."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.i18n import _, set_locale
+from app.models import Role, Supplement, WorkOrder
+from app.models.base import utcnow
+from app.services import catalogue_search, estimate, estimate_view, supplements
+from app.services.audit import Actor
+from app.web.auth import CUSTOMER_MODE, actor_for, roles
+from app.web.form import form_data, form_int
+from app.web.render import is_fragment, render
+
+FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+Form = dict[str, Any]
+Action = Callable[[AsyncSession, Supplement, WorkOrder, Form, Actor, Any], Awaitable[Any]]
+
+
+def _today(request: Any) -> Any:
+    return utcnow().astimezone(request.app.state.settings.tz).date()
+
+
+ACTIONS: dict[str, Action] = {
+    "add-job": lambda db, s, o, f, a, r: estimate.add_job(
+        db, o, f.get("title"), None, a, supplement=s
+    ),
+    "add-line": lambda db, s, o, f, a, r: estimate.add_line(
+        db,
+        o,
+        form_int(f, "job"),
+        str(f.get("kind", "")),
+        form_int(f, "item"),
+        f.get("quantity"),
+        None,
+        a,
+        _today(r),
+        supplement=s,
+    ),
+    "remove-line": lambda db, s, o, f, a, r: supplements.remove_line(db, s, form_int(f, "line"), a),
+    "promised": lambda db, s, o, f, a, r: supplements.set_promised_at(
+        db, s, f.get("promised_at"), r.app.state.settings.tz, a, utcnow()
+    ),
+}
+
+
+async def _context(db: AsyncSession, supplement: Supplement, order: WorkOrder) -> dict[str, Any]:
+    shop = await estimate.dealership(db)
+    found = await supplements.jobs(db, supplement)
+    return {
+        "supplement": supplement,
+        "order": order,
+        "vehicle": order.vehicle,
+        "customer": order.customer,
+        "jobs": found,
+        "totals": estimate.compute_totals(found, estimate.Decimal("0"), shop.tax_rate),
+        "line_amount": estimate.line_amount,
+        "job_amount": estimate.job_amount,
+    }
+
+
+class SupplementController(Controller):
+    path = "/"
+    guards = [roles(*FRONT_DESK)]  # noqa: RUF012
+    tags = ["supplements"]  # noqa: RUF012
+
+    @post("/work-orders/{order_id:int}/supplements")
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        order = await estimate_view.get_order(db_session, order_id)
+        form = await form_data(request)
+        supplement = await supplements.create(
+            db_session, order, form.get("note"), actor_for(request)
+        )
+        target = f"/supplements/{supplement.id}"
+        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+
+    @get("/supplements/{supplement_id:int}")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+    ) -> Template:
+        supplement, order = await supplements.get(db_session, supplement_id)
+        ctx = await _context(db_session, supplement, order)
+        return render(request, "supplements/page.html", ctx)
+
+    @get("/supplements/{supplement_id:int}/search")
+    async def search(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+        q: str = "",
+        job: int = 0,
+    ) -> Template:
+        hits = await catalogue_search.search(db_session, q, _today(request))
+        return render(
+            request,
+            "estimate/_search.html",
+            {
+                "hits": hits,
+                "job_id": job,
+                "q": q,
+                "target": "#supplement",
+                "add_url": f"/supplements/{supplement_id}/add-line",
+            },
+        )
+
+    @post("/supplements/{supplement_id:int}/send")
+    async def send(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+    ) -> Template | Redirect | ClientRedirect:
+        supplement, order = await supplements.get(db_session, supplement_id)
+        form = await form_data(request)
+        channel = str(form.get("channel", ""))
+        token = await supplements.send(
+            db_session, supplement, order, channel, request.app.state.settings,
+            actor_for(request), utcnow(),
+        )  # fmt: skip
+        if channel == "tablet":
+            # The customer answers on this tablet: lock it to the customer's screens.
+            request.session[CUSTOMER_MODE] = order.id
+            target = f"/approve/{token}"
+            return (
+                ClientRedirect(target)
+                if is_fragment(request)
+                else Redirect(target, status_code=303)
+            )
+        await db_session.flush()
+        if not is_fragment(request):
+            return Redirect(f"/supplements/{supplement_id}", status_code=303)
+        ctx = await _context(db_session, supplement, order)
+        return render(request, "supplements/_editor.html", {**ctx, "sent": channel})
+
+    @post("/supplements/{supplement_id:int}/{action:str}")
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+        action: FromPath[str],
+    ) -> Template | Redirect:
+        handler = ACTIONS.get(action)
+        if handler is None:
+            raise NotFound(_("This page does not exist."))
+        supplement, order = await supplements.get(db_session, supplement_id)
+        form = await form_data(request)
+        await handler(db_session, supplement, order, form, actor_for(request), request)
+        await db_session.flush()
+        if not is_fragment(request):
+            return Redirect(f"/supplements/{supplement_id}", status_code=303)
+        ctx = await _context(db_session, supplement, order)
+        return render(request, "supplements/_editor.html", ctx)
+
+
+PUBLIC = {"public": True}
+
+
+class ApprovalController(Controller):
+    """The customer's side: no staff sign-in; the link's token is the key."""
+
+    path = "/approve"
+    tags = ["supplements"]  # noqa: RUF012
+
+    async def _open(
+        self, db: AsyncSession, token: str
+    ) -> tuple[Supplement, WorkOrder, dict[str, Any]]:
+        supplement = await supplements.by_token(db, token, utcnow())
+        supplement, order = await supplements.get(db, supplement.id)
+        set_locale(order.customer.locale)
+        ctx = await _context(db, supplement, order)
+        return supplement, order, {**ctx, "token": token, "shop": await estimate.dealership(db)}
+
+    @get("/{token:str}", opt=PUBLIC)
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
+    ) -> Template:
+        _supplement, _order, ctx = await self._open(db_session, token)
+        return render(request, "supplements/approve.html", ctx)
+
+    @post("/{token:str}", opt=PUBLIC)
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
+    ) -> Template | Redirect | ClientRedirect:
+        supplement, order, _ctx = await self._open(db_session, token)
+        form = await form_data(request)
+        signature = await supplements.decide(
+            db_session, supplement, order, approve=form.get("decision") == "approve",
+            signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
+            image_data_url=form.get("image"), locale=order.customer.locale,
+            currency=request.app.state.settings.currency, actor=actor_for(request),
+            now=utcnow(),
+        )  # fmt: skip
+        await db_session.flush()
+        context = {"supplement": supplement, "order": order, "signature": signature}
+        return render(request, "supplements/decided.html", context)
