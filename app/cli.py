@@ -137,5 +137,101 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     )
 
 
+@cli.group("api-client")
+def api_client() -> None:
+    """Tokens for systems reading the JSON API (the dealer management system)."""
+
+
+@api_client.command("create")
+@click.argument("name")
+def api_client_create(name: str) -> None:
+    """Create a client and print its token (shown only this once)."""
+    from app.errors import DomainError
+    from app.services import api_clients
+
+    settings = _settings()
+    upgrade(settings)
+    try:
+        client, token = asyncio.run(
+            _with_session(settings, lambda s: api_clients.create_client(s, name))
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"API client {client.id} {client.name!r} created. Its token, shown only now:")
+    click.echo(token)
+
+
+@api_client.command("list")
+def api_client_list() -> None:
+    """List the clients, with when each last used its token."""
+    from app.services import api_clients
+
+    clients = asyncio.run(_with_session(_settings(), api_clients.list_clients))
+    if not clients:
+        click.echo("no API clients")
+    for client in clients:
+        used = f"{client.last_used_at:%Y-%m-%d %H:%M}Z" if client.last_used_at else "never"
+        state = f"revoked {client.revoked_at:%Y-%m-%d %H:%M}Z" if client.revoked_at else "active"
+        click.echo(f"{client.id:>4}  {client.name:<30} {state:<24} last used: {used}")
+
+
+@api_client.command("revoke")
+@click.argument("client_id", type=int)
+def api_client_revoke(client_id: int) -> None:
+    """Refuse a client's token from now on."""
+    from app.errors import DomainError
+    from app.services import api_clients
+
+    try:
+        client = asyncio.run(_with_session(_settings(), lambda s: api_clients.revoke(s, client_id)))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"API client {client.id} {client.name!r} revoked")
+
+
+@cli.group()
+def webhooks() -> None:
+    """The outbox of status-change webhooks for the dealer management system."""
+
+
+@webhooks.command("deliver")
+def webhooks_deliver() -> None:
+    """Send the webhooks that are due, once (the server also does this by itself)."""
+    import httpx
+
+    from app.services import webhooks as outbox
+
+    settings = _settings()
+    if not settings.webhook_url:
+        raise click.ClickException("WALKAROUND_WEBHOOK_URL is not set: nowhere to deliver to")
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with httpx.AsyncClient() as client:
+                return await outbox.deliver_due(
+                    async_sessionmaker(engine, expire_on_commit=False), settings, client
+                )
+        finally:
+            await engine.dispose()
+
+    delivered = asyncio.run(run())
+    status = asyncio.run(_with_session(settings, outbox.outbox_status))
+    click.echo(f"delivered {delivered}; still pending {status.pending}")
+
+
+@webhooks.command("status")
+def webhooks_status() -> None:
+    """Count the webhooks waiting, failing and delivered."""
+    from app.services import webhooks as outbox
+
+    status = asyncio.run(_with_session(_settings(), outbox.outbox_status))
+    oldest = f"{status.oldest_pending_at:%Y-%m-%d %H:%M:%S}Z" if status.oldest_pending_at else "-"
+    click.echo(
+        f"pending {status.pending} (failing {status.failing}), "
+        f"delivered {status.delivered}, oldest pending {oldest}"
+    )
+
+
 if __name__ == "__main__":
     cli()

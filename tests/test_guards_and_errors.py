@@ -5,11 +5,18 @@ from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import select
 
 from app.models import Appointment, AppointmentStatus, Role
+from app.routes.api import require_api_token
 from app.services import demo_data
 from tests.conftest import csrf_token, html, sign_in
 
 # Routes that Litestar itself generates for the OpenAPI schema: signed-in staff only.
 OPENAPI_PREFIX = "/api/docs"
+# The dealer system's API: no staff session (so `public`), a bearer token instead.
+API_PREFIX = "/api/v1"
+
+
+def _guards(handler: HTTPRouteHandler) -> list[object]:
+    return [g for layer in handler.ownership_layers for g in (layer.guards or [])]
 
 
 def test_every_route_is_public_on_purpose_or_guarded_by_role(app: Litestar) -> None:
@@ -22,11 +29,19 @@ def test_every_route_is_public_on_purpose_or_guarded_by_role(app: Litestar) -> N
                 or route.path.startswith(OPENAPI_PREFIX)
             ):
                 continue
-            guards = [g for layer in handler.ownership_layers for g in (layer.guards or [])]
-            has_role_guard = any(hasattr(g, "allowed_roles") for g in guards)
+            has_role_guard = any(hasattr(g, "allowed_roles") for g in _guards(handler))
             if not handler.opt.get("public") and not has_role_guard:
                 unguarded.append(route.path)
     assert unguarded == []
+
+
+def test_every_api_route_needs_a_bearer_token_and_nothing_else_takes_one(app: Litestar) -> None:
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler) or handler.http_methods == {"OPTIONS"}:
+                continue
+            token_guarded = require_api_token in _guards(handler)
+            assert token_guarded == route.path.startswith(API_PREFIX), route.path
 
 
 def test_public_routes_are_only_the_ones_a_signed_out_tablet_needs(app: Litestar) -> None:
@@ -35,12 +50,13 @@ def test_public_routes_are_only_the_ones_a_signed_out_tablet_needs(app: Litestar
             route.path
             for route in app.routes
             for handler in getattr(route, "route_handlers", [])
-            if handler.opt.get("public")
+            if handler.opt.get("public") and require_api_token not in _guards(handler)
         }
     )
+    # /approve/{token}: the customer's approval link, its single-use token is the key.
     assert public == [
-        "/", "/healthz", "/language", "/manifest.webmanifest", "/offline", "/sign-in",
-        "/static/{file_path:path}", "/sw.js",
+        "/", "/approve/{token:str}", "/healthz", "/language", "/manifest.webmanifest",
+        "/offline", "/sign-in", "/static/{file_path:path}", "/sw.js",
     ]  # fmt: skip
 
 

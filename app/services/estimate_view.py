@@ -32,6 +32,7 @@ async def context(
     totals = estimate.compute_totals(jobs, order.discount_amount, shop.tax_rate)
     check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
     proposal = await promised_time.propose(session, shop, jobs, now, settings.tz)
+
     def local(moment: datetime | None) -> str:
         return moment.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") if moment else ""
 
@@ -55,9 +56,9 @@ async def context(
         "signature": await signatures.work_order_signature(session, order),
         "supplements": (
             await session.scalars(
-                select(Supplement).where(Supplement.work_order_id == order.id).order_by(
-                    Supplement.number
-                )
+                select(Supplement)
+                .where(Supplement.work_order_id == order.id)
+                .order_by(Supplement.number)
             )
         ).all(),
     }

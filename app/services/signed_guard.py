@@ -116,8 +116,10 @@ def _locked_change(  # noqa: PLR0911  (one answer per kind of record)
 ) -> bool:
     """Whether changing or deleting this loaded object touches signed content."""
     if isinstance(obj, WorkOrder):
-        return _old(obj, "signed_at") is not None and (
-            deleted or _changed(obj, (*SIGNED_ORDER_FIELDS, "signed_at"))
+        # The database says whether it was signed before this flush (the
+        # loaded value may be expired or already replaced in memory).
+        return (deleted or _changed(obj, (*SIGNED_ORDER_FIELDS, "signed_at"))) and (
+            lookup.order_signed(obj.id)
         )
     if not (deleted or session.is_modified(obj, include_collections=False)):
         return False
