@@ -50,7 +50,7 @@ async def send_link(db, settings, users, supplement_id, now=None) -> str:
 async def test_a_link_sent_by_sms_lands_in_the_outbox_and_freezes_the_supplement(
     db, settings, users
 ) -> None:
-    order_id, supplement_id = await priced_supplement(db, settings, users)
+    _order_id, supplement_id = await priced_supplement(db, settings, users)
     token = await send_link(db, settings, users, supplement_id)
     message = await db.scalar(select(OutboundMessage).where(OutboundMessage.channel == "sms"))
     assert f"/approve/{token}" in message.body
@@ -66,7 +66,7 @@ async def test_a_link_sent_by_sms_lands_in_the_outbox_and_freezes_the_supplement
 
 
 async def test_the_customer_approves_through_the_link_once(client, db, settings, users) -> None:
-    order_id, supplement_id = await priced_supplement(db, settings, users)
+    _order_id, supplement_id = await priced_supplement(db, settings, users)
     token = await send_link(db, settings, users, supplement_id)
     page = await client.get(f"/approve/{token}")
     assert page.status_code == 200
