@@ -18,19 +18,28 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 
 from app import __version__
 from app.db import create_engine
 from app.routes.admin import AdminController
+from app.routes.api import BEARER_SCHEME, ApiController
 from app.routes.auth import AuthController
+from app.routes.catalogue import CatalogueController
 from app.routes.check_in import CheckInController
+from app.routes.documents import DocumentController
+from app.routes.estimate import EstimateController
 from app.routes.health import healthz
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
+from app.routes.review import ReviewController
+from app.routes.supplements import ApprovalController, SupplementController
 from app.routes.walk_in import WalkInController
+from app.routes.work_orders import WorkOrderController
+from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
 from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.errors import EXCEPTION_HANDLERS
@@ -73,9 +82,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LaneBoardController,
             WalkInController,
             CheckInController,
+            EstimateController,
+            ReviewController,
+            WorkOrderController,
+            SupplementController,
+            ApprovalController,
             PhotoController,
+            DocumentController,
             AdminController,
+            CatalogueController,
             PwaController,
+            ApiController,
             healthz,
             create_static_files_router(
                 path="/static",
@@ -98,12 +115,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        openapi_config=OpenAPIConfig(title="Walkaround", version=__version__, path="/api/docs"),
+        openapi_config=OpenAPIConfig(
+            title="Walkaround",
+            version=__version__,
+            path="/api/docs",
+            components=Components(
+                security_schemes={BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
         logging_config=LoggingConfig(
             root={"level": "INFO", "handlers": ["queue_listener"]},
             log_exceptions="always" if settings.debug else "debug",
         ),
         state=state,
+        lifespan=[dispatcher_lifespan],
         debug=settings.debug,
     )
 

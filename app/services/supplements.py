@@ -17,14 +17,13 @@ from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.i18n import _, locale_as
 from app.models import (
     Job,
-    OutboundMessage,
     Signature,
     Supplement,
     SupplementStatus,
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, estimate, signatures, webhooks
+from app.services import audit, estimate, mailer, signatures, webhooks
 from app.services.audit import Actor
 from app.settings import Settings
 
@@ -165,6 +164,10 @@ async def send(
     supplement.status = SupplementStatus.PENDING.value
     supplement.sent_at = now
     link = f"{settings.public_url}/approve/{token}"
+    audit.record(
+        session, actor, "supplement.sent", "work_order", order.id,
+        supplement=supplement.id, channel=channel,
+    )  # fmt: skip
     if channel != "tablet":
         extra = estimate.compute_totals(
             await jobs(session, supplement), Decimal("0"), shop.tax_rate
@@ -180,19 +183,11 @@ async def send(
                 link=link,
             )  # fmt: skip
             subject = _("Added work for your car %(plate)s", plate=order.vehicle.plate)
-        session.add(
-            OutboundMessage(
-                channel=channel,
-                recipient=customer.phone if channel == "sms" else customer.email,
-                subject=subject if channel == "email" else "",
-                body=body,
-                work_order_id=order.id,
-            )
-        )
-    audit.record(
-        session, actor, "supplement.sent", "work_order", order.id,
-        supplement=supplement.id, channel=channel,
-    )  # fmt: skip
+        if channel == "sms":
+            await mailer.send_sms(session, customer.phone, body, order.id)
+        else:
+            # Commits: the link exists before the mail server is asked to carry it.
+            await mailer.send_text(session, settings, customer.email, subject, body, order.id)
     return token
 
 

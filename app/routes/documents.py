@@ -1,0 +1,108 @@
+"""The customer's copy: the signed work order as a PDF, by download or e-mail; the outbox."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.i18n import _, locale_as
+from app.models import Role, Signature, WorkOrder
+from app.services import mailer, signatures, work_order_pdf
+from app.settings import Settings
+from app.web.auth import roles
+from app.web.render import is_fragment, render, toast_headers
+
+# Everyone who may need to hand a customer their copy or reprint it.
+PDF_ROLES = (Role.ADVISOR, Role.SERVICE_MANAGER, Role.FOREMAN, Role.QC_INSPECTOR,
+             Role.CUSTOMER_RELATIONS)  # fmt: skip
+
+
+@dataclass
+class EmailForm:
+    email: str = ""
+
+
+async def _signed(session: AsyncSession, order_id: int) -> tuple[WorkOrder, Signature]:
+    order = await session.get(WorkOrder, order_id)
+    signature = await signatures.work_order_signature(session, order) if order else None
+    if order is None or signature is None:
+        raise NotFound(_("This work order has not been signed yet, so there is no copy to give."))
+    return order, signature
+
+
+def _disposition(filename: str, number: str) -> str:
+    # An ASCII name for old clients, the customer's-language name (RFC 6266) for the rest.
+    fallback = f"work-order-{number}.pdf".encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+class DocumentController(Controller):
+    tags = ["documents"]  # noqa: RUF012
+
+    @get("/work-orders/{order_id:int}/pdf", guards=[roles(*PDF_ROLES)])
+    async def pdf(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Response[bytes]:
+        order, signature = await _signed(db_session, order_id)
+        content = json.loads(signature.content)
+        pdf = await work_order_pdf.render_async(signature, content, settings.photos, settings)
+        with locale_as(signature.locale):
+            filename = mailer.attachment_name(order.number)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": _disposition(filename, order.number),
+                # Customers' names and cars: never kept by a shared cache.
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @post(
+        "/work-orders/{order_id:int}/email",
+        guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER)],
+        status_code=200,
+    )
+    async def email(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+        data: URLEncodedBody[EmailForm],
+    ) -> Response[str] | Redirect:
+        order, signature = await _signed(db_session, order_id)
+        to = mailer.check_address(data.email.strip() or order.customer.email)
+        content = json.loads(signature.content)
+        pdf = await work_order_pdf.render_async(signature, content, settings.photos, settings)
+        message = await mailer.send_work_order(db_session, settings, signature, pdf, to)
+        if message.status == "sent":
+            text = _("Work order %(number)s sent to %(address)s.", number=order.number, address=to)
+        else:
+            text = _("No mail server is set up: the e-mail to %(address)s waits in the outbox.",
+                     address=to)  # fmt: skip
+        if is_fragment(request):
+            return Response("", media_type=MediaType.TEXT, headers=toast_headers(text, level="ok"))
+        return Redirect("/outbox", status_code=303)
+
+    @get(
+        "/outbox",
+        guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER, Role.CUSTOMER_RELATIONS)],
+    )
+    async def outbox(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    ) -> Template:
+        messages = await mailer.recent(db_session)
+        return render(request, "outbox/index.html", {"messages": messages})
