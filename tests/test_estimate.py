@@ -145,3 +145,23 @@ async def test_a_part_out_of_stock_is_quoted_with_its_expected_date(db, settings
         db, wo, job.id, "part", battery.id, "1", wo.version, advisor(users), today
     )
     assert line.expected_on == date(2026, 11, 23 + max(battery.lead_time_days, 1))
+
+
+async def test_a_return_visit_is_booked_for_the_day_the_part_arrives(db, settings, users) -> None:
+    order_id = await priced_estimate(db, settings, users)
+    wo = await order(db, order_id)
+    with pytest.raises(InvalidInput):
+        await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
+    battery = await db.scalar(select(Part).where(Part.number == "P-BATT"))
+    job = (await estimate.order_jobs(db, wo))[0]
+    today = date(2026, 11, 23)
+    line = await estimate.add_line(
+        db, wo, job.id, "part", battery.id, "1", wo.version, advisor(users), today
+    )
+    first = await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
+    again = await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
+    assert first.id == again.id
+    local = first.scheduled_at.astimezone(settings.tz)
+    assert local.date() == line.expected_on
+    assert local.strftime("%H:%M") == "09:30"
+    assert job.title in first.requested_work

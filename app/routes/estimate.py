@@ -80,6 +80,9 @@ ACTIONS: dict[str, Action] = {
         db, o, f.get("discount"), f.get("discount_reason"), v, a
     ),
     "promised": _promised,
+    "return-visit": lambda db, o, f, v, a, r: estimate.book_return_visit(
+        db, o, r.app.state.settings.tz, a
+    ),
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.i18n import _
-from app.models import CheckIn, Photo, Supplement, WorkOrder
+from app.models import Appointment, CheckIn, Photo, Supplement, WorkOrder
 from app.services import estimate, promised_time, signatures, symptoms
 from app.services.audit import Actor
 from app.services.check_in_view import GUIDED_POSITIONS, labels
@@ -54,6 +54,14 @@ async def context(
         "line_amount": estimate.line_amount,
         "job_amount": estimate.job_amount,
         "signature": await signatures.work_order_signature(session, order),
+        "return_visit": await session.scalar(
+            select(Appointment).where(
+                Appointment.vehicle_id == order.vehicle_id,
+                Appointment.notes.contains(order.number),
+            )
+        )
+        if proposal.parts_on
+        else None,
         "supplements": (
             await session.scalars(
                 select(Supplement)
