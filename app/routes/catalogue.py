@@ -23,7 +23,7 @@ from app.services import catalogue as cat
 from app.services import catalogue_import as imports
 from app.settings import Settings
 from app.web.auth import actor_for, roles
-from app.web.render import is_fragment, render
+from app.web.render import go, is_fragment, render
 
 # Where each import lands afterwards.
 IMPORT_LISTS = {"labour": "labour", "parts": "parts", "package_items": "packages"}
@@ -55,10 +55,6 @@ def _uploads(settings: Settings) -> Path:
 
 def _as_form(item: Any, kind: cat.Kind[Any]) -> dict[str, str]:
     return {name: str(getattr(item, name)) for name in kind.fields()}
-
-
-def _go(request: Request[Any, Any, Any], url: str) -> Redirect | ClientRedirect:
-    return ClientRedirect(url) if is_fragment(request) else Redirect(url, status_code=303)
 
 
 def _import_kind(name: str) -> str:
@@ -185,7 +181,7 @@ class CatalogueController(Controller):
                 raise  # the one error mapping: a toast and the message under the field
             context = {"kind": kind, "item": None, "form": data, "errors": exc.errors}
             return render(request, "catalogue/edit.html", context, status_code=exc.status_code)
-        return _go(request, f"/catalogue/{kind}/{item.id}?saved=1")
+        return go(request, f"/catalogue/{kind}/{item.id}?saved=1")
 
     @get("/{kind:str}/{item_id:int}")
     async def edit_page(

@@ -20,7 +20,7 @@ from app.services.audit import Actor
 from app.services.check_in_view import step_context
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
-from app.web.render import is_fragment, render
+from app.web.render import go, is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 # One service call: (check-in, form, version, actor) -> done.
@@ -39,10 +39,6 @@ def _step(name: str) -> Step:
         return Step(name)
     except ValueError as exc:
         raise InvalidInput("unknown step") from exc
-
-
-def _go(request: Request[Any, Any, Any], url: str) -> Redirect | ClientRedirect:
-    return ClientRedirect(url) if is_fragment(request) else Redirect(url, status_code=303)
 
 
 class CheckInController(Controller):
@@ -74,7 +70,7 @@ class CheckInController(Controller):
         check_in = await check_ins.start_from_appointment(
             db_session, appointment_id, actor_for(request)
         )
-        return _go(request, f"/check-ins/{check_in.id}/{check_in.step}")
+        return go(request, f"/check-ins/{check_in.id}/{check_in.step}")
 
     @post("/walk-in/{vehicle_id:int}")
     async def start_walk_in(
@@ -84,7 +80,7 @@ class CheckInController(Controller):
         vehicle_id: FromPath[int],
     ) -> Redirect | ClientRedirect:
         check_in = await check_ins.start_walk_in(db_session, vehicle_id, actor_for(request))
-        return _go(request, f"/check-ins/{check_in.id}/{check_in.step}")
+        return go(request, f"/check-ins/{check_in.id}/{check_in.step}")
 
     @get("/{check_in_id:int}")
     async def resume(
@@ -154,7 +150,7 @@ class CheckInController(Controller):
             db_session, check_in, _step(step), form_version(form), actor_for(request)
         )
         target = following.value if following else "done"
-        return _go(request, f"/check-ins/{check_in_id}/{target}")
+        return go(request, f"/check-ins/{check_in_id}/{target}")
 
     async def _act(
         self,

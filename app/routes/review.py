@@ -23,7 +23,7 @@ from app.services import audit, estimate, estimate_view, signatures
 from app.services import auth as auth_service
 from app.web.auth import CUSTOMER_MODE, actor_for, customer_mode_order, roles
 from app.web.form import form_data, form_version
-from app.web.render import is_fragment, render
+from app.web.render import go, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 CUSTOMER_LOCALE = "customer_locale"
@@ -103,7 +103,7 @@ class ReviewController(Controller):
         request.session[CUSTOMER_LOCALE] = locale
         order.customer.locale = locale  # the customer's copy and messages follow it
         target = f"/review/{order_id}"
-        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+        return go(request, target)
 
     @post("/review/{order_id:int}/consent", opt=IN_CUSTOMER_MODE)
     async def consent(
@@ -138,7 +138,7 @@ class ReviewController(Controller):
             version=form_version(form), actor=actor_for(request), now=utcnow(),
         )  # fmt: skip
         target = f"/review/{order_id}/thanks"
-        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+        return go(request, target)
 
     @get("/review/{order_id:int}/thanks", opt=IN_CUSTOMER_MODE)
     async def thanks(
@@ -182,4 +182,4 @@ class ReviewController(Controller):
         request.session.pop(CUSTOMER_LOCALE, None)
         audit.record(db_session, actor_for(request), "customer_mode.exit", "work_order", order_id)
         target = f"/work-orders/{order_id}" if order_id else "/lane"
-        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+        return go(request, target)

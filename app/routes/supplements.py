@@ -20,7 +20,7 @@ from app.services import catalogue_search, estimate, estimate_view, supplements
 from app.services.audit import Actor
 from app.web.auth import CUSTOMER_MODE, actor_for, roles
 from app.web.form import form_data, form_int
-from app.web.render import is_fragment, render
+from app.web.render import go, is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 Form = dict[str, Any]
@@ -87,7 +87,7 @@ class SupplementController(Controller):
             db_session, order, form.get("note"), actor_for(request)
         )
         target = f"/supplements/{supplement.id}"
-        return ClientRedirect(target) if is_fragment(request) else Redirect(target, status_code=303)
+        return go(request, target)
 
     @get("/supplements/{supplement_id:int}")
     async def page(
@@ -140,11 +140,7 @@ class SupplementController(Controller):
             # The customer answers on this tablet: lock it to the customer's screens.
             request.session[CUSTOMER_MODE] = order.id
             target = f"/approve/{token}"
-            return (
-                ClientRedirect(target)
-                if is_fragment(request)
-                else Redirect(target, status_code=303)
-            )
+            return go(request, target)
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/supplements/{supplement_id}", status_code=303)

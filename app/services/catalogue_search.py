@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,34 +39,19 @@ async def search(session: AsyncSession, text: str, today: date) -> list[Hit]:
     if not text:
         return []
     like = _pattern(text)
-    ops = (
-        await session.scalars(
-            select(LabourOperation)
-            .where(
-                or_(
-                    LabourOperation.code.ilike(like, escape="\\"),
-                    LabourOperation.name_zh.ilike(like, escape="\\"),
-                    LabourOperation.name_en.ilike(like, escape="\\"),
-                )
-            )
-            .order_by(LabourOperation.code)
+
+    async def matching(code: Any, *names: Any) -> list[Any]:
+        columns = (code, *names)
+        stmt = (
+            select(code.class_)
+            .where(or_(*(c.ilike(like, escape="\\") for c in columns)))
+            .order_by(code)
             .limit(LIMIT)
         )
-    ).all()
-    parts = (
-        await session.scalars(
-            select(Part)
-            .where(
-                or_(
-                    Part.number.ilike(like, escape="\\"),
-                    Part.name_zh.ilike(like, escape="\\"),
-                    Part.name_en.ilike(like, escape="\\"),
-                )
-            )
-            .order_by(Part.number)
-            .limit(LIMIT)
-        )
-    ).all()
+        return list((await session.scalars(stmt)).all())
+
+    ops = await matching(LabourOperation.code, LabourOperation.name_zh, LabourOperation.name_en)
+    parts = await matching(Part.number, Part.name_zh, Part.name_en)
     return [
         Hit(LineKind.LABOUR.value, o.id, o.code, o.name_zh, o.name_en, o.labour_rate,
             o.flat_rate_hours, None, None)

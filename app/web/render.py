@@ -7,8 +7,8 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.response import Redirect, Template
 
 
 def is_fragment(request: Request[Any, Any, Any]) -> bool:
@@ -49,3 +49,8 @@ def toast_headers(
         "HX-Trigger": json.dumps({"wa:toast": detail}),
         "HX-Reswap": "none",
     }
+
+
+def go(request: Request[Any, Any, Any], url: str) -> Redirect | ClientRedirect:
+    """After a change: htmx follows HX-Redirect, a plain form post a 303."""
+    return ClientRedirect(url) if is_fragment(request) else Redirect(url, status_code=303)
