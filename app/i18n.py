@@ -113,10 +113,13 @@ class Formatter:
     def number(self, value: Decimal | float | int) -> str:
         return format_decimal(value, locale=get_locale())
 
-    def datetime(self, value: dt.datetime | None, fmt: str = "medium") -> str:
+    def datetime(self, value: dt.datetime | None, fmt: str | None = None) -> str:
+        """A date and a time of day to the minute (seconds only clutter a promise)."""
         if value is None:
             return ""
-        return format_datetime(value, fmt, tzinfo=self.tz, locale=get_locale())
+        if fmt is not None:
+            return format_datetime(value, fmt, tzinfo=self.tz, locale=get_locale())
+        return f"{self.date(value)} {self.time(value)}"
 
     def time(self, value: dt.datetime | None, fmt: str = "short") -> str:
         if value is None:

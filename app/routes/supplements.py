@@ -12,7 +12,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
+from app.errors import DomainError, NotFound
 from app.i18n import _, set_locale
 from app.models import Role, Supplement, WorkOrder
 from app.models.base import utcnow
@@ -193,7 +193,15 @@ class ApprovalController(Controller):
         db_session: NamedDependency[AsyncSession],
         token: FromPath[str],
     ) -> Template:
-        _supplement, _order, ctx = await self._open(db_session, token)
+        try:
+            _supplement, _order, ctx = await self._open(db_session, token)
+        except DomainError as refused:
+            # The customer's phone gets a page of its own, not the staff error page.
+            return render(
+                request, "supplements/link_error.html",
+                {"message": refused.message, "status": refused.status_code},
+                status_code=refused.status_code,
+            )  # fmt: skip
         return render(request, "supplements/approve.html", ctx)
 
     @post("/{token:str}", opt=PUBLIC)

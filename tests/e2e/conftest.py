@@ -169,6 +169,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=5)
 
 
+@pytest.fixture(scope="session")
+def db_path(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's SQLite file, for tests that read (or deliberately alter) what the
+    app stored. `live_server` yields only its URL; its data dir is
+    `tmp_path_factory.mktemp("walkaround-e2e")` and the database is walkaround.db in it."""
+    found = sorted(
+        tmp_path_factory.getbasetemp().glob("walkaround-e2e*/walkaround.db"),
+        key=lambda p: p.stat().st_mtime,
+    )
+    if not found:
+        pytest.fail("cannot find the live server's walkaround.db", pytrace=False)
+    return found[-1]
+
+
 # --- browser and contexts ------------------------------------------------------------------
 
 

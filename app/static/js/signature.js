@@ -69,6 +69,7 @@
     resize();
     const form = root.closest("form");
     form?.addEventListener("htmx:confirm", (event) => {
+      if (event.detail.elt !== form) return; // only the form's own submit needs ink
       sync();
       if (root.dataset.state !== "ok") {
         event.preventDefault();
