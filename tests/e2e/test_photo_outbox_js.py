@@ -332,11 +332,14 @@ def test_failed_uploads_back_off_and_arrive_exactly_once(outbox: Outbox) -> None
     gaps = [b.at - a.at for a, b in pairwise(uploads[:4])]
     assert 1.4 < gaps[1] < 2.8, gaps
     assert 3.0 < gaps[2] < 5.6, gaps
-    first, second = uploads[0].client_id, uploads[4].client_id
-    assert first != second
-    assert [u.outcome for u in outbox.server.posts_for(first)] == ["abort", "503", "abort", "201"]
-    assert [u.outcome for u in outbox.server.posts_for(second)] == ["201"]
-    assert sorted(outbox.server.stored) == sorted([first, second])
+    # Which photo met which failure depends on timing; each arrives exactly once.
+    photos = sorted({u.client_id for u in uploads})
+    assert len(photos) == 2
+    for client_id in photos:
+        outcomes = [u.outcome for u in outbox.server.posts_for(client_id)]
+        assert outcomes[-1] == "201", outcomes
+        assert outcomes.count("201") == 1, outcomes
+    assert sorted(outbox.server.stored) == photos
 
     expect(outbox.status).to_be_hidden()
     assert outbox.count() == {"waiting": 0, "rejected": 0}
