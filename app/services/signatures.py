@@ -9,7 +9,6 @@ import io
 import itertools
 import json
 import math
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -218,7 +217,6 @@ async def sign_work_order(
     signature = _record(order, SignatureKind.WORK_ORDER, content, ink, name, now, actor, locale)
     session.add(signature)
     order.signed_at = now
-    order.customer_mode_since = order.customer_mode_since  # stays in customer mode to say thanks
     work_orders.change_status(session, order, WorkOrderStatus.SIGNED, actor)
     for job in jobs:
         if job.declined_at is not None:
@@ -301,14 +299,7 @@ async def _current(session: AsyncSession, signature: Signature, currency: str) -
             session, order, supplement, signature.decision, signature.locale, currency,
             original.content_hash,
         )  # fmt: skip
-    builder = CONTENT_BUILDERS.get(signature.kind)
-    return await builder(session, order, signature) if builder else {}
-
-
-# Other kinds (delivery acceptance) register how to rebuild their record.
-CONTENT_BUILDERS: dict[
-    str, Callable[[AsyncSession, WorkOrder, Signature], Awaitable[dict[str, Any]]]
-] = {}
+    return {}
 
 
 async def verify(session: AsyncSession, signature: Signature, currency: str) -> Verification:
