@@ -134,6 +134,8 @@ def serve(host: str, port: int, with_demo: bool) -> None:
         port=port,
         proxy_headers=True,
         log_level="info",
+        # Open workshop boards hold event streams: don't wait on them for ever at shutdown.
+        timeout_graceful_shutdown=5,
     )
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-# Registers the hook that keeps signed records from changing.
+# Session hooks: announce committed workshop changes; keep signed records from changing.
+import app.services.board_events
 import app.services.signed_guard  # noqa: F401
 
 SQLITE_BUSY_TIMEOUT_MS = 5000

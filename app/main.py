@@ -29,16 +29,20 @@ from app.routes.api import BEARER_SCHEME, ApiController
 from app.routes.auth import AuthController
 from app.routes.catalogue import CatalogueController
 from app.routes.check_in import CheckInController
+from app.routes.delivery import DeliveryController
 from app.routes.documents import DocumentController
 from app.routes.estimate import EstimateController
+from app.routes.final_check import FinalCheckController
 from app.routes.health import healthz
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
 from app.routes.review import ReviewController
 from app.routes.supplements import ApprovalController, SupplementController
+from app.routes.technician import TechnicianController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
+from app.routes.workshop import WorkshopController
 from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
 from app.web.auth import CurrentUserMiddleware, require_sign_in
@@ -93,6 +97,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogueController,
             PwaController,
             ApiController,
+            WorkshopController,
+            TechnicianController,
+            FinalCheckController,
+            DeliveryController,
             healthz,
             create_static_files_router(
                 path="/static",

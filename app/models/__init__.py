@@ -23,13 +23,23 @@ from app.models.dealership import Dealership
 from app.models.estimate import Job, JobLine, JobSource, LineKind
 from app.models.login_throttle import LoginThrottle
 from app.models.outbox import OutboundMessage, WebhookEvent
-from app.models.photo import Photo, PhotoPosition
+from app.models.photo import Photo, PhotoPosition, PhotoStage
 from app.models.recommendation import Recommendation
 from app.models.signature import Signature, SignatureKind
 from app.models.staff import Role, StaffRole, StaffUser
 from app.models.supplement import Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
+from app.models.workshop import (
+    Delivery,
+    FollowUpTask,
+    Inspection,
+    JobTask,
+    NewDamage,
+    PromiseChange,
+    TaskStatus,
+    TimeEntry,
+)
 
 __all__ = [
     "ON_SITE_STATUSES",
@@ -50,18 +60,25 @@ __all__ = [
     "DamageKind",
     "DamageMark",
     "Dealership",
+    "Delivery",
+    "FollowUpTask",
+    "Inspection",
     "Job",
     "JobLine",
     "JobSource",
+    "JobTask",
     "LabourOperation",
     "LineKind",
     "LoginThrottle",
     "MenuPackage",
     "MenuPackageItem",
+    "NewDamage",
     "OutboundMessage",
     "Part",
     "Photo",
     "PhotoPosition",
+    "PhotoStage",
+    "PromiseChange",
     "Recommendation",
     "Role",
     "Signature",
@@ -72,6 +89,8 @@ __all__ = [
     "StepTiming",
     "Supplement",
     "SupplementStatus",
+    "TaskStatus",
+    "TimeEntry",
     "Vehicle",
     "WebhookEvent",
     "WorkOrder",

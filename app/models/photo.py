@@ -26,6 +26,12 @@ class PhotoPosition(enum.StrEnum):
     EXTRA = "extra"
 
 
+class PhotoStage(enum.StrEnum):
+    CHECK_IN = "check_in"  # the walkaround record the customer signs
+    FINDING = "finding"  # found in the workshop, for added work
+    DELIVERY = "delivery"  # the same positions again at handover
+
+
 class Photo(IdMixin, Base):
     """A photo taken at check-in. Files are content-addressed by the SHA-256 of
     the bytes received; the tablet's own id makes a retried upload idempotent.
@@ -37,9 +43,18 @@ class Photo(IdMixin, Base):
     check_in_id: Mapped[int] = mapped_column(
         ForeignKey("check_in.id", ondelete="CASCADE"), index=True
     )
+    stage: Mapped[str] = mapped_column(String(16), default=PhotoStage.CHECK_IN.value, index=True)
     position: Mapped[str | None] = mapped_column(String(16))
     damage_mark_id: Mapped[int | None] = mapped_column(
         ForeignKey("damage_mark.id", ondelete="SET NULL"), index=True
+    )
+    # Damage first seen at delivery.
+    new_damage_id: Mapped[int | None] = mapped_column(
+        ForeignKey("new_damage.id", ondelete="SET NULL"), index=True
+    )
+    # A finding reported from the workshop: the added work it asks for.
+    supplement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supplement.id", ondelete="SET NULL"), index=True
     )
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     width: Mapped[int]

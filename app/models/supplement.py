@@ -29,8 +29,6 @@ class Supplement(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default=SupplementStatus.DRAFT.value)
     note: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    # What the workshop found, with photos, before the advisor priced it.
-    finding_photo_ids: Mapped[str] = mapped_column(Text, default="")
     promised_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]

@@ -70,6 +70,9 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
     consent_follow_up: Mapped[bool | None]
     # Customer mode: the tablet is handed over; staff screens need a password.
     customer_mode_since: Mapped[datetime | None]
+    # Workshop: the customer waits on site (dispatched first), and failed final checks.
+    customer_waiting: Mapped[bool] = mapped_column(default=False)
+    rework_count: Mapped[int] = mapped_column(default=0)
     # Optimistic locking: two tablets editing one order never overwrite silently.
     version: Mapped[int] = mapped_column(default=1)
 

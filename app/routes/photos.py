@@ -10,9 +10,9 @@ from litestar.params import FromPath, MultipartBody
 from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Role
+from app.models import CheckIn, Role
 from app.services import check_in as check_ins
-from app.services import photos
+from app.services import delivery, photos, supplements
 from app.services.photo_pipeline import MAX_UPLOAD_BYTES
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, roles
@@ -27,6 +27,33 @@ class PhotoUpload:
     client_id: str = ""
     position: str = ""
     damage_mark_id: str = ""
+
+
+async def _receive(
+    request: Request[Any, Any, Any],
+    db_session: AsyncSession,
+    settings: Settings,
+    check_in: CheckIn,
+    data: PhotoUpload,
+    target: photos.Target | None = None,
+) -> Response[dict[str, Any]]:
+    received = await photos.receive(
+        db_session,
+        check_in,
+        client_id=data.client_id,
+        position=data.position,
+        damage_mark_id=data.damage_mark_id,
+        data=await data.file.read(),
+        photo_root=settings.photos,
+        actor=actor_for(request),
+        target=target,
+    )
+    photo = received.photo
+    body = {
+        "id": photo.id, "client_id": photo.client_id, "duplicate": received.duplicate,
+        "thumb_url": f"/photos/{photo.id}/thumb", "display_url": f"/photos/{photo.id}/display",
+    }  # fmt: skip
+    return Response(body, status_code=200 if received.duplicate else 201)
 
 
 class PhotoController(Controller):
@@ -47,22 +74,43 @@ class PhotoController(Controller):
         data: MultipartBody[PhotoUpload],
     ) -> Response[dict[str, Any]]:
         check_in = await check_ins.get(db_session, check_in_id)
-        received = await photos.receive(
-            db_session,
-            check_in,
-            client_id=data.client_id,
-            position=data.position,
-            damage_mark_id=data.damage_mark_id,
-            data=await data.file.read(),
-            photo_root=settings.photos,
-            actor=actor_for(request),
-        )
-        photo = received.photo
-        body = {
-            "id": photo.id, "client_id": photo.client_id, "duplicate": received.duplicate,
-            "thumb_url": f"/photos/{photo.id}/thumb", "display_url": f"/photos/{photo.id}/display",
-        }  # fmt: skip
-        return Response(body, status_code=200 if received.duplicate else 201)
+        return await _receive(request, db_session, settings, check_in, data)
+
+    @post(
+        "/supplements/{supplement_id:int}/photos",
+        guards=[roles(Role.TECHNICIAN, Role.FOREMAN, Role.ADVISOR, Role.SERVICE_MANAGER)],
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={"json_errors": True},
+    )
+    async def finding(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        supplement_id: FromPath[int],
+        data: MultipartBody[PhotoUpload],
+    ) -> Response[dict[str, Any]]:
+        """Photos of what the workshop found, for the added work the customer approves."""
+        check_in, target = await supplements.photo_target(db_session, supplement_id)
+        return await _receive(request, db_session, settings, check_in, data, target)
+
+    @post(
+        "/work-orders/{order_id:int}/delivery/photos",
+        guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER)],
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={"json_errors": True},
+    )
+    async def delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+        data: MultipartBody[PhotoUpload],
+    ) -> Response[dict[str, Any]]:
+        """The walkaround positions again at handover, and any new damage."""
+        check_in, target = await delivery.photo_target(db_session, order_id, actor_for(request))
+        return await _receive(request, db_session, settings, check_in, data, target)
 
     # The customer reviews the check-in photos on the tablet in customer mode.
     @get(

@@ -16,6 +16,7 @@ from app.models import (
     DamageKind,
     Photo,
     PhotoPosition,
+    PhotoStage,
     Recommendation,
     Step,
     WorkOrder,
@@ -80,7 +81,9 @@ async def step_context(
     vehicle = order.vehicle
     photos = (
         await session.scalars(
-            select(Photo).where(Photo.check_in_id == check_in.id).order_by(Photo.uploaded_at)
+            select(Photo)
+            .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
+            .order_by(Photo.uploaded_at)
         )
     ).all()
     by_position: dict[str, list[Photo]] = {}

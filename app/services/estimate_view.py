@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.i18n import _
-from app.models import Appointment, CheckIn, Photo, Supplement, WorkOrder
+from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
 from app.services import estimate, promised_time, signatures, symptoms
 from app.services.audit import Actor
 from app.services.check_in_view import GUIDED_POSITIONS, labels
@@ -81,7 +81,9 @@ async def review_context(
     photos = (
         (
             await session.scalars(
-                select(Photo).where(Photo.check_in_id == check_in.id).order_by(Photo.uploaded_at)
+                select(Photo)
+                .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
+                .order_by(Photo.uploaded_at)
             )
         ).all()
         if check_in

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import _
-from app.models import CheckIn, Photo, PhotoPosition
+from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
 from app.services import audit
 from app.services.audit import Actor
 from app.services.photo_pipeline import ProcessedPhoto, process_photo
@@ -41,6 +41,16 @@ async def _by_client_id(session: AsyncSession, client_id: str) -> Photo | None:
     return (await session.scalars(select(Photo).where(Photo.client_id == client_id))).first()
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a photo belongs beyond its check-in: the stage, and the supplement
+    (a workshop finding) or the new damage (at delivery) it shows."""
+
+    stage: PhotoStage = PhotoStage.CHECK_IN
+    supplement_id: int | None = None
+    new_damage_ids: frozenset[int] = frozenset()  # the order's recorded new damage
+
+
 async def receive(
     session: AsyncSession,
     check_in: CheckIn,
@@ -51,16 +61,23 @@ async def receive(
     data: bytes,
     photo_root: Path,
     actor: Actor,
+    target: Target | None = None,
 ) -> Received:
+    target = target or Target()
     if not _CLIENT_ID.match(client_id or ""):
         raise InvalidInput(_("The photo has no valid id; take it again."), field="client_id")
     existing = await _by_client_id(session, client_id)
     if existing is not None:
-        if existing.check_in_id != check_in.id:
+        if existing.check_in_id != check_in.id or existing.stage != target.stage.value:
             raise Conflict(_("This photo belongs to another check-in."))
         return Received(existing, duplicate=True)  # a retry: the tablet gets its answer again
-    mark_id = None
-    if damage_mark_id:
+    mark_id = new_damage_id = None
+    if damage_mark_id and target.stage == PhotoStage.DELIVERY:
+        # At delivery the "mark" is damage the check-in record does not show.
+        new_damage_id = int(damage_mark_id) if damage_mark_id.isdigit() else -1
+        if new_damage_id not in target.new_damage_ids:
+            raise NotFound(_("This damage record does not exist."))
+    elif damage_mark_id and target.stage == PhotoStage.CHECK_IN:
         mark_id = int(damage_mark_id) if damage_mark_id.isdigit() else -1
         if mark_id not in {m.id for m in check_in.damage_marks}:
             raise NotFound(_("This damage mark does not exist."))
@@ -79,8 +96,11 @@ async def receive(
     photo = Photo(
         client_id=client_id,
         check_in_id=check_in.id,
+        stage=target.stage.value,
         position=position or None,
         damage_mark_id=mark_id,
+        supplement_id=target.supplement_id,
+        new_damage_id=new_damage_id,
         sha256=processed.sha256,
         width=processed.width,
         height=processed.height,
@@ -104,11 +124,31 @@ async def receive(
         "check_in",
         check_in.id,
         photo=photo.id,
+        stage=target.stage.value,
         position=position,
         mark=mark_id,
         sha256=processed.sha256,
     )
     return Received(photo, duplicate=False)
+
+
+async def newest_by_position(
+    session: AsyncSession, check_in_id: int, stage: PhotoStage
+) -> dict[str, Photo]:
+    """The photo shown for each walkaround position: a retake replaces the older one."""
+    photos = (
+        await session.scalars(
+            select(Photo)
+            .where(
+                Photo.check_in_id == check_in_id,
+                Photo.stage == stage.value,
+                Photo.position.is_not(None),
+                Photo.new_damage_id.is_(None),
+            )
+            .order_by(Photo.uploaded_at, Photo.id)
+        )
+    ).all()
+    return {p.position: p for p in photos if p.position}
 
 
 async def file_for(session: AsyncSession, photo_id: int, size: str, photo_root: Path) -> Path:

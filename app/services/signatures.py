@@ -27,7 +27,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, estimate, work_orders
+from app.services import audit, estimate, job_tasks, work_orders
 from app.services.audit import Actor
 from app.services.signed_content import (
     Difference,
@@ -230,10 +230,32 @@ async def sign_work_order(
                 )
             )
     await session.flush()
+    job_tasks.open_tasks(session, order, jobs, actor)
     audit.record(
         session, actor, "work_order.signed", "work_order", order.id,
         signature=signature.id, content_hash=signature.content_hash, signer=name,
     )  # fmt: skip
+    return signature
+
+
+def sign_content(
+    session: AsyncSession,
+    order: WorkOrder,
+    kind: SignatureKind,
+    content: dict[str, Any],
+    *,
+    signer_name: str | None,
+    strokes_json: str | None,
+    image_data_url: str | None,
+    locale: str,
+    actor: Actor,
+    now: datetime,
+) -> Signature:
+    """A signature over a record built by the caller (the delivery acceptance)."""
+    name = _signer(signer_name)
+    ink = check_ink(strokes_json, image_data_url)
+    signature = _record(order, kind, content, ink, name, now, actor, locale)
+    session.add(signature)
     return signature
 
 
@@ -299,6 +321,11 @@ async def _current(session: AsyncSession, signature: Signature, currency: str) -
             session, order, supplement, signature.decision, signature.locale, currency,
             original.content_hash,
         )  # fmt: skip
+    if signature.kind == SignatureKind.DELIVERY.value:
+        # Imported here: the delivery record is built on top of this module.
+        from app.services import delivery_signing
+
+        return await delivery_signing.current(session, signature, currency)
     return {}
 
 

@@ -24,6 +24,7 @@ from app.models import (
     Dealership,
     Job,
     Photo,
+    PhotoStage,
     StaffUser,
     Supplement,
     WorkOrder,
@@ -101,7 +102,9 @@ async def _check_in(session: AsyncSession, order: WorkOrder) -> dict[str, Any]:
         return {}
     photos = (
         await session.scalars(
-            select(Photo).where(Photo.check_in_id == check_in.id).order_by(Photo.id)
+            select(Photo)
+            .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
+            .order_by(Photo.id)
         )
     ).all()
     marks = {m.id: n for n, m in enumerate(check_in.damage_marks)}

@@ -26,6 +26,7 @@ from app.models import (
     Job,
     JobLine,
     Photo,
+    PhotoStage,
     Supplement,
     SupplementStatus,
     WorkOrder,
@@ -35,6 +36,7 @@ SIGNED_ORDER_FIELDS = (
     "number", "customer_id", "vehicle_id", "discount_amount", "discount_reason",
     "promised_at", "consent_road_test", "consent_keep_old_parts", "consent_follow_up",
 )  # fmt: skip
+CHECK_IN_STAGE = PhotoStage.CHECK_IN.value  # a Photo not yet flushed has no stage: the default
 CHECK_IN_RECORD = (Belonging, Concern, CoverInstall, DamageMark, Photo)
 CHECK_IN_FIELDS = (
     "odometer_km", "fuel_eighths", "warning_lights", "exterior_accessories_ok", "glass_ok",
@@ -134,6 +136,8 @@ def _locked_change(  # noqa: PLR0911  (one answer per kind of record)
         return (deleted or _changed(obj, CHECK_IN_FIELDS)) and lookup.order_signed(
             _old(obj, "work_order_id")
         )
+    if isinstance(obj, Photo) and (_old(obj, "stage") or CHECK_IN_STAGE) != CHECK_IN_STAGE:
+        return False  # workshop and delivery photos are not part of the signed record
     if isinstance(obj, CHECK_IN_RECORD):
         return lookup.check_in_signed(_old(obj, "check_in_id"))
     return False
@@ -146,6 +150,8 @@ def _locked_insert(lookup: _Lookup, obj: Any) -> bool:
         return lookup.order_signed(obj.work_order_id)
     if isinstance(obj, JobLine):
         return obj.job_id is not None and lookup.job_locked(obj.job_id)
+    if isinstance(obj, Photo) and (obj.stage or CHECK_IN_STAGE) != CHECK_IN_STAGE:
+        return False
     if isinstance(obj, CHECK_IN_RECORD):
         return lookup.check_in_signed(obj.check_in_id)
     return False

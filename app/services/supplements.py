@@ -16,14 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.i18n import _, locale_as
 from app.models import (
+    CheckIn,
     Job,
+    Photo,
+    PhotoStage,
     Signature,
     Supplement,
     SupplementStatus,
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, estimate, mailer, signatures, webhooks
+from app.services import audit, estimate, job_tasks, mailer, photos, signatures, webhooks
 from app.services.audit import Actor
 from app.settings import Settings
 
@@ -49,6 +52,27 @@ async def get(session: AsyncSession, supplement_id: int) -> tuple[Supplement, Wo
     order = await session.get(WorkOrder, supplement.work_order_id)
     assert order is not None  # noqa: S101  (foreign key)
     return supplement, order
+
+
+async def photo_target(session: AsyncSession, supplement_id: int) -> tuple[CheckIn, photos.Target]:
+    """Where a finding's photo goes: only while the added work is not yet decided."""
+    supplement, order = await get(session, supplement_id)
+    if supplement.status not in (SupplementStatus.DRAFT.value, SupplementStatus.PENDING.value):
+        raise Conflict(_("The customer has already answered this supplement."))
+    check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+    if check_in is None:
+        raise NotFound(_("This work order has no check-in record."))
+    return check_in, photos.Target(stage=PhotoStage.FINDING, supplement_id=supplement.id)
+
+
+async def finding_photos(session: AsyncSession, supplement: Supplement) -> list[Photo]:
+    return list(
+        (
+            await session.scalars(
+                select(Photo).where(Photo.supplement_id == supplement.id).order_by(Photo.id)
+            )
+        ).all()
+    )
 
 
 async def jobs(session: AsyncSession, supplement: Supplement) -> list[Job]:
@@ -235,6 +259,8 @@ async def decide(
     supplement.status = decision.value
     supplement.decided_at = now
     supplement.token_used_at = now
+    if approve:
+        job_tasks.open_tasks(session, order, await jobs(session, supplement), actor)
     audit.record(
         session, actor, f"supplement.{decision.value}", "work_order", order.id,
         supplement=supplement.id, signature=signature.id, content_hash=signature.content_hash,
