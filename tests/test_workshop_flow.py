@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import FollowUpTask, Inspection, Role, Signature, TaskStatus, WorkOrderStatus
+from app.models import (
+    FollowUpTask,
+    Inspection,
+    NewDamage,
+    Role,
+    Signature,
+    TaskStatus,
+    WorkOrderStatus,
+)
 from app.models.base import utcnow
 from app.services import (
     delivery,
@@ -17,6 +26,7 @@ from app.services import (
     workshop,
     workshop_board,
 )
+from app.services.signed_guard import SignedRecordLocked
 from tests.estimate_helpers import ink, order, signed_order
 from tests.workshop_helpers import actor, check_in_of, in_qc, pass_final_check, tasks, work_done
 
@@ -102,3 +112,41 @@ async def test_signed_order_to_delivered_car_with_one_rework(db, settings, users
 async def workshop_first_time_fix(db: AsyncSession) -> workshop_board.FirstTimeFix:
     now = utcnow()
     return await workshop_board.first_time_fix(db, now - timedelta(days=1), now + timedelta(days=1))
+
+
+async def test_a_final_inspection_and_a_signed_delivery_never_change(db, settings, users) -> None:
+    order_id = await in_qc(db, settings, users)
+    await pass_final_check(db, users, order_id)
+    inspection = await db.scalar(select(Inspection).where(Inspection.work_order_id == order_id))
+    assert inspection is not None
+    inspection.note = "rewritten later"
+    with pytest.raises(SignedRecordLocked):
+        await db.flush()
+    await db.rollback()
+
+    advisor = actor(users, Role.ADVISOR)
+    await delivery.begin(db, order_id, advisor)
+    today = utcnow().astimezone(settings.tz).date()
+    st = await delivery.state(db, order_id)
+    await delivery.set_details(
+        db, order_id, advice="", next_service_on=(today + timedelta(days=90)).isoformat(),
+        next_service_km=str((st.check_in.odometer_km or 0) + 5000), old_parts_shown=True,
+        actor=advisor, today=today,
+    )  # fmt: skip
+    strokes, image = ink()
+    await delivery_signing.sign(
+        db, order_id, signer_name="王先生", strokes_json=strokes, image_data_url=image,
+        locale="zh_CN", currency=settings.currency, actor=advisor, now=utcnow(),
+    )  # fmt: skip
+    await db.commit()
+    record = await delivery.get_delivery(db, order_id)
+    assert record is not None
+    record.advice = "changed after signing"
+    with pytest.raises(SignedRecordLocked):
+        await db.flush()
+    await db.rollback()
+    db.add(NewDamage(work_order_id=order_id, position="front", note="added afterwards"))
+    with pytest.raises(SignedRecordLocked):
+        await db.flush()
+    await db.rollback()
+    assert (await delivery.get_delivery(db, order_id)).advice == ""  # type: ignore[union-attr]

@@ -23,8 +23,11 @@ from app.models import (
     Concern,
     CoverInstall,
     DamageMark,
+    Delivery,
+    Inspection,
     Job,
     JobLine,
+    NewDamage,
     Photo,
     PhotoStage,
     Supplement,
@@ -36,7 +39,8 @@ SIGNED_ORDER_FIELDS = (
     "number", "customer_id", "vehicle_id", "discount_amount", "discount_reason",
     "promised_at", "consent_road_test", "consent_keep_old_parts", "consent_follow_up",
 )  # fmt: skip
-CHECK_IN_STAGE = PhotoStage.CHECK_IN.value  # a Photo not yet flushed has no stage: the default
+CHECK_IN_STAGE = PhotoStage.CHECK_IN.value
+DELIVERY_STAGE = PhotoStage.DELIVERY.value  # a Photo not yet flushed has no stage: the default
 CHECK_IN_RECORD = (Belonging, Concern, CoverInstall, DamageMark, Photo)
 CHECK_IN_FIELDS = (
     "odometer_km", "fuel_eighths", "warning_lights", "exterior_accessories_ok", "glass_ok",
@@ -157,6 +161,32 @@ def _locked_insert(lookup: _Lookup, obj: Any) -> bool:
     return False
 
 
+def _delivery_signed(session: Session, order_id: int | None) -> bool:
+    return (
+        order_id is not None
+        and session.execute(
+            select(Delivery.signature_id).where(Delivery.work_order_id == order_id)
+        ).scalar()
+        is not None
+    )
+
+
+def _after_delivery(session: Session, obj: Any, new: bool) -> bool:
+    """The final QC report never changes; the delivery record not once signed."""
+    if isinstance(obj, Inspection):
+        return not new
+    if isinstance(obj, Delivery):
+        return not new and _old(obj, "signature_id") is not None
+    if isinstance(obj, NewDamage):
+        return _delivery_signed(session, obj.work_order_id if new else _old(obj, "work_order_id"))
+    if isinstance(obj, Photo) and (obj.stage if new else _old(obj, "stage")) == DELIVERY_STAGE:
+        order_id = session.execute(
+            select(CheckIn.work_order_id).where(CheckIn.id == obj.check_in_id)
+        ).scalar()
+        return _delivery_signed(session, order_id)
+    return False
+
+
 @event.listens_for(Session, "before_flush")
 def refuse_changes_to_signed(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     lookup = _Lookup(session)
@@ -170,3 +200,12 @@ def refuse_changes_to_signed(session: Session, _ctx: UOWTransaction, _instances:
         for obj in session.new:
             if _locked_insert(lookup, obj):
                 raise _refuse()
+        dirty = [o for o in session.dirty if session.is_modified(o, include_collections=False)]
+        for obj, new in [*((o, False) for o in dirty), *((o, False) for o in session.deleted),
+                         *((o, True) for o in session.new)]:  # fmt: skip
+            if _after_delivery(session, obj, new):
+                raise SignedRecordLocked(
+                    _("This car has been delivered; the delivery record cannot change.")
+                    if not isinstance(obj, Inspection)
+                    else _("A final inspection is on record and cannot change.")
+                )
