@@ -1,7 +1,109 @@
+"""The technician's tablet (我的工单): my dispatched jobs in priority order,
+the clock, the self-check (自检), the mutual check (互检) of a colleague's
+job, and findings on the car reported as added work for the advisor."""
+
 from __future__ import annotations
 
-from litestar import Controller
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.i18n import _
+from app.models import (
+    JobTask,
+    Role,
+)
+from app.models.base import utcnow
+from app.services import board_events, technician_view, workshop
+from app.services.audit import Actor
+from app.settings import Settings
+from app.web.auth import actor_for, roles
+from app.web.form import form_data, form_version
+from app.web.render import is_fragment, render
+
+WORKERS = (Role.TECHNICIAN, Role.FOREMAN)
+Action = Callable[[AsyncSession, int, Actor, datetime, int | None], Awaitable[JobTask]]
+ACTIONS: dict[str, Action] = {
+    "start": workshop.start,
+    "finish": workshop.finish,
+    "self-check": workshop.self_check,
+    "mutual-check": workshop.mutual_check,
+}
 
 
 class TechnicianController(Controller):
     path = "/my-jobs"
+    guards = [roles(*WORKERS)]  # noqa: RUF012
+    tags = ["workshop"]  # noqa: RUF012
+
+    async def _context(
+        self, request: Request[Any, Any, Any], db: AsyncSession, settings: Settings
+    ) -> dict[str, Any]:
+        seen = board_events.broker.sequence  # before loading, as on the board
+        me = actor_for(request).user_id or 0
+        return {"jobs": await technician_view.my_jobs(db, settings.tz, me), "seen": seen}
+
+    async def _after_change(
+        self, request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, anchor: str
+    ) -> Template | Redirect:
+        if not is_fragment(request):
+            return Redirect(f"/my-jobs#{anchor}", status_code=303)
+        await db.flush()
+        return render(request, "technician/_jobs.html", await self._context(request, db, settings))
+
+    @get("/")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        context = await self._context(request, db_session, settings)
+        return render(request, "technician/index.html", context, fragment="technician/_jobs.html")
+
+    @get("/jobs")
+    async def jobs(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        context = await self._context(request, db_session, settings)
+        return render(request, "technician/_jobs.html", context)
+
+    @post("/tasks/{task_id:int}/{action:str}")
+    async def act(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        task_id: FromPath[int],
+        action: FromPath[str],
+    ) -> Template | Redirect:
+        handler = ACTIONS.get(action)
+        if handler is None:
+            raise NotFound(_("This page does not exist."))
+        form = await form_data(request)
+        await handler(db_session, task_id, actor_for(request), utcnow(), form_version(form))
+        return await self._after_change(request, db_session, settings, f"task-{task_id}")
+
+    @post("/orders/{order_id:int}/findings")
+    async def finding(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template | Redirect:
+        form = await form_data(request)
+        supplement = await workshop.report_finding(
+            db_session, order_id, form.get("note"), actor_for(request)
+        )
+        return await self._after_change(request, db_session, settings, f"finding-{supplement.id}")

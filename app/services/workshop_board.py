@@ -33,12 +33,14 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, board_events, estimate, workshop
+from app.services import audit, board_events, dealership, estimate, workshop
 from app.services.audit import Actor
 from app.services.job_tasks import WORKSHOP_STATUSES
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 PROMISE_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
+WAITING_ROLES = (*PROMISE_ROLES, Role.FOREMAN.value)
+DEFAULT_HANDOVER_MINUTES = 30
 
 
 @dataclass
@@ -161,7 +163,8 @@ def _risk(card: Card, now: datetime, handover_minutes: int) -> None:
 
 async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None) -> Board:
     now = now or utcnow()
-    shop = await estimate.dealership(session)
+    shop = await dealership.current(session)  # None on a fresh install: the default buffer
+    handover = shop.handover_minutes if shop else DEFAULT_HANDOVER_MINUTES
     local = now.astimezone(tz)
     day_start = datetime.combine(local.date(), time.min, tzinfo=tz)
     orders = (
@@ -178,13 +181,11 @@ async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None)
         )
     ).all()
     ids = [o.id for o in orders]
-    rows = (
-        await session.execute(
-            select(JobTask, Job)
-            .join(Job, Job.id == JobTask.job_id)
-            .where(JobTask.work_order_id.in_(ids))
-            .order_by(Job.id)
-        )
+    rows = await session.execute(
+        select(JobTask, Job)
+        .join(Job, Job.id == JobTask.job_id)
+        .where(JobTask.work_order_id.in_(ids))
+        .order_by(Job.id)
     )
     staff = {u.id: u for u in (await session.scalars(select(StaffUser))).all()}
     cards = {o.id: Card(o) for o in orders}
@@ -214,7 +215,7 @@ async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None)
         cards[inspection.work_order_id].last_inspection = inspection
     for card in cards.values():
         card.promised_at = await promised_at(session, card.order)
-        _risk(card, now, shop.handover_minutes)
+        _risk(card, now, handover)
     ordered = sorted(cards.values(), key=lambda c: c.priority)
     queue = [(c, r) for c in ordered for r in c.tasks if r.waiting]
     return Board(
@@ -229,6 +230,8 @@ async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None)
 async def set_customer_waiting(
     session: AsyncSession, order_id: int, waiting: bool, actor: Actor
 ) -> WorkOrder:
+    if not actor.has_role(*WAITING_ROLES):
+        raise Forbidden(_("The advisor or the foreman notes where the customer waits."))
     order = await session.get(WorkOrder, order_id)
     if order is None:
         raise NotFound(_("That work order does not exist."))
