@@ -72,9 +72,7 @@ class State:
 
     @property
     def road_test(self) -> bool:
-        return bool(self.order.consent_road_test) or bool(
-            self.check_in and self.check_in.road_test_consent
-        )
+        return needs_road_test(self.order, self.check_in)
 
     @property
     def workers(self) -> set[int]:
@@ -86,10 +84,16 @@ class State:
         return ids
 
 
+def needs_road_test(order: WorkOrder, check_in: CheckIn | None) -> bool:
+    """The consent the customer signed decides; the check-in answer only if none was signed."""
+    if order.consent_road_test is not None:
+        return order.consent_road_test
+    return bool(check_in and check_in.road_test_consent)
+
+
 def applicable(order: WorkOrder, check_in: CheckIn | None) -> list[str]:
-    road_test = bool(order.consent_road_test) or bool(check_in and check_in.road_test_consent)
     skip = set()
-    if not road_test:
+    if not needs_road_test(order, check_in):
         skip.add("road_test")
     if not order.consent_keep_old_parts:
         skip.add("old_parts_bagged")

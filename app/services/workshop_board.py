@@ -127,27 +127,32 @@ async def first_time_fix(session: AsyncSession, since: datetime, until: datetime
 
 
 async def promised_at(session: AsyncSession, order: WorkOrder) -> datetime | None:
-    """The time last agreed with the customer: a recorded change, else the
-    latest of the signed time and the approved supplements' times."""
-    change = await session.scalar(
-        select(PromiseChange)
-        .where(PromiseChange.work_order_id == order.id)
-        .order_by(PromiseChange.id.desc())
-        .limit(1)
-    )
-    if change is not None:
-        return change.new_at
-    times: list[datetime | None] = [order.promised_at]
-    times += (
-        await session.scalars(
-            select(Supplement.promised_at).where(
-                Supplement.work_order_id == order.id,
-                Supplement.status == SupplementStatus.APPROVED.value,
-                Supplement.promised_at.is_not(None),
+    """The time last agreed with the customer: the signed one, unless a recorded
+    call or approved added work agreed another since (the latest agreement wins)."""
+    agreed: list[tuple[datetime, datetime]] = [
+        (change.created_at, change.new_at)
+        for change in (
+            await session.scalars(
+                select(PromiseChange).where(PromiseChange.work_order_id == order.id)
             )
-        )
-    ).all()
-    return max((t for t in times if t is not None), default=None)
+        ).all()
+    ]
+    agreed += [
+        (decided, promised)
+        for decided, promised in (
+            await session.execute(
+                select(Supplement.decided_at, Supplement.promised_at).where(
+                    Supplement.work_order_id == order.id,
+                    Supplement.status == SupplementStatus.APPROVED.value,
+                    Supplement.promised_at.is_not(None),
+                )
+            )
+        ).all()
+        if decided is not None and promised is not None
+    ]
+    if not agreed:
+        return order.promised_at
+    return max(agreed, key=lambda pair: pair[0])[1]
 
 
 def _risk(card: Card, now: datetime, handover_minutes: int) -> None:
