@@ -365,13 +365,14 @@ async def test_a_missing_delivery_photo_blocks_signing(db, settings, users) -> N
     assert [c.position for c in (await delivery.state(db, order_id)).comparisons] == [
         "front", "rear",
     ]  # fmt: skip
-    photo_first = _("Take the delivery photo of each position first.")
-    await refused_signing(db, settings, users, order_id, InvalidInput, photo_first)
+    both = _("Take the delivery photo of: %(positions)s.", positions=f"{_('Front')}, {_('Rear')}")
+    await refused_signing(db, settings, users, order_id, InvalidInput, both)
 
     check_in, target = await delivery.photo_target(db, order_id, advisor(users))
     await add_photo(db, settings, users, check_in, "front", target, seed=11)
     await db.commit()
-    await refused_signing(db, settings, users, order_id, InvalidInput, photo_first)
+    rear = _("Take the delivery photo of: %(positions)s.", positions=_("Rear"))
+    await refused_signing(db, settings, users, order_id, InvalidInput, rear)
 
     check_in, target = await delivery.photo_target(db, order_id, advisor(users))
     await add_photo(db, settings, users, check_in, "rear", target, seed=12)

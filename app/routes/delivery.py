@@ -1,7 +1,161 @@
+"""Delivery (交车): the car walked with the customer against the check-in
+record, the bill against what was signed, the advice and the next service,
+and the customer's signed acceptance."""
+
 from __future__ import annotations
 
-from litestar import Controller
+from datetime import timedelta
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import ClientRedirect
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.i18n import get_locale
+from app.models import PhotoPosition, Role, Signature, StaffUser, WorkOrderStatus
+from app.models.base import utcnow
+from app.services import delivery, delivery_signing
+from app.services.check_in_view import labels as check_in_labels
+from app.settings import SUPPORTED_LOCALES, Settings
+from app.web.auth import actor_for, roles
+from app.web.form import form_data, form_version
+from app.web.render import go, is_fragment, render
+
+FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+
+
+def _flag(form: dict[str, Any], name: str) -> bool:
+    return str(form.get(name, "")).lower() in {"1", "true", "on", "yes"}
+
+
+async def _context(
+    db: AsyncSession, order_id: int, settings: Settings, *, oob: bool = False
+) -> dict[str, Any]:
+    st = await delivery.state(db, order_id)
+    inspection = st.inspection
+    inspector = await db.get(StaffUser, inspection.inspector_id) if inspection else None
+    signature = (
+        await db.get(Signature, st.delivery.signature_id)
+        if st.delivery and st.delivery.signature_id
+        else None
+    )
+    today = utcnow().astimezone(settings.tz).date()
+    return {
+        "st": st,
+        "order": st.order,
+        "vehicle": st.order.vehicle,
+        "customer": st.order.customer,
+        "check_in": st.check_in,
+        "inspector": inspector,
+        "signature": signature,
+        "positions": list(PhotoPosition),
+        "position_labels": check_in_labels()["positions"],
+        "ready": st.order.status == WorkOrderStatus.READY and inspection is not None,
+        "missing_photos": {c.position for c in st.comparisons if c.delivery is None},
+        "tomorrow": today + timedelta(days=1),
+        "locale": get_locale(),
+        "oob": oob,
+    }
 
 
 class DeliveryController(Controller):
     path = "/delivery"
+    guards = [roles(*FRONT_DESK)]  # noqa: RUF012
+    tags = ["delivery"]  # noqa: RUF012
+
+    @get("/{order_id:int}")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template:
+        ctx = await _context(db_session, order_id, settings)
+        if ctx["st"].signed:
+            return render(request, "delivery/delivered.html", ctx)
+        return render(request, "delivery/page.html", ctx)
+
+    @get("/{order_id:int}/problems")
+    async def problems(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template:
+        """What still blocks the signature: re-read after each delivery photo arrives."""
+        ctx = await _context(db_session, order_id, settings)
+        return render(request, "delivery/_problems.html", ctx)
+
+    @post("/{order_id:int}/begin")
+    async def begin(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        await delivery.begin(db_session, order_id, actor_for(request))
+        return go(request, f"/delivery/{order_id}")
+
+    @post("/{order_id:int}/damage")
+    async def damage(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template | Redirect:
+        form = await form_data(request)
+        await delivery.record_new_damage(
+            db_session, order_id, form.get("position"), form.get("note"), actor_for(request)
+        )
+        await db_session.flush()
+        if not is_fragment(request):
+            return Redirect(f"/delivery/{order_id}", status_code=303)
+        ctx = await _context(db_session, order_id, settings, oob=True)
+        return render(request, "delivery/_damage.html", ctx)
+
+    @post("/{order_id:int}/details")
+    async def details(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template | Redirect:
+        form = await form_data(request)
+        await delivery.set_details(
+            db_session, order_id, advice=form.get("advice"),
+            next_service_on=form.get("next_service_on"),
+            next_service_km=form.get("next_service_km"),
+            old_parts_shown=_flag(form, "old_parts_shown"), actor=actor_for(request),
+            today=utcnow().astimezone(settings.tz).date(),
+        )  # fmt: skip
+        await db_session.flush()
+        if not is_fragment(request):
+            return Redirect(f"/delivery/{order_id}", status_code=303)
+        ctx = await _context(db_session, order_id, settings, oob=True)
+        return render(request, "delivery/_details.html", {**ctx, "saved": True})
+
+    @post("/{order_id:int}/sign")
+    async def sign(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        form = await form_data(request)
+        chosen = str(form.get("locale", ""))
+        await delivery_signing.sign(
+            db_session, order_id, signer_name=form.get("signer_name"),
+            strokes_json=form.get("strokes"), image_data_url=form.get("image"),
+            locale=chosen if chosen in SUPPORTED_LOCALES else get_locale(),
+            currency=settings.currency, actor=actor_for(request), now=utcnow(),
+            version=form_version(form),
+        )  # fmt: skip
+        return go(request, f"/delivery/{order_id}")

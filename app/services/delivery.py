@@ -43,7 +43,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, estimate, final_check, photos
+from app.services import audit, board_events, check_in_view, estimate, final_check, photos
 from app.services.audit import Actor
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
@@ -223,7 +223,11 @@ def _problems(st: State) -> list[str]:
         )  # fmt: skip
     missing = [c.position for c in st.comparisons if c.delivery is None]
     if missing:
-        found.append(_("Take the delivery photo of each position first."))
+        names = check_in_view.labels()["positions"]
+        found.append(
+            _("Take the delivery photo of: %(positions)s.",
+              positions=", ".join(names.get(PhotoPosition(p), p) for p in missing))
+        )  # fmt: skip
     delivery = st.delivery
     if (
         st.order.consent_keep_old_parts

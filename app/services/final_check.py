@@ -166,7 +166,7 @@ def _readings(
     return odometer, fuel
 
 
-def _check_pass(st: State, ticks: list[str], odometer: int | None, fuel: int | None) -> None:
+def _check_ticks(st: State, ticks: list[str]) -> None:
     missing = [item for item in st.items if item not in ticks]
     if missing:
         labels = item_labels()
@@ -175,6 +175,9 @@ def _check_pass(st: State, ticks: list[str], odometer: int | None, fuel: int | N
               items="; ".join(labels[i] for i in missing)),
             field="items",
         )  # fmt: skip
+
+
+def _check_readings(st: State, odometer: int | None, fuel: int | None) -> None:
     problem = odometer_fuel_problem(st, odometer or 0, fuel or 0)
     if problem:
         raise InvalidInput(problem, field="odometer_km")
@@ -222,12 +225,14 @@ async def inspect(
             _("You worked on this car. The final check is done by someone who did not.")
         )
     ticks = [item for item in ITEMS if item in set(ticked)]
+    if passed:
+        _check_ticks(st, ticks)  # the list first: it is what the inspector is looking at
     odometer, fuel = _readings(passed, odometer_km, fuel_eighths)
     text = " ".join((note or "").split())[:2000]
     category = ""
     redo: list[int] = []
     if passed:
-        _check_pass(st, ticks, odometer, fuel)
+        _check_readings(st, odometer, fuel)
     else:
         category, redo = _check_fail(st, reason_category, text, rework_job_ids)
     rounds = await session.scalar(

@@ -1,0 +1,415 @@
+"""Delivery (交车) over HTTP: the car against its check-in photos, new damage,
+the bill, the details, and the customer's signed acceptance."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.i18n import _
+from app.models import (
+    Delivery,
+    FollowUpTask,
+    LabourOperation,
+    NewDamage,
+    Photo,
+    PhotoStage,
+    Role,
+    Signature,
+    SignatureKind,
+    WorkOrderStatus,
+)
+from app.models.base import utcnow
+from app.services import delivery, estimate, signatures, supplements, walkaround, workshop
+from app.services import photos as photo_service
+from app.settings import Settings
+from tests.conftest import csrf_token, html, sign_in
+from tests.estimate_helpers import advisor, ink, order, priced_estimate
+from tests.workshop_helpers import actor, check_in_of, pass_final_check, tasks, work_done
+
+
+def jpeg(colour: tuple[int, int, int] = (180, 40, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def hx(token: str) -> dict[str, str]:
+    return {"HX-Request": "true", "x-csrftoken": token}
+
+
+def toast(response: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = json.loads(response.headers["hx-trigger"])["wa:toast"]
+    return detail
+
+
+async def car_in_qc(
+    db: AsyncSession,
+    settings: Settings,
+    users: dict[Role, int],
+    *,
+    photos: tuple[str, ...] = ("front",),
+    belongings: tuple[tuple[str, int], ...] = (),
+) -> int:
+    """A car through the workshop and waiting for QC, whose check-in record has
+    these photos and belongings (added before the customer signed: the record
+    is locked after); committed."""
+    order_id = await priced_estimate(db, settings, users)
+    check_in = await check_in_of(db, order_id)
+    for kind, count in belongings:
+        await walkaround.add_belonging(db, check_in, kind, count, check_in.version, advisor(users))
+        await db.commit()
+        await db.refresh(check_in)
+    for position in photos:
+        await photo_service.receive(
+            db, check_in, client_id=uuid.uuid4().hex, position=position, damage_mark_id="",
+            data=jpeg(), photo_root=settings.photos, actor=advisor(users),
+        )  # fmt: skip
+    await db.commit()
+    wo = await order(db, order_id)
+    strokes, image = ink()
+    await signatures.sign_work_order(
+        db, wo, signer_name=wo.customer.name, strokes_json=strokes, image_data_url=image,
+        locale="zh_CN", currency=settings.currency, version=wo.version,
+        actor=advisor(users), now=utcnow(),
+    )  # fmt: skip
+    await db.commit()
+    for task in await tasks(db, order_id):
+        await workshop.dispatch(
+            db, task.id, users[Role.TECHNICIAN], actor(users, Role.FOREMAN), utcnow()
+        )
+    await db.commit()
+    await work_done(db, users, order_id)
+    return order_id
+
+
+async def ready_car(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
+    order_id = await car_in_qc(db, settings, users)
+    await pass_final_check(db, users, order_id)
+    return order_id
+
+
+async def ready_to_sign(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
+    """Delivery started, every position photographed again, the details recorded."""
+    order_id = await ready_car(db, settings, users)
+    advisor_ = actor(users, Role.ADVISOR)
+    await delivery.begin(db, order_id, advisor_)
+    check_in, target = await delivery.photo_target(db, order_id, advisor_)
+    st = await delivery.state(db, order_id)
+    for comparison in st.comparisons:
+        await photo_service.receive(
+            db, check_in, client_id=uuid.uuid4().hex, position=comparison.position,
+            damage_mark_id="", data=jpeg((40, 40, 180)), photo_root=settings.photos,
+            actor=advisor_, target=target,
+        )  # fmt: skip
+    today = utcnow().astimezone(settings.tz).date()
+    await delivery.set_details(
+        db, order_id, advice="轮胎下次换位",
+        next_service_on=(today + timedelta(days=180)).isoformat(),
+        next_service_km=str((check_in.odometer_km or 0) + 5000), old_parts_shown=True,
+        actor=advisor_, today=today,
+    )  # fmt: skip
+    await db.commit()
+    assert (await delivery.state(db, order_id)).problems == []
+    return order_id
+
+
+async def upload(client: Any, order_id: int, token: str, **fields: str) -> Any:
+    """A delivery photo as the tablet's outbox sends it."""
+    return await client.post(
+        f"/work-orders/{order_id}/delivery/photos",
+        data={"client_id": uuid.uuid4().hex, **fields},
+        files={"file": ("delivery.jpg", jpeg((30, 160, 30)), "image/jpeg")},
+        headers={"x-csrftoken": token},
+    )
+
+
+def sign_form(version: int, **overrides: str) -> dict[str, str]:
+    strokes, image = ink()
+    form = {"signer_name": "王先生", "strokes": strokes, "image": image,
+            "locale": "zh_CN", "version": str(version)}  # fmt: skip
+    return {**form, **overrides}
+
+
+async def unchanged(db: AsyncSession, order_id: int) -> None:
+    """Nothing was delivered: still ready, no delivery signature, no follow-up."""
+    wo = await order(db, order_id)
+    assert wo.status == WorkOrderStatus.READY
+    assert wo.delivered_at is None
+    kinds = await db.scalars(select(Signature.kind).where(Signature.work_order_id == order_id))
+    assert SignatureKind.DELIVERY.value not in set(kinds)
+    follow_ups = select(func.count(FollowUpTask.id)).where(FollowUpTask.work_order_id == order_id)
+    assert await db.scalar(follow_ups) == 0
+    record = await delivery.get_delivery(db, order_id)
+    assert record is None or record.signature_id is None
+
+
+async def walk_the_car(client: Any, db: AsyncSession, order_id: int) -> str:
+    """Start the delivery and photograph the front again, as the advisor's tablet
+    does: the new photo appears beside the check-in one. The page's CSRF token."""
+    await sign_in(client, Role.ADVISOR)
+    page = html(await client.get(f"/delivery/{order_id}"))
+    assert page.select_one("[data-testid=delivery-begin]") is not None
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    begun = await client.post(f"/delivery/{order_id}/begin", headers=hx(token))
+    assert begun.headers["hx-redirect"] == f"/delivery/{order_id}"
+    assert await delivery.get_delivery(db, order_id) is not None
+
+    # The front photo from check-in, beside an empty slot for today's.
+    page = html(await client.get(f"/delivery/{order_id}"))
+    pair = page.select_one("[data-testid=compare-front]")
+    assert pair is not None
+    check_in_photo = await db.scalar(
+        select(Photo).where(Photo.stage == PhotoStage.CHECK_IN.value, Photo.position == "front")
+    )
+    assert pair.select_one("[data-testid=check-in-photo] img")["src"] == (
+        f"/photos/{check_in_photo.id}/thumb"
+    )
+    slot = pair.select_one("[data-testid=delivery-photo-front]")
+    assert slot["data-upload-url"] == f"/work-orders/{order_id}/delivery/photos"
+    assert slot.select_one("input[type=file][data-photo-input]") is not None
+    assert pair.select_one("[data-testid=delivery-photo]") is None
+
+    uploaded = await upload(client, order_id, token, position="front")
+    assert uploaded.status_code == 201, uploaded.text
+    photo_id = uploaded.json()["id"]
+    pair = html(await client.get(f"/delivery/{order_id}")).select_one("[data-testid=compare-front]")
+    assert pair["data-done"] == "true"
+    assert pair.select_one("[data-testid=delivery-photo]")["src"] == f"/photos/{photo_id}/thumb"
+    return token
+
+
+async def test_the_advisor_walks_the_car_and_the_customer_signs_it_out(
+    client, db, settings, users
+) -> None:
+    order_id = await ready_car(db, settings, users)
+    token = await walk_the_car(client, db, order_id)
+
+    # Advice, the next service, the old parts shown: the problems list empties.
+    check_in = await check_in_of(db, order_id)
+    today = utcnow().astimezone(settings.tz).date()
+    saved = await client.post(
+        f"/delivery/{order_id}/details",
+        data={"advice": "下次保养时检查刹车片", "next_service_on": str(today + timedelta(days=180)),
+              "next_service_km": str((check_in.odometer_km or 0) + 5000), "old_parts_shown": "1"},
+        headers=hx(token),
+    )  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    fragment = html(saved)
+    assert fragment.select_one("[data-testid=details-saved]") is not None
+    problems = fragment.select_one("#delivery-problems")
+    assert problems["hx-swap-oob"] == "true"
+    assert problems["data-count"] == "0"
+
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign", data=sign_form(version, locale="en"), headers=hx(token)
+    )
+    assert signed.status_code in (200, 201), signed.text
+    assert signed.headers["hx-redirect"] == f"/delivery/{order_id}"
+
+    wo = await order(db, order_id)
+    assert wo.status == WorkOrderStatus.DELIVERED
+    follow_up = await db.scalar(select(FollowUpTask).where(FollowUpTask.work_order_id == order_id))
+    assert follow_up is not None
+    assert timedelta(0) < follow_up.due_at - utcnow() <= timedelta(days=3)
+    signature = await db.scalar(
+        select(Signature).where(
+            Signature.work_order_id == order_id, Signature.kind == SignatureKind.DELIVERY.value
+        )
+    )
+    assert signature is not None
+    assert signature.locale == "en"
+
+    done = html(await client.get(f"/delivery/{order_id}"))
+    assert done.select_one("[data-testid=delivered]") is not None
+    assert done.select_one("[data-testid=follow-up-due]").get_text(strip=True)
+    assert done.select_one("[data-testid=verify-link]")["href"] == f"/verify/{signature.id}"
+    assert done.select_one("[data-testid=content-hash]").get_text() == signature.content_hash
+    verified = html(await client.get(f"/verify/{signature.id}"))
+    assert verified.select_one("[data-testid=verify-result]")["data-intact"] == "true"
+
+
+async def test_new_damage_is_recorded_escalated_and_photographed(
+    client, db, settings, users
+) -> None:
+    order_id = await ready_car(db, settings, users)
+    await delivery.begin(db, order_id, actor(users, Role.ADVISOR))
+    await db.commit()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+
+    vague = await client.post(
+        f"/delivery/{order_id}/damage", data={"position": "rear", "note": " "}, headers=hx(token)
+    )
+    assert vague.status_code == 422
+    assert toast(vague)["field"] == "note"
+    assert toast(vague)["message"] == _("Describe the damage.")
+    await db.rollback()
+    assert await db.scalar(select(func.count(NewDamage.id))) == 0
+
+    added = await client.post(
+        f"/delivery/{order_id}/damage",
+        data={"position": "rear", "note": "后保险杠划痕 5 cm"},
+        headers=hx(token),
+    )
+    assert added.status_code == 200, added.text
+    fragment = html(added)
+    item = fragment.select_one("[data-testid=new-damage-item]")
+    assert item.select_one("[data-testid=escalated]") is not None
+    assert fragment.select_one("#delivery-problems")["hx-swap-oob"] == "true"
+    await db.rollback()
+    damage = await db.scalar(select(NewDamage).where(NewDamage.work_order_id == order_id))
+    assert damage is not None
+    assert damage.escalated_to_id == users[Role.SERVICE_MANAGER]
+    damage_id = damage.id
+    slot = item.select_one("[data-photo-slot]")
+    assert slot["data-damage-mark"] == str(damage_id)
+
+    uploaded = await upload(client, order_id, token, damage_mark_id=str(damage_id))
+    assert uploaded.status_code == 201, uploaded.text
+    await db.rollback()
+    photo = await db.get(Photo, uploaded.json()["id"])
+    assert photo.new_damage_id == damage_id
+    assert photo.stage == PhotoStage.DELIVERY.value
+
+
+async def test_a_car_that_has_not_passed_the_final_check_cannot_be_delivered(
+    client, db, settings, users
+) -> None:
+    order_id = await car_in_qc(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    page = html(await client.get(f"/delivery/{order_id}"))
+    assert page.select_one("[data-testid=delivery-begin]") is None
+    assert page.select_one("[data-testid=delivery-not-ready]") is not None
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    begun = await client.post(f"/delivery/{order_id}/begin", headers=hx(token))
+    assert begun.status_code == 409
+    assert toast(begun)["message"] == _("The car has not passed the final check.")
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
+    )
+    assert signed.status_code == 409
+    assert toast(signed)["message"] == _("The car has not passed the final check.")
+    wo = await order(db, order_id)
+    assert wo.status == WorkOrderStatus.QC
+    assert await db.scalar(select(func.count(Delivery.id))) == 0
+    assert await db.scalar(select(func.count(FollowUpTask.id))) == 0
+
+
+async def test_unapproved_added_work_blocks_the_signature(client, db, settings, users) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    wo = await order(db, order_id)
+    added = await supplements.create(db, wo, "后刹车片磨损", advisor(users))
+    job = await estimate.add_job(db, wo, "更换后刹车片", None, advisor(users), supplement=added)
+    oil = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-OIL"))
+    await estimate.add_line(
+        db, wo, job.id, "labour", oil.id, None, None, advisor(users), utcnow().date(),
+        supplement=added,
+    )  # fmt: skip
+    supplement_id, number = added.id, added.number
+    await db.commit()
+
+    await sign_in(client, Role.ADVISOR)
+    page = html(await client.get(f"/delivery/{order_id}"))
+    blocked = page.select_one("[data-testid=unapproved-supplement]")
+    assert blocked.select_one("a")["href"] == f"/supplements/{supplement_id}"
+    assert page.select_one("[data-testid=delivery-bill]")["data-matches"] == "false"
+    assert page.select_one("[data-testid=delivery-problems]")["data-count"] == "1"
+
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
+    )
+    assert signed.status_code == 422
+    detail = toast(signed)
+    assert detail["field"] == "delivery"
+    assert f"#{number}" in detail["message"]
+    await unchanged(db, order_id)
+
+
+async def test_an_empty_signature_is_refused(client, db, settings, users) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign",
+        data=sign_form(version, strokes="[]", image=""),
+        headers=hx(token),
+    )
+    assert signed.status_code == 422
+    detail = toast(signed)
+    assert (detail["field"], detail["message"]) == ("signature", _("Please sign in the box."))
+    await unchanged(db, order_id)
+
+
+async def test_a_stale_page_cannot_sign(client, db, settings, users) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign", data=sign_form(version - 1), headers=hx(token)
+    )
+    assert signed.status_code == 409
+    assert toast(signed)["reload"] is True
+    await unchanged(db, order_id)
+
+
+async def test_a_next_service_date_in_the_past_is_refused(client, db, settings, users) -> None:
+    order_id = await ready_car(db, settings, users)
+    await delivery.begin(db, order_id, actor(users, Role.ADVISOR))
+    await db.commit()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    today = utcnow().astimezone(settings.tz).date()
+    saved = await client.post(
+        f"/delivery/{order_id}/details",
+        data={"advice": "x", "next_service_on": str(today), "next_service_km": "999999"},
+        headers=hx(token),
+    )
+    assert saved.status_code == 422
+    assert toast(saved)["field"] == "next_service_on"
+    await db.rollback()
+    record = await delivery.get_delivery(db, order_id)
+    assert record is not None
+    await db.refresh(record)
+    assert (record.advice, record.next_service_on, record.next_service_km) == ("", None, None)
+
+
+async def test_staff_outside_the_front_desk_cannot_deliver(client, db, settings, users) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    await sign_in(client, Role.TECHNICIAN)
+    assert (await client.get(f"/delivery/{order_id}")).status_code == 403
+    token = await csrf_token(client)
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
+    )
+    assert signed.status_code == 403
+    assert toast(signed)["message"] == _("Your role does not give access to this screen.")
+    await unchanged(db, order_id)
+
+
+async def test_the_service_manager_may_deliver(client, db, settings, users) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    await sign_in(client, Role.SERVICE_MANAGER)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    version = (await order(db, order_id)).version
+    signed = await client.post(
+        f"/delivery/{order_id}/sign",
+        data={**sign_form(version), "_csrf_token": token},
+    )
+    assert signed.status_code == 303
+    assert signed.headers["location"] == f"/delivery/{order_id}"
+    assert (await order(db, order_id)).status == WorkOrderStatus.DELIVERED
