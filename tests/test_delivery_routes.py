@@ -3,13 +3,10 @@ the bill, the details, and the customer's signed acceptance."""
 
 from __future__ import annotations
 
-import io
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,73 +24,20 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import delivery, estimate, signatures, supplements, walkaround, workshop
+from app.services import delivery, estimate, supplements
 from app.services import photos as photo_service
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
-from tests.estimate_helpers import advisor, ink, order, priced_estimate
-from tests.workshop_helpers import actor, check_in_of, pass_final_check, tasks, work_done
-
-
-def jpeg(colour: tuple[int, int, int] = (180, 40, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 48), colour).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
-def hx(token: str) -> dict[str, str]:
-    return {"HX-Request": "true", "x-csrftoken": token}
-
-
-def toast(response: Any) -> dict[str, Any]:
-    detail: dict[str, Any] = json.loads(response.headers["hx-trigger"])["wa:toast"]
-    return detail
-
-
-async def car_in_qc(
-    db: AsyncSession,
-    settings: Settings,
-    users: dict[Role, int],
-    *,
-    photos: tuple[str, ...] = ("front",),
-    belongings: tuple[tuple[str, int], ...] = (),
-) -> int:
-    """A car through the workshop and waiting for QC, whose check-in record has
-    these photos and belongings (added before the customer signed: the record
-    is locked after); committed."""
-    order_id = await priced_estimate(db, settings, users)
-    check_in = await check_in_of(db, order_id)
-    for kind, count in belongings:
-        await walkaround.add_belonging(db, check_in, kind, count, check_in.version, advisor(users))
-        await db.commit()
-        await db.refresh(check_in)
-    for position in photos:
-        await photo_service.receive(
-            db, check_in, client_id=uuid.uuid4().hex, position=position, damage_mark_id="",
-            data=jpeg(), photo_root=settings.photos, actor=advisor(users),
-        )  # fmt: skip
-    await db.commit()
-    wo = await order(db, order_id)
-    strokes, image = ink()
-    await signatures.sign_work_order(
-        db, wo, signer_name=wo.customer.name, strokes_json=strokes, image_data_url=image,
-        locale="zh_CN", currency=settings.currency, version=wo.version,
-        actor=advisor(users), now=utcnow(),
-    )  # fmt: skip
-    await db.commit()
-    for task in await tasks(db, order_id):
-        await workshop.dispatch(
-            db, task.id, users[Role.TECHNICIAN], actor(users, Role.FOREMAN), utcnow()
-        )
-    await db.commit()
-    await work_done(db, users, order_id)
-    return order_id
-
-
-async def ready_car(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
-    order_id = await car_in_qc(db, settings, users)
-    await pass_final_check(db, users, order_id)
-    return order_id
+from tests.estimate_helpers import advisor, ink, order
+from tests.workshop_helpers import (
+    actor,
+    car_in_qc,
+    check_in_of,
+    hx,
+    jpeg,
+    ready_car,
+    toast,
+)
 
 
 async def ready_to_sign(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
@@ -106,7 +50,7 @@ async def ready_to_sign(db: AsyncSession, settings: Settings, users: dict[Role, 
     for comparison in st.comparisons:
         await photo_service.receive(
             db, check_in, client_id=uuid.uuid4().hex, position=comparison.position,
-            damage_mark_id="", data=jpeg((40, 40, 180)), photo_root=settings.photos,
+            damage_mark_id="", data=jpeg(7), photo_root=settings.photos,
             actor=advisor_, target=target,
         )  # fmt: skip
     today = utcnow().astimezone(settings.tz).date()
@@ -126,7 +70,7 @@ async def upload(client: Any, order_id: int, token: str, **fields: str) -> Any:
     return await client.post(
         f"/work-orders/{order_id}/delivery/photos",
         data={"client_id": uuid.uuid4().hex, **fields},
-        files={"file": ("delivery.jpg", jpeg((30, 160, 30)), "image/jpeg")},
+        files={"file": ("delivery.jpg", jpeg(9), "image/jpeg")},
         headers={"x-csrftoken": token},
     )
 

@@ -12,8 +12,7 @@ from app.services import final_check
 from app.services.check_in_view import labels
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signed_order
-from tests.test_delivery_routes import car_in_qc, hx, toast
-from tests.workshop_helpers import check_in_of, in_qc, tasks, work_done
+from tests.workshop_helpers import car_in_qc, check_in_of, hx, in_qc, tasks, toast, work_done
 
 
 async def readings(db: AsyncSession, order_id: int) -> dict[str, str]:

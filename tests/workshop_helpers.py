@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -49,10 +50,11 @@ from app.services import (
     walkaround,
     workshop,
 )
+from app.services import photos as photo_service
 from app.services.audit import Actor
 from app.settings import Settings
 from tests.checkin_helpers import fresh
-from tests.estimate_helpers import advisor, ink, order, signed_order
+from tests.estimate_helpers import advisor, ink, order, priced_estimate, signed_order
 
 
 def actor(users: dict[Role, int], role: Role) -> Actor:
@@ -400,3 +402,61 @@ async def fail_final_check(
         actor=actor(users, Role.QC_INSPECTOR), now=utcnow(), version=wo.version,
     )  # fmt: skip
     await db.commit()
+
+
+# -- route-test arrangements ----------------------------------------------
+
+
+def hx(token: str) -> dict[str, str]:
+    return {"HX-Request": "true", "x-csrftoken": token}
+
+
+def toast(response: Any) -> dict[str, Any]:
+    detail: dict[str, Any] = json.loads(response.headers["hx-trigger"])["wa:toast"]
+    return detail
+
+
+async def car_in_qc(
+    db: AsyncSession,
+    settings: Settings,
+    users: dict[Role, int],
+    *,
+    photos: tuple[str, ...] = ("front",),
+    belongings: tuple[tuple[str, int], ...] = (),
+) -> int:
+    """A car through the workshop and waiting for QC, whose check-in record has
+    these photos and belongings (added before the customer signed: the record
+    is locked after); committed."""
+    order_id = await priced_estimate(db, settings, users)
+    check_in = await check_in_of(db, order_id)
+    for kind, count in belongings:
+        await walkaround.add_belonging(db, check_in, kind, count, check_in.version, advisor(users))
+        await db.commit()
+        await db.refresh(check_in)
+    for position in photos:
+        await photo_service.receive(
+            db, check_in, client_id=uuid.uuid4().hex, position=position, damage_mark_id="",
+            data=jpeg(5), photo_root=settings.photos, actor=advisor(users),
+        )  # fmt: skip
+    await db.commit()
+    wo = await order(db, order_id)
+    strokes, image = ink()
+    await signatures.sign_work_order(
+        db, wo, signer_name=wo.customer.name, strokes_json=strokes, image_data_url=image,
+        locale="zh_CN", currency=settings.currency, version=wo.version,
+        actor=advisor(users), now=utcnow(),
+    )  # fmt: skip
+    await db.commit()
+    for task in await tasks(db, order_id):
+        await workshop.dispatch(
+            db, task.id, users[Role.TECHNICIAN], actor(users, Role.FOREMAN), utcnow()
+        )
+    await db.commit()
+    await work_done(db, users, order_id)
+    return order_id
+
+
+async def ready_car(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
+    order_id = await car_in_qc(db, settings, users)
+    await pass_final_check(db, users, order_id)
+    return order_id
