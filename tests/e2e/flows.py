@@ -1,19 +1,27 @@
 """Steps of the advisor's work that more than one e2e test drives: the check-in at the car
 (lane board → greeting → covers → walkaround with real photos → 5W2H → done) and the small
-helpers they share. All in zh-CN, as the demo advisor. Screenshots are optional: pass
+helpers they share; then the estimate and the customer's touch signature in customer mode
+(`signed_order`). All in zh-CN, as the demo advisor. Screenshots are optional: pass
 `shot=None` to drive a step without overwriting the check-in test's pictures."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from tests.e2e.conftest import DEMO_PASSWORD
 
 PHOTOS = Path(
     os.environ.get("WALKAROUND_TESTDATA")
@@ -316,3 +324,266 @@ def complete_check_in(page: Page, bugs: list[str]) -> tuple[int, dict[str, str]]
     page.wait_for_url(re.compile(rf"/check-ins/{check_in_id}/done$"))
     expect(page.get_by_test_id("check-in-done")).to_contain_text("接车完成")
     return check_in_id, booked
+
+
+# --- touch, the estimate and the customer's signature --------------------------------------
+# Shared by test_estimate_and_signature.py and test_workshop_to_delivery.py.
+
+# A name-like scrawl and an underline, in fractions of the pad's width and height.
+SCRAWL = [(0.08 + 0.04 * i, 0.5 + (0.25 if i % 2 else -0.25)) for i in range(20)]
+UNDERLINE = [(0.1 + 0.05 * i, 0.85) for i in range(15)]
+# Taps at a human pace; see tap().
+TAP_GAP_S = 0.4
+_last_touch: dict[int, float] = {}
+SWALLOWED_TAPS: list[str] = []
+COUNT_CLICKS = """() => {
+    if (!window.__taps) {
+        window.__taps = {n: 0, before: 0};
+        document.addEventListener('click', () => window.__taps.n++, true);
+    }
+    window.__taps.before = window.__taps.n;
+}"""
+CLICKED = "() => !window.__taps || window.__taps.n > window.__taps.before"
+
+
+def tap(target: Locator) -> None:
+    """A finger's tap on the touch screen (Playwright's tap: CDP touch events), at a human
+    pace. Chromium's gesture recogniser sometimes turns a synthetic tap into no click at
+    all (reliably so right after a drawn stroke, and now and then after a rotation); that
+    is the harness, not the app, so a tap that produced no click event is tried once more
+    and counted in SWALLOWED_TAPS."""
+    page = target.page
+    # A request after the tap also means it was clicked (the page that counted may be gone).
+    sent: list[str] = []
+    on_request = lambda r: sent.append(r.url)  # noqa: E731
+    page.on("request", on_request)
+    try:
+        for attempt in range(2):
+            gap = TAP_GAP_S * (attempt + 1)
+            wait = gap - (time.monotonic() - _last_touch.get(id(page), 0.0))
+            if wait > 0:
+                page.wait_for_timeout(wait * 1000)
+            with suppress(PlaywrightError):
+                page.evaluate(COUNT_CLICKS)
+            sent.clear()
+            target.tap()
+            _last_touch[id(page)] = time.monotonic()
+            try:
+                page.wait_for_function(CLICKED, timeout=1000)
+            except PlaywrightTimeoutError:
+                if sent:
+                    return
+                SWALLOWED_TAPS.append(f"{page.url} {target}")
+                continue
+            except PlaywrightError:
+                return  # the tap navigated away from the page that counted
+            return
+    finally:
+        page.remove_listener("request", on_request)
+    raise AssertionError(f"two taps on {target} gave no click")
+
+
+def money(text: str) -> Decimal:
+    """'¥1,234.50' (or '−¥1.00') as a Decimal."""
+    clean = text.strip().replace("−", "-")
+    assert clean.replace("-", "").startswith("¥"), f"not a yuan amount: {text!r}"
+    return Decimal(re.sub(r"[^\d.\-]", "", clean))
+
+
+def order_of_check_in(db: Path, check_in_id: int) -> tuple[int, str]:
+    return query(
+        db,
+        "SELECT w.id, w.number FROM check_in c JOIN work_order w ON w.id = c.work_order_id "
+        "WHERE c.id = ?",
+        check_in_id,
+    )[0]
+
+
+def signatures_of(db: Path, order_id: int) -> list[tuple[Any, ...]]:
+    return query(
+        db,
+        "SELECT id, kind, decision, content_hash FROM signature WHERE work_order_id = ? "
+        "ORDER BY id",
+        order_id,
+    )
+
+
+def draw_with_touch(page: Page, pad: Locator, strokes: list[list[tuple[float, float]]]) -> None:
+    """Draw on the pad's canvas with real touch input: CDP Input.dispatchTouchEvent, from
+    which Chromium (touch enabled) synthesises the pointer events signature_pad listens to.
+    Moves are spaced beyond signature_pad's 16 ms throttle so that every point counts."""
+    canvas = pad.locator("canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box, "the signature canvas is not on screen"
+    cdp = page.context.new_cdp_session(page)
+    try:
+        for stroke in strokes:
+            points = [
+                {"x": box["x"] + fx * box["width"], "y": box["y"] + fy * box["height"], "id": 1}
+                for fx, fy in stroke
+            ]
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
+            for point in points[1:]:
+                page.wait_for_timeout(20)
+                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            page.wait_for_timeout(20)
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+    _last_touch[id(page)] = time.monotonic()
+
+
+def stroke_points(pad: Locator) -> list[list[dict[str, float]]]:
+    """The strokes the form will send (the hidden input name=strokes), as point lists."""
+    raw = pad.locator("input[name=strokes]").input_value()
+    return [s["points"] for s in json.loads(raw or "[]")]
+
+
+def sign_on(page: Page, pad: Locator) -> None:
+    draw_with_touch(page, pad, [SCRAWL, UNDERLINE])
+    expect(pad).to_have_attribute("data-state", "ok")
+    strokes = stroke_points(pad)
+    assert len(strokes) == 2, strokes
+    assert sum(len(s) for s in strokes) >= 20, "signature_pad kept too few touch points"
+
+
+def open_estimate(page: Page, order_id: int) -> None:
+    """From the check-in's done page to the estimate: by its link, as an advisor would."""
+    tap(page.get_by_test_id("go-estimate"))
+    page.wait_for_url(re.compile(rf"/work-orders/{order_id}/estimate$"))
+
+
+def add_hit(page: Page, scope: Locator, query_text: str, code: str) -> None:
+    """Type into the job's catalogue search and tap the hit with this code."""
+    search = scope.get_by_test_id("catalogue-search").first
+    tap(search)
+    search.fill(query_text)
+    hit = scope.locator(f"[data-testid=hit][data-code='{code}']")
+    expect(hit).to_be_visible()
+    with posted(page, r"/add-line$") as added:
+        tap(hit)
+    assert added().ok, f"adding {code}: HTTP {added().status}"
+
+
+def estimate(page: Page, shot: Shot | None, work: str) -> dict[str, Any]:
+    """The booked job gets the oil change's labour and 4 l of oil (in stock) from the
+    catalogue search; the totals add up; the proposed promised time is taken."""
+    total = page.get_by_test_id("total")
+    expect(page.get_by_test_id("job")).to_have_count(1)
+    job = page.get_by_test_id("job").first
+    expect(job.locator("h2")).to_have_text(work)
+    start = money(total.inner_text())
+
+    add_hit(page, job, "机油", "L-OIL")
+    job = page.get_by_test_id("job").first  # the region was swapped
+    expect(job.locator("[data-testid=line][data-code='L-OIL']")).to_have_count(1)
+    expect(job.get_by_test_id("catalogue-search")).to_have_value("")
+    after_labour = money(total.inner_text())
+    assert after_labour > start, (start, after_labour)
+
+    add_hit(page, job, "机油", "P-OIL4")
+    job = page.get_by_test_id("job").first
+    expect(job.locator("[data-testid=line]")).to_have_count(2)
+    expect(job.locator("[data-testid=line][data-code='P-OIL4']")).to_contain_text(
+        "全合成机油 5W-30 4L"
+    )
+    oil = job.locator("[data-testid=line][data-code='P-OIL4']")
+    expect(oil.locator(".badge-ok")).to_have_count(1)  # in stock
+    expect(oil.get_by_test_id("to-order")).to_have_count(0)
+    after_part = money(total.inner_text())
+    assert after_part > after_labour, (after_labour, after_part)
+
+    # The totals add up: labour + parts + 13 % tax, and parts are the oil at list price.
+    facts = page.get_by_test_id("totals").locator("dd").all_inner_texts()
+    labour, parts, tax = (money(t) for t in facts[:3])
+    assert parts == Decimal("368.00"), facts
+    assert labour + parts + tax == after_part, facts
+    assert tax == ((labour + parts) * Decimal("0.13")).quantize(Decimal("0.01")), facts
+
+    # Not ready to hand over without a promised time.
+    problems = page.get_by_test_id("problems")
+    expect(problems).to_be_visible()
+    expect(page.get_by_test_id("hand-to-customer")).to_be_disabled()
+    with posted(page, r"/estimate/promised$") as promised:
+        tap(page.get_by_test_id("use-proposal"))
+    assert promised().ok
+    expect(page.get_by_test_id("promised-at")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT"))
+    expect(page.get_by_test_id("problems")).to_have_count(0)
+    expect(page.get_by_test_id("hand-to-customer")).to_be_enabled()
+    snap(shot, page, "estimate")
+    return {
+        "total": after_part,
+        "total_text": total.inner_text().strip(),
+        "promised": page.get_by_test_id("promised-at").input_value(),
+    }
+
+
+CONSENTS = ("consent_road_test", "consent_keep_old_parts", "consent_follow_up")
+
+
+def consents(page: Page) -> bool:
+    """Answer yes to each consent question. False when a tap sends nothing at all."""
+    for name in CONSENTS:
+        button = page.get_by_test_id(f"{name}-yes")
+        try:
+            with page.expect_response(
+                lambda r: r.request.method == "POST" and r.url.endswith("/consent"),
+                timeout=3000,
+            ) as saved:
+                tap(button)
+        except PlaywrightTimeoutError:
+            return False
+        assert saved.value.ok, f"{name}: HTTP {saved.value.status}"
+        expect(page.get_by_test_id(f"{name}-yes")).to_have_attribute("aria-pressed", "true")
+        expect(page.get_by_test_id(f"{name}-no")).to_have_attribute("aria-pressed", "false")
+    return True
+
+
+def customer_signs_order(page: Page, db: Path, order_id: int) -> str:
+    """Customer mode on the advisor's tablet: the review, yes to every consent, a touch
+    signature, signed. Returns the work order signature's content hash."""
+    page.wait_for_url(re.compile(rf"/review/{order_id}$"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    assert consents(page), "a consent tap sent nothing"
+    sign_on(page, page.get_by_test_id("signature-pad"))
+    with posted(page, rf"/review/{order_id}/sign$") as signed:
+        tap(page.get_by_test_id("sign"))
+    assert signed().ok, f"sign: HTTP {signed().status}: {signed().text()}"
+    page.wait_for_url(re.compile(rf"/review/{order_id}/thanks$"))
+    expect(page.get_by_test_id("signed")).to_contain_text("谢谢")
+    content_hash = page.get_by_test_id("content-hash").inner_text().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", content_hash), content_hash
+    assert [(r[1], r[3]) for r in signatures_of(db, order_id)] == [("work_order", content_hash)]
+    return content_hash
+
+
+def leave_customer_mode(page: Page, order_id: int) -> None:
+    """The advisor takes the tablet back with the (demo) password."""
+    tap(page.get_by_test_id("staff-exit"))
+    page.wait_for_url(re.compile(r"/customer-mode/exit$"))
+    page.get_by_test_id("exit-password").fill(DEMO_PASSWORD)
+    tap(page.get_by_test_id("exit-submit"))
+    page.wait_for_url(re.compile(rf"/work-orders/{order_id}$"))
+
+
+def signed_order(page: Page, db: Path, bugs: list[str]) -> dict[str, Any]:
+    """The advisor's part up to the workshop: a check-in with the walkaround photos, the
+    estimate, the customer's signature in customer mode, and the tablet taken back.
+    Returns the ids the later steps need."""
+    check_in_id, booked = complete_check_in(page, bugs)
+    order_id, number = order_of_check_in(db, check_in_id)
+    open_estimate(page, order_id)
+    priced = estimate(page, None, booked["work"])
+    tap(page.get_by_test_id("hand-to-customer"))
+    content_hash = customer_signs_order(page, db, order_id)
+    leave_customer_mode(page, order_id)
+    assert query(db, "SELECT status FROM work_order WHERE id = ?", order_id) == [("signed",)]
+    return {
+        "check_in_id": check_in_id,
+        "order_id": order_id,
+        "number": number,
+        "booked": booked,
+        "estimate": priced,
+        "content_hash": content_hash,
+    }

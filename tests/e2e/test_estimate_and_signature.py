@@ -10,10 +10,7 @@ behind the app's back, which the verify page then shows.
 
 from __future__ import annotations
 
-import json
 import re
-import time
-from contextlib import suppress
 from datetime import datetime as Datetime
 from datetime import timedelta
 from decimal import Decimal
@@ -22,129 +19,37 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pypdf import PdfReader
 
 from tests.e2e.conftest import DEMO_PASSWORD, VIEWPORTS
-from tests.e2e.flows import Shot, complete_check_in, execute, posted, query, snap, toast
+from tests.e2e.flows import (
+    SWALLOWED_TAPS,
+    Shot,
+    complete_check_in,
+    execute,
+    money,
+    order_of_check_in,
+    posted,
+    query,
+    sign_on,
+    signatures_of,
+    snap,
+    stroke_points,
+    tap,
+    toast,
+)
+from tests.e2e.flows import add_hit as _add_hit
+from tests.e2e.flows import consents as _consents
+from tests.e2e.flows import estimate as _estimate
+from tests.e2e.flows import open_estimate as _open_estimate
 
 HASH = re.compile(r"^[0-9a-f]{64}$")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What the customer's phone looks like to the approval link.
 PHONE = {"width": 390, "height": 844}
-# A name-like scrawl and an underline, in fractions of the pad's width and height.
-SCRAWL = [(0.08 + 0.04 * i, 0.5 + (0.25 if i % 2 else -0.25)) for i in range(20)]
-UNDERLINE = [(0.1 + 0.05 * i, 0.85) for i in range(15)]
-# Taps at a human pace; see tap().
-TAP_GAP_S = 0.4
-_last_touch: dict[int, float] = {}
-SWALLOWED_TAPS: list[str] = []
-COUNT_CLICKS = """() => {
-    if (!window.__taps) {
-        window.__taps = {n: 0, before: 0};
-        document.addEventListener('click', () => window.__taps.n++, true);
-    }
-    window.__taps.before = window.__taps.n;
-}"""
-CLICKED = "() => !window.__taps || window.__taps.n > window.__taps.before"
 
 
 # --- small helpers -------------------------------------------------------------------------
-
-
-def tap(target: Locator) -> None:
-    """A finger's tap on the touch screen (Playwright's tap: CDP touch events), at a human
-    pace. Chromium's gesture recogniser sometimes turns a synthetic tap into no click at
-    all (reliably so right after a drawn stroke, and now and then after a rotation); that
-    is the harness, not the app, so a tap that produced no click event is tried once more
-    and counted in SWALLOWED_TAPS."""
-    page = target.page
-    # A request after the tap also means it was clicked (the page that counted may be gone).
-    sent: list[str] = []
-    on_request = lambda r: sent.append(r.url)  # noqa: E731
-    page.on("request", on_request)
-    try:
-        for attempt in range(2):
-            gap = TAP_GAP_S * (attempt + 1)
-            wait = gap - (time.monotonic() - _last_touch.get(id(page), 0.0))
-            if wait > 0:
-                page.wait_for_timeout(wait * 1000)
-            with suppress(PlaywrightError):
-                page.evaluate(COUNT_CLICKS)
-            sent.clear()
-            target.tap()
-            _last_touch[id(page)] = time.monotonic()
-            try:
-                page.wait_for_function(CLICKED, timeout=1000)
-            except PlaywrightTimeoutError:
-                if sent:
-                    return
-                SWALLOWED_TAPS.append(f"{page.url} {target}")
-                continue
-            except PlaywrightError:
-                return  # the tap navigated away from the page that counted
-            return
-    finally:
-        page.remove_listener("request", on_request)
-    raise AssertionError(f"two taps on {target} gave no click")
-
-
-def money(text: str) -> Decimal:
-    """'¥1,234.50' (or '−¥1.00') as a Decimal."""
-    clean = text.strip().replace("−", "-")
-    assert clean.replace("-", "").startswith("¥"), f"not a yuan amount: {text!r}"
-    return Decimal(re.sub(r"[^\d.\-]", "", clean))
-
-
-def order_of_check_in(db: Path, check_in_id: int) -> tuple[int, str]:
-    return query(
-        db,
-        "SELECT w.id, w.number FROM check_in c JOIN work_order w ON w.id = c.work_order_id "
-        "WHERE c.id = ?",
-        check_in_id,
-    )[0]
-
-
-def signatures_of(db: Path, order_id: int) -> list[tuple[Any, ...]]:
-    return query(
-        db,
-        "SELECT id, kind, decision, content_hash FROM signature WHERE work_order_id = ? "
-        "ORDER BY id",
-        order_id,
-    )
-
-
-def draw_with_touch(page: Page, pad: Locator, strokes: list[list[tuple[float, float]]]) -> None:
-    """Draw on the pad's canvas with real touch input: CDP Input.dispatchTouchEvent, from
-    which Chromium (touch enabled) synthesises the pointer events signature_pad listens to.
-    Moves are spaced beyond signature_pad's 16 ms throttle so that every point counts."""
-    canvas = pad.locator("canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box, "the signature canvas is not on screen"
-    cdp = page.context.new_cdp_session(page)
-    try:
-        for stroke in strokes:
-            points = [
-                {"x": box["x"] + fx * box["width"], "y": box["y"] + fy * box["height"], "id": 1}
-                for fx, fy in stroke
-            ]
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]})
-            for point in points[1:]:
-                page.wait_for_timeout(20)
-                cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-            page.wait_for_timeout(20)
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    finally:
-        cdp.detach()
-    _last_touch[id(page)] = time.monotonic()
-
-
-def stroke_points(pad: Locator) -> list[list[dict[str, float]]]:
-    """The strokes the form will send (the hidden input name=strokes), as point lists."""
-    raw = pad.locator("input[name=strokes]").input_value()
-    return [s["points"] for s in json.loads(raw or "[]")]
 
 
 def inked_pixels(pad: Locator) -> int:
@@ -157,14 +62,6 @@ def inked_pixels(pad: Locator) -> int:
             return n;
         }"""
     )
-
-
-def sign_on(page: Page, pad: Locator) -> None:
-    draw_with_touch(page, pad, [SCRAWL, UNDERLINE])
-    expect(pad).to_have_attribute("data-state", "ok")
-    strokes = stroke_points(pad)
-    assert len(strokes) == 2, strokes
-    assert sum(len(s) for s in strokes) >= 20, "signature_pad kept too few touch points"
 
 
 def rotate(page: Page, orientation: str) -> None:
@@ -217,75 +114,6 @@ def phone_context(browser: Browser, live_server: str) -> BrowserContext:
 # --- the steps -----------------------------------------------------------------------------
 
 
-def _open_estimate(page: Page, order_id: int) -> None:
-    """From the check-in's done page to the estimate: by its link, as an advisor would."""
-    tap(page.get_by_test_id("go-estimate"))
-    page.wait_for_url(re.compile(rf"/work-orders/{order_id}/estimate$"))
-
-
-def _add_hit(page: Page, scope: Locator, query_text: str, code: str) -> None:
-    """Type into the job's catalogue search and tap the hit with this code."""
-    search = scope.get_by_test_id("catalogue-search").first
-    tap(search)
-    search.fill(query_text)
-    hit = scope.locator(f"[data-testid=hit][data-code='{code}']")
-    expect(hit).to_be_visible()
-    with posted(page, r"/add-line$") as added:
-        tap(hit)
-    assert added().ok, f"adding {code}: HTTP {added().status}"
-
-
-def _estimate(page: Page, shot: Shot, work: str) -> dict[str, Any]:
-    total = page.get_by_test_id("total")
-    expect(page.get_by_test_id("job")).to_have_count(1)
-    job = page.get_by_test_id("job").first
-    expect(job.locator("h2")).to_have_text(work)
-    start = money(total.inner_text())
-
-    _add_hit(page, job, "机油", "L-OIL")
-    job = page.get_by_test_id("job").first  # the region was swapped
-    expect(job.locator("[data-testid=line][data-code='L-OIL']")).to_have_count(1)
-    expect(job.get_by_test_id("catalogue-search")).to_have_value("")
-    after_labour = money(total.inner_text())
-    assert after_labour > start, (start, after_labour)
-
-    _add_hit(page, job, "机油", "P-OIL4")
-    job = page.get_by_test_id("job").first
-    expect(job.locator("[data-testid=line]")).to_have_count(2)
-    expect(job.locator("[data-testid=line][data-code='P-OIL4']")).to_contain_text(
-        "全合成机油 5W-30 4L"
-    )
-    oil = job.locator("[data-testid=line][data-code='P-OIL4']")
-    expect(oil.locator(".badge-ok")).to_have_count(1)  # in stock
-    expect(oil.get_by_test_id("to-order")).to_have_count(0)
-    after_part = money(total.inner_text())
-    assert after_part > after_labour, (after_labour, after_part)
-
-    # The totals add up: labour + parts + 13 % tax, and parts are the oil at list price.
-    facts = page.get_by_test_id("totals").locator("dd").all_inner_texts()
-    labour, parts, tax = (money(t) for t in facts[:3])
-    assert parts == Decimal("368.00"), facts
-    assert labour + parts + tax == after_part, facts
-    assert tax == ((labour + parts) * Decimal("0.13")).quantize(Decimal("0.01")), facts
-
-    # Not ready to hand over without a promised time.
-    problems = page.get_by_test_id("problems")
-    expect(problems).to_be_visible()
-    expect(page.get_by_test_id("hand-to-customer")).to_be_disabled()
-    with posted(page, r"/estimate/promised$") as promised:
-        tap(page.get_by_test_id("use-proposal"))
-    assert promised().ok
-    expect(page.get_by_test_id("promised-at")).to_have_value(re.compile(r"^\d{4}-\d\d-\d\dT"))
-    expect(page.get_by_test_id("problems")).to_have_count(0)
-    expect(page.get_by_test_id("hand-to-customer")).to_be_enabled()
-    snap(shot, page, "estimate")
-    return {
-        "total": after_part,
-        "total_text": total.inner_text().strip(),
-        "promised": page.get_by_test_id("promised-at").input_value(),
-    }
-
-
 def _review_before_signing(page: Page, order_id: int, estimate: dict[str, Any]) -> None:
     expect(page).to_have_url(re.compile(rf"/review/{order_id}$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
@@ -303,27 +131,6 @@ def _review_before_signing(page: Page, order_id: int, estimate: dict[str, Any]) 
     expect(page).to_have_url(re.compile(rf"/review/{order_id}$"))
     page.goto(f"/work-orders/{order_id}")
     expect(page).to_have_url(re.compile(rf"/review/{order_id}$"))
-
-
-CONSENTS = ("consent_road_test", "consent_keep_old_parts", "consent_follow_up")
-
-
-def _consents(page: Page) -> bool:
-    """Answer yes to each consent question. False when a tap sends nothing at all."""
-    for name in CONSENTS:
-        button = page.get_by_test_id(f"{name}-yes")
-        try:
-            with page.expect_response(
-                lambda r: r.request.method == "POST" and r.url.endswith("/consent"),
-                timeout=3000,
-            ) as saved:
-                tap(button)
-        except PlaywrightTimeoutError:
-            return False
-        assert saved.value.ok, f"{name}: HTTP {saved.value.status}"
-        expect(page.get_by_test_id(f"{name}-yes")).to_have_attribute("aria-pressed", "true")
-        expect(page.get_by_test_id(f"{name}-no")).to_have_attribute("aria-pressed", "false")
-    return True
 
 
 def _empty_pad_is_refused_on_the_tablet(page: Page, db: Path, order_id: int) -> None:

@@ -35,9 +35,13 @@
     var slot = evt.detail.field && document.getElementById("error-" + evt.detail.field);
     if (slot) slot.textContent = evt.detail.message;
   });
-  // A save that went through clears the field messages of its form.
+  // A save that went through clears the field messages of its form. When the
+  // form itself was swapped out, htmx reports an ancestor (e.g. <main>) here:
+  // leave the rest of the page's messages alone then.
   document.body.addEventListener("htmx:afterRequest", function (evt) {
     if (!evt.detail.successful || !evt.detail.elt.querySelectorAll) return;
+    var sender = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (sender && sender !== evt.detail.elt) return;
     evt.detail.elt.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
   });
   // A lost network is not a server error: say so in the user's language.
