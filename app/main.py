@@ -122,7 +122,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Event streams stay uncompressed: tiny messages, and a cut stream would
+        # leave the gzip compressor unclosed.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude="^/workshop/events"
+        ),
         openapi_config=OpenAPIConfig(
             title="Walkaround",
             version=__version__,

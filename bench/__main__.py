@@ -1,16 +1,16 @@
-"""`python -m bench [photos|pdf] [options]`: one benchmark by name, or all of them.
+"""`python -m bench [photos|pdf|sse] [options]`: one benchmark by name, or all of them.
 
 Unnamed, the options are the photo benchmark's (as before the PDF benchmark existed),
-and the PDF benchmark follows with its defaults.
+and the PDF and live-board (SSE) benchmarks follow with their defaults.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bench import pdf, photos
+from bench import pdf, photos, sse
 
-BENCHMARKS = {"photos": photos.main, "pdf": pdf.main}
+BENCHMARKS = {"photos": photos.main, "pdf": pdf.main, "sse": sse.main}
 
 
 def main(argv: list[str]) -> int:
@@ -18,7 +18,9 @@ def main(argv: list[str]) -> int:
         return BENCHMARKS[argv[0]](argv[1:])
     status = photos.main(argv)
     print()
-    return status or pdf.main([])
+    status = status or pdf.main([])
+    print()
+    return status or sse.main([])
 
 
 raise SystemExit(main(sys.argv[1:]))
