@@ -47,7 +47,11 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 
 
 def load_demo(settings: Settings) -> DemoSummary:
-    return asyncio.run(_with_session(settings, lambda s: demo_data.load(s, settings.tz)))
+    return asyncio.run(
+        _with_session(
+            settings, lambda s: demo_data.load(s, settings.tz, currency=settings.currency)
+        )
+    )
 
 
 def _settings() -> Settings:

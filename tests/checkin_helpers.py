@@ -14,7 +14,7 @@ from app.settings import Settings
 
 async def started_check_in(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:
     """Demo data plus a check-in started from today's first appointment; committed."""
-    await demo_data.load(db, settings.tz)
+    await demo_data.load(db, settings.tz, on_site=False)
     appointment_id = await db.scalar(select(Appointment.id).order_by(Appointment.id).limit(1))
     assert appointment_id is not None
     check_in = await check_ins.start_from_appointment(

@@ -1,12 +1,37 @@
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+import pytest
 from sqlalchemy import func, select
 
-from app.models import Appointment, Customer, LabourOperation, MenuPackage, Part, StaffUser, Vehicle
+from app.models import (
+    Appointment,
+    AuditEvent,
+    CheckIn,
+    Customer,
+    Inspection,
+    Job,
+    JobTask,
+    LabourOperation,
+    LineKind,
+    MenuPackage,
+    Part,
+    Role,
+    Signature,
+    SignatureKind,
+    StaffUser,
+    TaskStatus,
+    Vehicle,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from app.models.base import utcnow
 from app.passwords import verify_password
-from app.services import demo_data, vin
+from app.services import demo_data, final_check, signatures, symptoms, vin, workshop
+from app.services.job_tasks import WORKSHOP_STATUSES
 from app.services.lane_board import day_bounds
+from tests.conftest import sign_in
 
 
 async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -43,14 +68,203 @@ async def test_demo_data_has_what_the_brief_promises(db, settings) -> None:
     assert all(p.items for p in packages)
 
 
+MODELS = (Customer, Vehicle, Appointment, StaffUser, Part, WorkOrder, CheckIn, Job, JobTask,
+          Signature, Inspection, AuditEvent)  # fmt: skip
+
+
 async def test_loading_demo_data_twice_changes_nothing(db, settings) -> None:
     await demo_data.load(db, settings.tz)
     await db.commit()
-    counts = [await _count(db, m) for m in (Customer, Vehicle, Appointment, StaffUser, Part)]
+    counts = [await _count(db, m) for m in MODELS]
+    statuses = (await db.execute(select(WorkOrder.number, WorkOrder.status))).all()
     again = await demo_data.load(db, settings.tz)
     await db.commit()
     assert not again.created_static
     assert again.appointments_added == 0
-    assert [
-        await _count(db, m) for m in (Customer, Vehicle, Appointment, StaffUser, Part)
-    ] == counts
+    assert [await _count(db, m) for m in MODELS] == counts
+    assert (await db.execute(select(WorkOrder.number, WorkOrder.status))).all() == statuses
+
+
+# -- the cars already on site ------------------------------------------------------------------
+
+
+async def _on_site(db, settings) -> dict[str, WorkOrder]:  # type: ignore[no-untyped-def]
+    """Demo data loaded and committed; the on-site orders by number."""
+    await demo_data.load(db, settings.tz)
+    await db.commit()
+    orders = (
+        await db.scalars(select(WorkOrder).where(WorkOrder.status.in_(WORKSHOP_STATUSES)))
+    ).all()
+    return {o.number: o for o in orders}
+
+
+async def _user(db, username: str) -> int:  # type: ignore[no-untyped-def]
+    user_id = await db.scalar(select(StaffUser.id).where(StaffUser.username == username))
+    assert user_id is not None
+    return user_id
+
+
+async def test_the_cars_on_site_went_through_check_in_estimate_and_signature(db, settings) -> None:
+    orders = await _on_site(db, settings)
+    day = day_bounds(utcnow(), settings.tz)[0].date()
+    assert {n: o.status for n, o in orders.items()} == {
+        f"WO{day:%Y%m%d}-0001": WorkOrderStatus.IN_PROGRESS,
+        f"WO{day:%Y%m%d}-0002": WorkOrderStatus.SIGNED,
+        f"WO{day:%Y%m%d}-0003": WorkOrderStatus.QC,
+        f"WO{day:%Y%m%d}-0004": WorkOrderStatus.READY,
+    }
+    booked = set((await db.scalars(select(Appointment.vehicle_id))).all())
+    advisor = await _user(db, "advisor")
+    for order in orders.values():
+        assert order.vehicle_id not in booked
+        assert order.advisor_id == advisor
+        check_in = await db.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+        assert check_in is not None
+        assert check_in.completed_at is not None
+        assert check_in.arrived_at < check_in.started_at < check_in.completed_at < utcnow()
+        assert {c.kind for c in check_in.covers} == {"seat", "steering_wheel", "gear_lever",
+                                                      "floor_mat"}  # fmt: skip
+        assert check_in.odometer_km == order.vehicle.last_odometer_km
+        assert check_in.fuel_eighths is not None
+        assert check_in.road_test_consent is True
+        assert check_in.contact_confirmed
+        assert check_in.follow_up_accepted is True
+        [concern] = check_in.concerns
+        assert all(getattr(concern, f) for f in symptoms.W2H_FIELDS), concern
+        assert check_in.summary_confirmed_at is not None
+        jobs = (
+            await db.scalars(select(Job).where(Job.work_order_id == order.id).order_by(Job.id))
+        ).all()
+        assert 1 <= len(jobs) <= 2
+        assert jobs[0].concern_id == concern.id
+        for job in jobs:
+            assert sorted(line.kind for line in job.lines) == [LineKind.LABOUR, LineKind.PART]
+            assert all(line.unit_price == line.list_price > 0 for line in job.lines)
+            assert all(line.expected_on is None for line in job.lines)  # parts on the shelf
+        assert order.signed_at is not None
+        assert order.promised_at is not None
+        assert order.promised_at > utcnow()
+        assert order.promised_at - utcnow() < timedelta(hours=24)
+        assert (order.consent_road_test, order.consent_keep_old_parts, order.consent_follow_up) == (
+            True, True, True,
+        )  # fmt: skip
+        signature = await signatures.work_order_signature(db, order)
+        assert signature is not None
+        assert signature.signer_name == order.customer.name
+        assert signature.signed_at == order.signed_at
+        assert signature.staff_id == advisor
+        check = await signatures.verify(db, signature, settings.currency)
+        assert check.intact, check.differences
+        assert signature.image_png.startswith(b"\x89PNG")
+        assert len(signature.strokes) >= 2
+
+
+async def test_the_workshop_has_each_car_as_far_as_its_story_goes(db, settings) -> None:
+    orders = {n[-4:]: o for n, o in (await _on_site(db, settings)).items()}
+    tech, foreman, qc = [await _user(db, u) for u in ("technician", "foreman", "qc")]
+
+    async def tasks(number: str) -> list[JobTask]:
+        return [t for t, _job in await workshop.order_tasks(db, orders[number].id)]
+
+    waiting = await tasks("0002")
+    assert waiting
+    assert all((t.status, t.technician_id) == (TaskStatus.WAITING, None) for t in waiting)
+
+    first, *others = await tasks("0001")
+    assert (first.status, first.technician_id) == (TaskStatus.IN_PROGRESS, tech)
+    [entry] = first.entries
+    assert entry.technician_id == tech
+    assert entry.finished_at is None
+    assert entry.started_at < utcnow()
+    assert all((t.status, t.technician_id) == (TaskStatus.DISPATCHED, tech) for t in others)
+
+    for number in ("0003", "0004"):
+        done = await tasks(number)
+        assert done
+        for task in done:
+            assert (task.status, task.technician_id) == (TaskStatus.FINISHED, tech)
+            assert workshop.clocked_hours(task) > 0
+            assert task.self_checked_at is not None
+            assert task.mutual_checked_by_id == foreman
+            assert task.self_checked_at < task.mutual_checked_at < utcnow()
+            assert not task.rework
+
+    assert await _count(db, Inspection) == 1
+    st = await final_check.state(db, orders["0004"].id)
+    [inspection] = st.inspections
+    assert (inspection.passed, inspection.round, inspection.inspector_id) == (True, 1, qc)
+    assert inspection.ticked == st.items
+    assert "road_test" in st.items
+    assert st.check_in is not None
+    assert (
+        final_check.odometer_fuel_problem(
+            st, inspection.odometer_km or 0, inspection.fuel_eighths or 0
+        )
+        is None
+    )
+    assert inspection.odometer_km > st.check_in.odometer_km
+    assert await final_check.last_passed(db, orders["0004"].id) == inspection
+    # Only real signatures: one per order, none for delivery yet.
+    kinds = (await db.scalars(select(Signature.kind))).all()
+    assert kinds == [SignatureKind.WORK_ORDER.value] * 4
+
+
+async def test_the_demo_pages_open_for_the_cars_on_site(client, db, settings, users) -> None:
+    """The staff's pages for each car, with the test users standing in for the demo staff."""
+    orders = {n[-4:]: o.id for n, o in (await _on_site(db, settings)).items()}
+    await sign_in(client, Role.FOREMAN)
+    board = await client.get("/workshop")
+    assert board.status_code == 200
+    client.cookies.clear()
+    await sign_in(client, Role.TECHNICIAN)
+    assert (await client.get("/my-jobs")).status_code == 200
+    client.cookies.clear()
+    await sign_in(client, Role.QC_INSPECTOR)
+    assert (await client.get(f"/final-check/{orders['0003']}")).status_code == 200
+    client.cookies.clear()
+    await sign_in(client, Role.ADVISOR)
+    delivery = await client.get(f"/delivery/{orders['0004']}")
+    assert delivery.status_code == 200, delivery.text
+    assert (await client.get("/lane")).status_code == 200
+
+
+@pytest.mark.parametrize("local_time", [time(0, 30), time(18, 30)])
+async def test_the_cars_stories_fit_today_whenever_the_demo_loads(db, settings, local_time) -> None:
+    """Loaded just after midnight the mornings are squeezed into today; loaded in
+    the evening the promised times are still ahead."""
+    today = utcnow().astimezone(settings.tz).date()
+    midnight = datetime.combine(today, time.min, tzinfo=settings.tz)
+    now = datetime.combine(today, local_time, tzinfo=settings.tz)
+    await demo_data.load(db, settings.tz, now=now)
+    await db.commit()
+    orders = (
+        await db.scalars(select(WorkOrder).where(WorkOrder.status.in_(WORKSHOP_STATUSES)))
+    ).all()
+    assert len(orders) == 4
+    for order in orders:
+        check_in = await db.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+        assert check_in is not None
+        assert check_in.completed_at is not None
+        assert order.signed_at is not None
+        assert order.promised_at is not None
+        assert midnight <= check_in.arrived_at < check_in.completed_at < order.signed_at <= now
+        assert now < order.promised_at
+        assert order.promised_at.astimezone(settings.tz).date() == today
+        for task, _job in await workshop.order_tasks(db, order.id):
+            for entry in task.entries:
+                assert order.signed_at < entry.started_at <= now
+                assert entry.finished_at is None or entry.started_at < entry.finished_at <= now
+    inspection = await db.scalar(select(Inspection))
+    assert inspection is not None
+    assert midnight < inspection.created_at <= now
+
+
+async def test_without_the_cars_on_site_a_load_leaves_no_open_orders(db, settings) -> None:
+    summary = await demo_data.load(db, settings.tz, on_site=False)
+    await db.commit()
+    assert summary.appointments_added == demo_data.APPOINTMENTS_PER_DAY
+    open_orders = select(func.count(WorkOrder.id)).where(
+        WorkOrder.status != WorkOrderStatus.DELIVERED
+    )
+    assert await db.scalar(open_orders) == 0
+    assert [await _count(db, m) for m in (CheckIn, Job, Signature, Inspection)] == [0, 0, 0, 0]

@@ -518,7 +518,7 @@ async def test_added_work_agreed_after_a_new_time_sets_the_promise(db, settings,
 
 
 async def test_first_time_fix_counts_only_first_inspections(db, settings, users) -> None:
-    await demo_data.load(db, settings.tz)
+    await demo_data.load(db, settings.tz, on_site=False)
     orders = (await db.scalars(select(WorkOrder.id).order_by(WorkOrder.id).limit(3))).all()
     now = utcnow()
     qc = users[Role.QC_INSPECTOR]

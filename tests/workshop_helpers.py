@@ -180,7 +180,7 @@ async def checked_in_order(
 ) -> int:
     """As estimate_helpers.completed_check_in, from the nth of today's appointments,
     with a check-in photo of each given position; committed. The order's id."""
-    await demo_data.load(db, settings.tz)
+    await demo_data.load(db, settings.tz, on_site=False)
     ids = (await db.scalars(select(Appointment.id).order_by(Appointment.id))).all()
     started = await check_ins.start_from_appointment(db, ids[appointment], advisor(users))
     await db.commit()

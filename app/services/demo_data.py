@@ -1,5 +1,6 @@
 """Demo data for a first look and for the e2e tests. Idempotent: the static
-records are created once, and today's appointments are topped up each run."""
+records are created once, and today's appointments are topped up each run,
+with four cars already on site the first time (see demo_workshop)."""
 
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.passwords import hash_password
-from app.services import auth
+from app.services import auth, demo_workshop
 from app.services.lane_board import day_bounds
 from app.services.vin import with_check_digit
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo sign-in, never used in production
 DEMO_DEALERSHIP_CODE = "DEMO"
+DEMO_CURRENCY = "CNY"  # Settings.currency's default
 DEMO_USERS: tuple[tuple[str, str, Role, str], ...] = (
     ("advisor", "王晓明", Role.ADVISOR, "zh_CN"),
     ("technician", "李强", Role.TECHNICIAN, "zh_CN"),
@@ -309,7 +311,10 @@ async def _history(session: AsyncSession, rng: random.Random, now: datetime) -> 
             ))  # fmt: skip
 
 
-async def _top_up_today(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
+async def _top_up_today(
+    session: AsyncSession, tz: ZoneInfo, now: datetime, currency: str, on_site: bool
+) -> int:
+    """Today's appointments, and the cars on site the first time (if wanted)."""
     start, end = day_bounds(now, tz)
     existing = await session.scalar(
         select(func.count(Appointment.id)).where(
@@ -338,38 +343,37 @@ async def _top_up_today(session: AsyncSession, tz: ZoneInfo, now: datetime) -> i
                 source=rng.choice(list(AppointmentSource)),
             )
         )
-    # A few cars already on site, so the board shows the workshop's states.
-    if not await session.scalar(
+    # A few cars already on site, taken through check-in, signature and the
+    # workshop, so the boards, the final check and delivery have real orders.
+    if on_site and not await session.scalar(
         select(func.count(WorkOrder.id)).where(WorkOrder.status != WorkOrderStatus.DELIVERED)
     ):
-        statuses = (
-            WorkOrderStatus.IN_PROGRESS,
-            WorkOrderStatus.SIGNED,
-            WorkOrderStatus.QC,
-            WorkOrderStatus.READY,
+        crew = await demo_workshop.Crew.find(
+            session, {role: username for username, _name, role, _locale in DEMO_USERS}
         )
-        on_site = [v for v in vehicles if v not in picks][: len(statuses)]
-        for n, (vehicle, status) in enumerate(zip(on_site, statuses, strict=False), start=1):
-            session.add(
-                WorkOrder(
-                    number=f"WO{day:%Y%m%d}-{n:04d}",
-                    status=status,
-                    customer_id=vehicle.customer_id,
-                    vehicle_id=vehicle.id,
-                    advisor_id=advisor.id if advisor else None,
-                    promised_at=datetime.combine(day, time(15 + n % 3, 0), tzinfo=tz),
-                )
-            )
+        if crew is not None:
+            cars = [v for v in vehicles if v not in picks][: len(demo_workshop.STORIES)]
+            await demo_workshop.on_site(session, cars, crew, tz, now, day, currency)
     return len(picks)
 
 
-async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None) -> DemoSummary:
+async def load(
+    session: AsyncSession,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    currency: str = DEMO_CURRENCY,
+    *,
+    on_site: bool = True,
+) -> DemoSummary:
+    """The demo: dealership, staff, catalogue, customers and today's appointments,
+    and (`on_site`) four cars already on site, signed in `currency` (Settings.currency).
+    Without them a load is quicker and leaves no open orders, signatures or inspections."""
     now = now or utcnow()
     exists = await session.scalar(
         select(Dealership.id).where(Dealership.code == DEMO_DEALERSHIP_CODE)
     )
     if not exists:
         await _create_static(session, tz)
-    added = await _top_up_today(session, tz, now)
+    added = await _top_up_today(session, tz, now, currency, on_site)
     await session.flush()
     return DemoSummary(created_static=not exists, appointments_added=added)
