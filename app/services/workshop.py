@@ -27,7 +27,6 @@ from app.models import (
 )
 from app.services import audit, board_events, supplements, work_orders
 from app.services.audit import Actor
-from app.services.job_tasks import WORKSHOP_STATUSES, open_tasks  # noqa: F401  (re-exported)
 
 DISPATCH_ROLES = (Role.FOREMAN.value, Role.SERVICE_MANAGER.value)
 MUTUAL_CHECK_ROLES = (Role.TECHNICIAN.value, Role.FOREMAN.value)
