@@ -115,7 +115,6 @@ class CheckInController(Controller):
     ) -> Template:
         check_in = await check_ins.get(db_session, check_in_id)
         current = _step(step)
-        await check_ins.enter_step(db_session, check_in, current)
         context = await step_context(db_session, check_in, current, request.app.state.settings)
         return render(request, f"check_in/{current.value}.html", context)
 
@@ -131,6 +130,7 @@ class CheckInController(Controller):
         check_in = await check_ins.get(db_session, check_in_id)
         form = await form_data(request)
         vehicle = check_in.work_order.vehicle
+        await check_ins.enter_step(db_session, check_in, current)
         await check_in_fields.save(
             db_session, check_in, current, form, form_version(form), vehicle, actor_for(request)
         )
@@ -165,6 +165,7 @@ class CheckInController(Controller):
         check_in = await check_ins.get(db, check_in_id)
         form = await form_data(request)
         await action(check_in, form, form_version(form), actor_for(request))
+        await check_ins.enter_step(db, check_in, page_step)
         return await self._partial(request, db, check_in_id, part, page_step)
 
     @post("/{check_in_id:int}/cover/{kind:str}")

@@ -41,6 +41,8 @@ async def _promised(
 
 
 ACTIONS: dict[str, Action] = {
+    # Orders whose check-in completed before the estimate opened itself.
+    "start": lambda db, o, f, v, a, r: estimate.start(db, o, a),
     "add-job": lambda db, o, f, v, a, r: estimate.add_job(db, o, f.get("title"), v, a),
     "add-line": lambda db, o, f, v, a, r: estimate.add_line(
         db,
@@ -108,8 +110,15 @@ class EstimateController(Controller):
         order = await estimate_view.get_order(db_session, order_id)
         if order.signed_at is not None:
             return Redirect(f"/work-orders/{order_id}", status_code=303)
-        await estimate.start(db_session, order, actor_for(request))
-        await db_session.flush()
+        check_in = await estimate.check_in_of(db_session, order)
+        if check_in is None or check_in.completed_at is None:
+            # Looking never moves the order on: the check-in comes first.
+            return render(
+                request,
+                "estimate/check_in_first.html",
+                {"order": order, "check_in": check_in, "message": estimate.check_in_first()},
+                status_code=409,
+            )
         ctx = await self._context(request, db_session, order)
         return render(request, "estimate/index.html", ctx)
 

@@ -61,16 +61,9 @@ class ReviewController(Controller):
         order_id: FromPath[int],
     ) -> Redirect:
         order = await estimate_view.get_order(db_session, order_id)
-        estimate.ensure_estimating(order, None)
-        problems = estimate.problems_before_signing(
-            order, await estimate.order_jobs(db_session, order)
-        )
-        if problems:
-            raise InvalidInput(" ".join(problems))
-        order.customer_mode_since = utcnow()
+        await estimate.hand_over(db_session, order, actor_for(request), utcnow())
         request.session[CUSTOMER_MODE] = order.id
         request.session[CUSTOMER_LOCALE] = order.customer.locale
-        audit.record(db_session, actor_for(request), "customer_mode.enter", "work_order", order.id)
         return Redirect(f"/review/{order.id}", status_code=303)
 
     @get("/review/{order_id:int}", opt=IN_CUSTOMER_MODE)
@@ -129,6 +122,9 @@ class ReviewController(Controller):
         order_id: FromPath[int],
     ) -> Redirect | ClientRedirect:
         order = await _order_in_hand(request, db_session, order_id)
+        if customer_mode_order(request) != order.id:
+            # The customer signs on the tablet the advisor handed over, never staff.
+            raise Conflict(_("Hand the tablet to the customer to sign."))
         form = await form_data(request)
         settings = request.app.state.settings
         await signatures.sign_work_order(

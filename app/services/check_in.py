@@ -31,7 +31,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, work_orders
+from app.services import audit, estimate, work_orders
 from app.services.audit import Actor
 
 
@@ -158,7 +158,8 @@ async def start_walk_in(session: AsyncSession, vehicle_id: int, actor: Actor) ->
 
 
 async def enter_step(session: AsyncSession, check_in: CheckIn, step: Step) -> None:
-    """Record when a step was first opened (for the check-in's duration)."""
+    """Record when work on a step began (for the check-in's duration): when the
+    step before it is done, or at the first change saved in it. Never on a GET."""
     if any(t.step == step.value for t in check_in.timings):
         return
     check_in.timings.append(StepTiming(step=step.value, started_at=utcnow()))
@@ -220,6 +221,9 @@ async def finish_step(
         return following
     check_in.completed_at = now
     work_orders.change_status(session, check_in.work_order, WorkOrderStatus.ESTIMATE, actor)
+    await session.flush()
+    # The estimate opens here, on the POST that completes the check-in.
+    await estimate.start(session, check_in.work_order, actor)
     vehicle = await session.get(Vehicle, check_in.work_order.vehicle_id)
     if vehicle is not None and check_in.odometer_km is not None:
         vehicle.last_odometer_km = check_in.odometer_km

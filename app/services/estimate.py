@@ -147,12 +147,28 @@ async def order_totals(
 # -- guards -----------------------------------------------------------------
 
 
+def check_in_first() -> str:
+    """The refusal, translated when it is raised."""
+    return _("Finish the check-in with the customer before the estimate.")
+
+
+async def check_in_of(session: AsyncSession, order: WorkOrder) -> CheckIn | None:
+    return await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+
+
+async def check_in_complete(session: AsyncSession, order: WorkOrder) -> bool:
+    check_in = await check_in_of(session, order)
+    return check_in is not None and check_in.completed_at is not None
+
+
 def ensure_estimating(order: WorkOrder, version: int | None) -> None:
-    """The order can still be estimated, and the tablet saw its latest version."""
-    if order.signed_at is not None or order.status not in (
-        WorkOrderStatus.CHECK_IN,
-        WorkOrderStatus.ESTIMATE,
-    ):
+    """The order can still be estimated, and the tablet saw its latest version.
+
+    Only a completed check-in moves an order to ESTIMATE: no price is written
+    before the car has been walked round with the customer."""
+    if order.status == WorkOrderStatus.CHECK_IN:
+        raise Conflict(check_in_first())
+    if order.signed_at is not None or order.status != WorkOrderStatus.ESTIMATE:
         raise Conflict(
             _(
                 "This work order has been signed by the customer and cannot change. "
@@ -216,13 +232,14 @@ async def _line(session: AsyncSession, order: WorkOrder, line_id: int) -> tuple[
 
 
 async def start(session: AsyncSession, order: WorkOrder, actor: Actor) -> None:
-    """First visit to the estimate: one job per 5W2H concern, and the consents
-    pre-filled from what the customer said at check-in. Idempotent."""
+    """Open the estimate from a completed check-in: one job per 5W2H concern, and
+    the consents pre-filled from what the customer said. Idempotent; runs when
+    the check-in completes (a POST), never because a page was looked at."""
     if order.signed_at is not None:
         return
-    check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
-    if check_in is None:
-        raise Conflict(_("Finish the check-in before the estimate."))
+    check_in = await check_in_of(session, order)
+    if check_in is None or check_in.completed_at is None:
+        raise Conflict(check_in_first())
     existing = await session.scalar(select(Job.id).where(Job.work_order_id == order.id).limit(1))
     if existing is not None:
         return
@@ -591,6 +608,24 @@ async def add_menu_package(
 
 
 # -- ready to sign -------------------------------------------------------------
+
+
+async def readiness(session: AsyncSession, order: WorkOrder) -> list[str]:
+    """Everything that stops this order from going to the customer, re-read from
+    the database: the check-in complete, then the estimate itself."""
+    if not await check_in_complete(session, order) or order.status != WorkOrderStatus.ESTIMATE:
+        return [check_in_first()]
+    return problems_before_signing(order, await order_jobs(session, order))
+
+
+async def hand_over(session: AsyncSession, order: WorkOrder, actor: Actor, now: datetime) -> None:
+    """The advisor hands the tablet to the customer to review and sign."""
+    ensure_estimating(order, None)
+    problems = await readiness(session, order)
+    if problems:
+        raise InvalidInput(" ".join(problems))
+    order.customer_mode_since = now
+    audit.record(session, actor, "customer_mode.enter", "work_order", order.id)
 
 
 def problems_before_signing(order: WorkOrder, jobs: list[Job]) -> list[str]:

@@ -204,11 +204,14 @@ async def sign_work_order(
 ) -> Signature:
     if order.signed_at is not None or await work_order_signature(session, order):
         raise Conflict(_("This work order is already signed."))
+    # Every precondition again, from the database: the tablet's page may be old.
+    if not await estimate.check_in_complete(session, order):
+        raise Conflict(estimate.check_in_first())
     estimate.ensure_estimating(order, version)
-    jobs = await estimate.order_jobs(session, order)
-    problems = estimate.problems_before_signing(order, jobs)
+    problems = await estimate.readiness(session, order)
     if problems:
         raise InvalidInput(" ".join(problems))
+    jobs = await estimate.order_jobs(session, order)
     if order.consent_keep_old_parts is None or order.consent_follow_up is None:
         raise InvalidInput(_("Answer each consent question before signing."), field="consents")
     name = _signer(signer_name)
