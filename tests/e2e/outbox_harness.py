@@ -105,6 +105,8 @@ class FakeServer:
     stored_bytes: dict[str, bytes] = field(default_factory=dict)
     # (status, message) to refuse an upload with, or None to store it.
     judge: Callable[[bytes], tuple[int, str] | None] = field(default=pillow_judge)
+    # Served at /files/<name> besides the corpus, for the page to fetch.
+    files: dict[str, bytes] = field(default_factory=dict)
 
     def handle(self, route: Route) -> None:
         request = route.request
@@ -127,6 +129,10 @@ class FakeServer:
                 route.fulfill(status=404, body="not found")
                 return
             route.fulfill(status=200, content_type="text/javascript", body=script.read_text())
+        elif request.method == "GET" and path.startswith("/files/"):
+            name = path.removeprefix("/files/")
+            data = self.files[name] if name in self.files else (PHOTOS / name).read_bytes()
+            route.fulfill(status=200, content_type="application/octet-stream", body=data)
         elif request.method == "GET" and path.startswith("/photos/"):
             buf = io.BytesIO()
             Image.new("RGB", (8, 6), "grey").save(buf, "JPEG")
