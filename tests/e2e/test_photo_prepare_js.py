@@ -1,4 +1,5 @@
-"""What the tablet uploads for a photo (app/static/js/photo-prepare.js), in a real Chromium.
+"""What the tablet uploads for a photo (app/static/js/photo-facts.js and photo-prepare.js),
+in a real Chromium.
 
 The rule: what the tablet makes of a photo must be at least as right as what the server
 makes of the original: upright the same way, a damaged file refused in the server's own
@@ -50,13 +51,13 @@ PREPARE = """async (name) => {
 
 INSPECT = """async (name) => {
   const bytes = new Uint8Array(await (await fetch("/files/" + name)).arrayBuffer());
-  return window.walkaroundPhotoPrepare.inspect(bytes);
+  return window.walkaroundPhotoFacts.inspect(bytes);
 }"""
 
 PROBE = """async (name) => {
   const P = window.walkaroundPhotoPrepare;
   const bytes = new Uint8Array(await (await fetch("/files/" + name)).arrayBuffer());
-  const facts = P.inspect(bytes);
+  const facts = window.walkaroundPhotoFacts.inspect(bytes);
   return { orientation: facts.orientation, probe: Array.from(P.probeBytes(bytes, facts)),
            corners: P.UPRIGHT_CORNERS };
 }"""
@@ -163,6 +164,10 @@ def big_files() -> dict[str, tuple[bytes, str | set[str]]]:
     # right too, and the comparison with the server still decides.
     files["iphonex_orient6_big.webp"] = (webp, {"orientation-not-applied", "shrunk"})
     files["iphonex_orient6_big_truncated.webp"] = (webp[: len(webp) * 2 // 3], "incomplete")
+    with Image.open(PHOTOS / "cmyk_swop_icc_multisegment.jpg") as im:
+        big = im.resize((2100, 2100), Image.Resampling.LANCZOS)
+        cmyk = _save(big, "JPEG", quality=90, icc_profile=im.info["icc_profile"])
+    files["cmyk_big.jpg"] = (cmyk, "cmyk")
     with Image.open(PHOTOS / "rgba_alpha.png") as im:
         alpha = _save(im.resize((2430, 2250), Image.Resampling.LANCZOS), "PNG")
     files["rgba_alpha_big.png"] = (alpha, {"shrunk", "not-smaller"})
@@ -205,9 +210,11 @@ def test_inspect_reads_the_format_size_orientation_and_completeness_pillow_reads
         with Image.open(path) as im:
             fmt = {"MPO": "jpeg"}.get(im.format or "", (im.format or "").lower())
             orientation = im.getexif().get(0x0112)
-            size = im.size
+            size, bands = im.size, len(im.getbands())
         assert facts["format"] == fmt, path.name
         assert (facts["width"], facts["height"]) == size, path.name
+        if fmt == "jpeg":
+            assert facts["components"] == bands, path.name
         exif, xmp = facts["orientation"], facts["xmpOrientation"]
         assert (exif if exif is not None else xmp) == orientation, path.name
         assert facts["complete"] == ("truncated" not in expected[path.name][0]), path.name
@@ -229,6 +236,8 @@ DECISIONS = [
     ({"orientation": 1, "xmpOrientation": 6}, True, "shrink"),  # EXIF wins, as in Pillow
     ({"format": "png", "orientation": 3}, True, "orientation-not-applied"),
     ({"format": "png", "exifRaw": True}, True, "orientation-unknown"),
+    ({"components": 4}, True, "cmyk"),
+    ({"components": 1}, True, "shrink"),
 ]
 
 
@@ -238,11 +247,12 @@ def test_decide_shrinks_only_what_it_can_make_as_right_as_the_server(
 ) -> None:
     facts = {
         "format": "jpeg", "width": 4000, "height": 3000, "orientation": None,
-        "xmpOrientation": None, "exifRaw": False, "exif": [2, 100], "complete": True,
+        "components": 3, "xmpOrientation": None, "exifRaw": False, "exif": [2, 100],
+        "complete": True,
         **change,
     }  # fmt: skip
     plan = outbox.page.evaluate(
-        "([f, t]) => window.walkaroundPhotoPrepare.decide(f, t)", [facts, browser_turns]
+        "([f, t]) => window.walkaroundPhotoFacts.decide(f, t)", [facts, browser_turns]
     )
     assert plan == {"shrink": reason == "shrink", "reason": reason}
 
