@@ -20,7 +20,12 @@ import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import Browser, Route, expect
 
-from app.services.photo_pipeline import process_photo
+from app.services.photo_pipeline import (
+    DISPLAY_LONG_EDGE,
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    process_photo,
+)
 from tests.e2e.flows import (
     PHOTOS,
     client_ids_on_page,
@@ -168,6 +173,9 @@ def big_files() -> dict[str, tuple[bytes, str | set[str]]]:
         big = im.resize((2100, 2100), Image.Resampling.LANCZOS)
         cmyk = _save(big, "JPEG", quality=90, icc_profile=im.info["icc_profile"])
     files["cmyk_big.jpg"] = (cmyk, "cmyk")
+    # Over the server's 50 MP: refused there, so not made acceptable here.
+    flat = _save(Image.new("L", (8200, 6100), 128), "JPEG", quality=50)
+    files["flat_50mp.jpg"] = (flat, "too-many-pixels")
     with Image.open(PHOTOS / "rgba_alpha.png") as im:
         alpha = _save(im.resize((2430, 2250), Image.Resampling.LANCZOS), "PNG")
     files["rgba_alpha_big.png"] = (alpha, {"shrunk", "not-smaller"})
@@ -237,8 +245,18 @@ DECISIONS = [
     ({"format": "png", "orientation": 3}, True, "orientation-not-applied"),
     ({"format": "png", "exifRaw": True}, True, "orientation-unknown"),
     ({"components": 4}, True, "cmyk"),
+    ({"width": 8200, "height": 6100}, True, "too-many-pixels"),
+    ({"bytes": 25 * 1024 * 1024 + 1}, True, "too-large"),
+    ({"bytes": 25 * 1024 * 1024, "format": None}, True, "format"),
     ({"components": 1}, True, "shrink"),
 ]
+
+
+def test_the_script_knows_the_servers_size_and_limits(outbox: Outbox) -> None:
+    limits = outbox.page.evaluate("window.walkaroundPhotoFacts")
+    assert limits["MAX_EDGE"] == DISPLAY_LONG_EDGE
+    assert limits["MAX_BYTES"] == MAX_UPLOAD_BYTES
+    assert limits["MAX_PIXELS"] == MAX_PIXELS
 
 
 @pytest.mark.parametrize(("change", "browser_turns", "reason"), DECISIONS)
@@ -246,7 +264,7 @@ def test_decide_shrinks_only_what_it_can_make_as_right_as_the_server(
     outbox: Outbox, change: dict[str, Any], browser_turns: bool, reason: str
 ) -> None:
     facts = {
-        "format": "jpeg", "width": 4000, "height": 3000, "orientation": None,
+        "format": "jpeg", "bytes": 3_000_000, "width": 4000, "height": 3000, "orientation": None,
         "components": 3, "xmpOrientation": None, "exifRaw": False, "exif": [2, 100],
         "complete": True,
         **change,

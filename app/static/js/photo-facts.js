@@ -6,7 +6,11 @@
   "use strict";
   if (window.walkaroundPhotoFacts) return;
 
-  var MAX_EDGE = 2000; // the server's display size: a larger upload only costs bandwidth
+  // The server's display size and limits (app/services/photo_pipeline.py): a larger upload
+  // only costs bandwidth, and what the server refuses must reach it to be refused.
+  var MAX_EDGE = 2000;
+  var MAX_BYTES = 25 * 1024 * 1024;
+  var MAX_PIXELS = 50 * 1000 * 1000;
 
   function u16(b, i, le) {
     return le ? b[i] | (b[i + 1] << 8) : (b[i] << 8) | b[i + 1];
@@ -47,7 +51,7 @@
 
   function newFacts(format) {
     // exif: [start, end) of the APP1 segment or EXIF chunk, header included.
-    return { format: format, width: 0, height: 0, components: 0, orientation: null,
+    return { format: format, bytes: 0, width: 0, height: 0, components: 0, orientation: null,
              xmpOrientation: null, exifRaw: false, exif: null, complete: false };
   }
 
@@ -155,12 +159,16 @@
   // Format, stored size, orientation and completeness, read from the bytes themselves.
   function inspect(bytes) {
     var b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    if (b.length > 24 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return inspectJpeg(b);
-    if (b.length > 24 && b[0] === 0x89 && text(b, 1, 8) === "PNG\r\n\x1a\n") return inspectPng(b);
-    if (b.length > 24 && text(b, 0, 4) === "RIFF" && text(b, 8, 12) === "WEBP") {
-      return inspectWebp(b);
+    var facts = newFacts(null); // HEIC and the rest: the browser may not even decode them
+    if (b.length > 24 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
+      facts = inspectJpeg(b);
+    } else if (b.length > 24 && b[0] === 0x89 && text(b, 1, 8) === "PNG\r\n\x1a\n") {
+      facts = inspectPng(b);
+    } else if (b.length > 24 && text(b, 0, 4) === "RIFF" && text(b, 8, 12) === "WEBP") {
+      facts = inspectWebp(b);
     }
-    return newFacts(null); // HEIC and the rest: the browser may not even decode them
+    facts.bytes = b.length;
+    return facts;
   }
 
   // Orientation 2-8 mean the stored pixels must be turned or mirrored; 0, 1 and any other
@@ -181,9 +189,13 @@
   // Shrink here, or send the file as taken? `browserTurns`: this browser was seen to apply
   // this photo's EXIF orientation (asked only when the photo needs turning).
   function decide(facts, browserTurns) {
+    if (facts.bytes > MAX_BYTES) return { shrink: false, reason: "too-large" };
     if (!facts.format) return { shrink: false, reason: "format" };
     if (!facts.complete) return { shrink: false, reason: "incomplete" };
     if (!facts.width || !facts.height) return { shrink: false, reason: "size-unknown" };
+    if (facts.width * facts.height > MAX_PIXELS) {
+      return { shrink: false, reason: "too-many-pixels" }; // and too much for a tablet's memory
+    }
     if (Math.max(facts.width, facts.height) <= MAX_EDGE) return { shrink: false, reason: "fits" };
     // The server converts CMYK through its profile; a browser's own conversion is visibly off.
     if (facts.components === 4) return { shrink: false, reason: "cmyk" };
@@ -198,6 +210,8 @@
 
   window.walkaroundPhotoFacts = {
     MAX_EDGE: MAX_EDGE,
+    MAX_BYTES: MAX_BYTES,
+    MAX_PIXELS: MAX_PIXELS,
     inspect: inspect,
     decide: decide,
     turnsOf: turnsOf,

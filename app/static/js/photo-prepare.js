@@ -131,6 +131,7 @@
     var facts = null;
     var original = function (reason) { return { blob: file, reason: reason, facts: facts }; };
     if (!window.createImageBitmap) return Promise.resolve(original("no-decoder"));
+    if (file.size > Facts.MAX_BYTES) return Promise.resolve(original("too-large"));
     return new Response(file).arrayBuffer().then(function (buffer) {
       var bytes = new Uint8Array(buffer);
       facts = Facts.inspect(bytes);
