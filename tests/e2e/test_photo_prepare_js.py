@@ -63,8 +63,10 @@ PROBE = """async (name) => {
   const P = window.walkaroundPhotoPrepare;
   const bytes = new Uint8Array(await (await fetch("/files/" + name)).arrayBuffer());
   const facts = window.walkaroundPhotoFacts.inspect(bytes);
-  return { orientation: facts.orientation, probe: Array.from(P.probeBytes(bytes, facts)),
-           corners: P.UPRIGHT_CORNERS };
+  const probe = P.probeBytes(bytes, facts);
+  const bitmap = await createImageBitmap(new Blob([probe]));  // it must decode here too
+  return { orientation: facts.orientation, probe: Array.from(probe),
+           corners: P.UPRIGHT_CORNERS, decoded: [bitmap.width, bitmap.height] };
 }"""
 
 PROBE_COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)]
@@ -293,6 +295,7 @@ def test_the_orientation_probe_expects_what_the_server_does(outbox: Outbox, name
     orientation = result["orientation"]
     expected = result["corners"].get(str(orientation), [0, 1, 2, 3])
     assert seen == expected, (name, orientation)
+    assert result["decoded"] == [16, 16]
 
 
 # --- on the real check-in page --------------------------------------------------------------

@@ -55,8 +55,10 @@
     return concat(["RIFF", le32, "WEBP", vp8x, vp8l, exif]);
   }
 
+  // No options: their names and defaults have changed between spec versions and browsers
+  // (an unknown one throws). Whatever this browser does, the probe has seen it do it.
   function decode(blob) {
-    return createImageBitmap(blob, { imageOrientation: "from-image" });
+    return createImageBitmap(blob);
   }
 
   function newCanvas(width, height) {
