@@ -175,6 +175,10 @@ def big_files() -> dict[str, tuple[bytes, str | set[str]]]:
         big = im.resize((2100, 2100), Image.Resampling.LANCZOS)
         cmyk = _save(big, "JPEG", quality=90, icc_profile=im.info["icc_profile"])
     files["cmyk_big.jpg"] = (cmyk, "cmyk")
+    with Image.open(PHOTOS / "canon_eos7d_adobergb.jpg") as im:
+        big = im.resize((1500, 2250), Image.Resampling.LANCZOS)
+        adobe = _save(big, "JPEG", quality=92, icc_profile=im.info["icc_profile"])
+    files["canon_adobergb_big.jpg"] = (adobe, "shrunk")  # the browser converts to sRGB too
     # Over the server's 50 MP: refused there, so not made acceptable here.
     flat = _save(Image.new("L", (8200, 6100), 128), "JPEG", quality=50)
     files["flat_50mp.jpg"] = (flat, "too-many-pixels")
