@@ -1,14 +1,13 @@
 // Photo outbox: a photo the tablet took is never lost to a dropped Wi-Fi, a double
-// tap, a retry or a server restart. Every photo is downscaled, written to IndexedDB
-// with a client-generated id, and only then uploaded; the server dedupes on that id.
+// tap, a retry or a server restart. Every photo is prepared for upload (photo-prepare.js:
+// shrunk when that is safe, else left as taken), written to IndexedDB with a
+// client-generated id, and only then uploaded; the server dedupes on that id.
 (function () {
   "use strict";
   if (window.walkaroundOutbox) return; // included twice (e.g. by an htmx swap)
 
   var DB_NAME = "walkaround-outbox";
   var STORE = "photos";
-  var MAX_EDGE = 2000;
-  var JPEG_QUALITY = 0.85;
   var TIMER_MS = 15000;
   var BACKOFF_MAX_MS = 60000;
   var XHR_TIMEOUT_MS = 120000;
@@ -110,71 +109,13 @@
     return item.blob instanceof Blob ? item.blob : new Blob([item.blob], { type: item.type || "" });
   }
 
-  // --- downscale: long edge <= MAX_EDGE, EXIF orientation applied, JPEG ---
+  // --- what to upload: photo-prepare.js decides; without it, the file as taken ---
 
-  function decode(file) {
-    if (window.createImageBitmap) {
-      return createImageBitmap(file, { imageOrientation: "from-image" }).catch(function () {
-        return decodeWithImg(file);
-      });
-    }
-    return decodeWithImg(file);
-  }
-
-  function decodeWithImg(file) {
-    return new Promise(function (resolve, reject) {
-      var url = URL.createObjectURL(file);
-      var img = new Image();
-      img.onload = function () {
-        resolve({ image: img, width: img.naturalWidth, height: img.naturalHeight,
-                  close: function () { URL.revokeObjectURL(url); } });
-      };
-      img.onerror = function () { URL.revokeObjectURL(url); reject(new Error("not an image")); };
-      img.src = url;
-    });
-  }
-
-  function encode(source, width, height) {
-    var canvas;
-    if (window.OffscreenCanvas) {
-      canvas = new OffscreenCanvas(width, height);
-    } else {
-      canvas = document.createElement("canvas");
-      canvas.width = width;
-      canvas.height = height;
-    }
-    var ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#fff"; // transparent PNGs would otherwise turn black in a JPEG
-    ctx.fillRect(0, 0, width, height);
-    ctx.imageSmoothingQuality = "high";
-    ctx.drawImage(source, 0, 0, width, height);
-    if (canvas.convertToBlob) {
-      return canvas.convertToBlob({ type: "image/jpeg", quality: JPEG_QUALITY });
-    }
-    return new Promise(function (resolve, reject) {
-      canvas.toBlob(function (blob) {
-        if (blob) resolve(blob); else reject(new Error("encode failed"));
-      }, "image/jpeg", JPEG_QUALITY);
-    });
-  }
-
-  // Resolves to the JPEG, or to the original file when the browser cannot decode it:
-  // the server is the judge of what is a photo and says so in its own words.
   function downscale(file) {
-    return decode(file).then(function (decoded) {
-      var source = decoded.image || decoded;
-      var w = decoded.width, h = decoded.height;
-      if (!w || !h) throw new Error("empty image");
-      var scale = Math.min(1, MAX_EDGE / Math.max(w, h));
-      var tw = Math.max(1, Math.round(w * scale)), th = Math.max(1, Math.round(h * scale));
-      return encode(source, tw, th).then(function (blob) {
-        decoded.close();
-        return blob;
-      }, function (err) {
-        decoded.close();
-        throw err;
-      });
-    }).catch(function () { return file; });
+    var prepare = window.walkaroundPhotoPrepare && window.walkaroundPhotoPrepare.prepare;
+    if (!prepare) return Promise.resolve(file);
+    return prepare(file).then(function (result) { return result.blob; },
+      function () { return file; });
   }
 
   // --- page helpers ---
