@@ -45,8 +45,10 @@ from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
 from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
+from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
 
 SESSION_HOURS = 12  # one working day on the lane
@@ -122,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers],
         # Event streams stay uncompressed: tiny messages, and a cut stream would
         # leave the gzip compressor unclosed.
         compression_config=CompressionConfig(
@@ -130,7 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Walkaround",
             version=__version__,
-            path="/api/docs",
+            path=API_DOCS_PATH,
+            render_plugins=[LocalSwaggerPlugin()],
             components=Components(
                 security_schemes={BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer")}
             ),
