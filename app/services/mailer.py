@@ -251,12 +251,22 @@ async def send_sms(
 # -- the outbox page -------------------------------------------------------
 
 
-async def recent(session: AsyncSession, limit: int = 200) -> list[tuple[OutboundMessage, str]]:
-    """The newest messages first, each with its work order's number ("" for none)."""
+# Whoever holds an approval link can approve added work as the customer: staff see
+# only its first characters, enough to tell two links apart.
+_APPROVAL_LINK = re.compile(r"(/approve/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]*")
+
+
+def masked(body: str) -> str:
+    return _APPROVAL_LINK.sub(r"\1\2••••••", body)
+
+
+async def recent(session: AsyncSession, limit: int = 200) -> list[tuple[OutboundMessage, str, str]]:
+    """The newest messages first, each with its work order's number ("" for none) and
+    its text as staff may see it (approval links masked)."""
     rows = await session.execute(
         select(OutboundMessage, WorkOrder.number)
         .outerjoin(WorkOrder, WorkOrder.id == OutboundMessage.work_order_id)
         .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc())
         .limit(limit)
     )
-    return [(message, number or "") for message, number in rows.tuples()]
+    return [(message, number or "", masked(message.body)) for message, number in rows.tuples()]
