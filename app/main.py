@@ -48,6 +48,7 @@ from app.settings import Settings, from_env
 from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.limits import PathIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
 
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
-        middleware=[session_config.middleware, CurrentUserMiddleware()],
+        middleware=[PathIdMiddleware(), session_config.middleware, CurrentUserMiddleware()],
         csrf_config=csrf_config,
         guards=[require_sign_in],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},

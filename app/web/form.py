@@ -8,6 +8,7 @@ from litestar import Request
 
 from app.errors import InvalidInput
 from app.i18n import _
+from app.web.limits import is_id
 
 
 async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -31,7 +32,12 @@ def form_version(form: dict[str, Any]) -> int | None:
 
 
 def form_int(form: dict[str, Any], name: str) -> int:
+    """An id sent with a form (a line, a job): one that no table can hold is refused
+    here, before the database would crash on it."""
     try:
-        return int(str(form.get(name, "")).strip())
+        value = int(str(form.get(name, "")).strip())
     except ValueError:
-        raise InvalidInput(_("Some of the information sent was not valid."), field=name) from None
+        value = 0
+    if not is_id(value):
+        raise InvalidInput(_("Some of the information sent was not valid."), field=name)
+    return value
