@@ -23,6 +23,7 @@ from app.i18n import _
 from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
 from app.services.audit import Actor
+from app.text import search_text
 
 LIST_LIMIT = 200
 CENT = Decimal("0.01")
@@ -246,7 +247,7 @@ def _matches(kind: Kind[Any], q: str) -> ColumnElement[bool]:
 
 
 async def search(session: AsyncSession, kind: Kind[M], q: str = "") -> Listing[M]:
-    q = _plain(q)
+    q = _plain(search_text(q))
     where = [_matches(kind, q)] if q else []
     total = await session.scalar(select(func.count()).select_from(kind.model).where(*where))
     stmt = select(kind.model).where(*where).order_by(kind.key_column).limit(LIST_LIMIT)
