@@ -71,3 +71,24 @@ def search_text(query: str, field: str = "q") -> str:
             _("A search is at most %(n)s characters long.", n=MAX_SEARCH), field=field
         )
     return query
+
+
+# Spreadsheets run a cell that starts with one of these as a formula
+# (=HYPERLINK(...) in a User-Agent, a name typed as "+86...": both would).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell Excel shows as typed: text that would start a formula gets a
+    leading apostrophe (which Excel does not display). Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def from_spreadsheet_cell(text: str) -> str:
+    """The text of a cell `spreadsheet_cell` wrote: a file exported and imported
+    again keeps its values."""
+    if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
