@@ -10,6 +10,7 @@ screen) and zero-width characters (two plates that look the same but differ).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -17,26 +18,22 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import _
 
 MAX_SEARCH = 100
-# Line breaks and tabs are what a textarea sends; everything else below U+0020 is not text.
-_WHITESPACE = frozenset("\n\r\t")
-_INVISIBLE = frozenset(
-    "\u200b\u200c\u200d\u2060\ufeff"  # zero-width space, non-joiner, joiner, word joiner, BOM
-    "\u200e\u200f\u061c"  # left-to-right, right-to-left and Arabic letter marks
-    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
-    "\u2066\u2067\u2068\u2069"  # bidi isolates
+_HIDDEN = (
+    r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but \t \n \r, DEL, C1
+    r"\u200b-\u200f\u2060\ufeff"  # zero-width, LRM/RLM, word joiner, BOM
+    r"\u061c\u202a-\u202e\u2066-\u2069"  # Arabic letter mark, embeddings, overrides, isolates
 )
-
-
-def _refused(ch: str, multiline: bool) -> bool:
-    if ch in _WHITESPACE:
-        return not multiline
-    return ch in _INVISIBLE or unicodedata.category(ch) == "Cc"
+_REFUSED_MULTILINE = re.compile(f"[{_HIDDEN}]")
+_REFUSED_ONE_LINE = re.compile(rf"[{_HIDDEN}\t\n\r]")
+# Secrets are compared as typed; never changed or refused here.
+_AS_TYPED = ("password", "_csrf_token")
 
 
 def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
     """`value` in normal form C, or InvalidInput naming `field`."""
     text = unicodedata.normalize("NFC", value)
-    if any(_refused(ch, multiline) for ch in text):
+    refused = _REFUSED_MULTILINE if multiline else _REFUSED_ONE_LINE
+    if refused.search(text):
         raise InvalidInput(
             _("This field contains hidden or control characters. Please type it again."),
             field=field,
@@ -44,33 +41,31 @@ def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
     return text
 
 
-def clean_fields(
-    data: dict[str, Any], *, multiline: bool = True, skip: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """Every text value of a posted form, cleaned (lists item by item)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in skip:
-            out[key] = value
-        elif isinstance(value, str):
-            out[key] = clean_text(value, key, multiline=multiline)
-        elif isinstance(value, list):
-            out[key] = [
-                clean_text(v, key, multiline=multiline) if isinstance(v, str) else v for v in value
-            ]
-        else:
-            out[key] = value
-    return out
+def clean_fields(data: dict[str, Any], *, multiline: bool = True) -> dict[str, Any]:
+    """Every text value of a posted form cleaned (lists item by item), passwords and
+    the CSRF token aside. `multiline` allows line breaks and tabs in every field: a
+    form reader cannot tell a textarea from an input, and a browser never puts a
+    line break in an input."""
+
+    def clean(key: str, value: Any) -> Any:
+        if isinstance(value, str) and not any(word in key for word in _AS_TYPED):
+            return clean_text(value, key, multiline=multiline)
+        return value
+
+    return {
+        key: [clean(key, v) for v in value] if isinstance(value, list) else clean(key, value)
+        for key, value in data.items()
+    }
 
 
 def search_text(query: str, field: str = "q") -> str:
-    """A search as typed; a search longer than anything on file is refused, not run
-    (SQLite refuses LIKE patterns over 50,000 bytes: that was a 500)."""
+    """A search in the form names are stored in; a search longer than anything on
+    file is refused, not run (SQLite refuses LIKE patterns over 50,000 bytes: a 500)."""
     if len(query) > MAX_SEARCH:
         raise DomainError(
             _("A search is at most %(n)s characters long.", n=MAX_SEARCH), field=field
         )
-    return query
+    return unicodedata.normalize("NFC", query)
 
 
 # Spreadsheets run a cell that starts with one of these as a formula

@@ -23,7 +23,7 @@ from app.i18n import _
 from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
 from app.services.audit import Actor
-from app.text import search_text
+from app.text import clean_text, search_text
 
 LIST_LIMIT = 200
 CENT = Decimal("0.01")
@@ -70,7 +70,7 @@ def parse_code(required: str, max_len: int) -> Parser:
 
 def parse_name(required: str) -> Parser:
     def parse(raw: str) -> str:
-        value = " ".join((raw or "").split())
+        value = " ".join(clean_text(raw or "", "name", multiline=True).split())
         if not value:
             raise InvalidInput(required)
         if len(value) > 200:

@@ -27,6 +27,7 @@ from app.models import OutboundMessage, Signature, WorkOrder
 from app.models.base import utcnow
 from app.services.work_order_pdf import verify_url
 from app.settings import Settings
+from app.text import clean_text
 
 SMTP_TIMEOUT_SECONDS = 10
 MAX_ADDRESS = 200
@@ -43,7 +44,7 @@ class MailNotSent(DomainError):
 
 
 def check_address(address: str | None) -> str:
-    clean = (address or "").strip()
+    clean = clean_text(address or "", "email").strip()
     if not clean:
         raise InvalidInput(_("Enter the customer's e-mail address."), field="email")
     if len(clean) > MAX_ADDRESS or not _ADDRESS.fullmatch(clean):

@@ -1,4 +1,10 @@
-"""Reading posted forms: repeated keys become lists, and the newest version wins."""
+"""Reading posted forms: repeated keys become lists, and the newest version wins.
+
+Every text value is cleaned here (app.text.clean_fields): normal form C, no
+control, bidi or zero-width characters, whatever the form. Machine fields
+(signature strokes and image, versions, ids) never hold such characters, so
+the one rule serves them too; passwords and the CSRF token are left as typed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from litestar import Request
 
 from app.errors import InvalidInput
 from app.i18n import _
+from app.text import clean_fields
 from app.web.limits import is_id
 
 
@@ -19,7 +26,7 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
             data[key] = [*(data[key] if isinstance(data[key], list) else [data[key]]), value]
         else:
             data[key] = value
-    return data
+    return clean_fields(data)
 
 
 def form_version(form: dict[str, Any]) -> int | None:
