@@ -98,3 +98,29 @@ def test_no_screen_of_the_lane_breaks_the_content_security_policy(
             visit(page, path)
 
     assert violations.seen == []
+
+
+def test_the_live_board_still_waits_for_a_half_made_choice_without_eval(new_context) -> None:
+    """The board's refresh used an hx-trigger filter, which htmx evals (the CSP forbids
+    eval); a listener in app.js holds the refresh instead, while a choice is made."""
+    violations = Violations()
+    page = violations.watch(new_context("foreman")).new_page()
+    visit(page, "/workshop")
+    board = "#workshop-board"
+    select = page.locator(f"{board} select[name=technician_id]").first
+    expect(select).to_be_visible()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/workshop/board" in r.url else None)
+    technician = select.locator("option").nth(1).get_attribute("value")
+    assert technician
+    select.select_option(technician)
+    page.evaluate(f"htmx.trigger('{board}', 'sse:board')")
+    page.wait_for_timeout(1_000)
+    assert asked == []
+    expect(select).to_have_value(technician)
+    # The choice taken back and the focus gone: the next event refreshes the board.
+    select.select_option("")
+    select.evaluate("el => el.blur()")
+    with page.expect_request(lambda r: "/workshop/board" in r.url):
+        page.evaluate(f"htmx.trigger('{board}', 'sse:board')")
+    assert violations.seen == []
