@@ -45,8 +45,11 @@ from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
 from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
+from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.errors import EXCEPTION_HANDLERS
+from app.web.limits import PathIdMiddleware
+from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
 
 SESSION_HOURS = 12  # one working day on the lane
@@ -116,12 +119,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
-        middleware=[session_config.middleware, CurrentUserMiddleware()],
+        middleware=[PathIdMiddleware(), session_config.middleware, CurrentUserMiddleware()],
         csrf_config=csrf_config,
         guards=[require_sign_in],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[security_headers],
         # Event streams stay uncompressed: tiny messages, and a cut stream would
         # leave the gzip compressor unclosed.
         compression_config=CompressionConfig(
@@ -130,7 +134,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Walkaround",
             version=__version__,
-            path="/api/docs",
+            path=API_DOCS_PATH,
+            render_plugins=[LocalSwaggerPlugin()],
             components=Components(
                 security_schemes={BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer")}
             ),

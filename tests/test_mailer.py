@@ -23,6 +23,7 @@ from app.services import mailer
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signature, signed_order
+from tests.test_supplements import priced_supplement, send_link
 
 
 def free_port() -> int:
@@ -271,3 +272,21 @@ async def test_a_technician_does_not_see_the_outbox(client, users) -> None:
     response = await client.get("/outbox")
 
     assert response.status_code == 403
+
+
+async def test_the_outbox_shows_approval_links_masked(client, db, settings, users) -> None:
+    """Staff could approve added work as the customer with a live link: they see it
+    masked; the message itself keeps the whole link for whoever carries it."""
+    _order_id, supplement_id = await priced_supplement(db, settings, users)
+    token = await send_link(db, settings, users, supplement_id)
+    await sign_in(client, Role.ADVISOR)
+
+    response = await client.get("/outbox")
+
+    assert response.status_code == 200
+    assert token not in response.text
+    assert token[4:12] not in response.text
+    body = html(response).select_one("[data-testid=message-body]").get_text()
+    assert f"/approve/{token[:4]}••••••" in body
+    [row] = await outbox_rows(db)
+    assert f"/approve/{token}" in row.body

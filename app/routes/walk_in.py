@@ -14,6 +14,7 @@ from app.models import Role
 from app.services import check_in as check_ins
 from app.services import customers, lookup
 from app.settings import Settings
+from app.text import clean_fields
 from app.web.auth import actor_for, roles
 from app.web.render import render
 
@@ -66,8 +67,10 @@ class WalkInController(Controller):
         data: URLEncodedBody[NewVehicleForm],
     ) -> Template | Redirect:
         fields = asdict(data)
-        new = customers.NewVehicle(**{**fields, "vin_override": bool(data.vin_override)})
         try:
+            # Names, phones and plates are one line each.
+            cleaned = clean_fields(fields, multiline=False)
+            new = customers.NewVehicle(**{**cleaned, "vin_override": bool(data.vin_override)})
             vehicle = await customers.create_with_vehicle(
                 db_session, new, settings.region, actor_for(request)
             )

@@ -18,6 +18,7 @@ from app.i18n import _
 from app.models import AuditEvent, CheckIn, Role, Signature, StaffUser
 from app.models.base import utcnow
 from app.services import delivery, estimate_view, signatures
+from app.text import spreadsheet_cell
 from app.web.auth import actor_for, roles
 from app.web.render import render
 
@@ -120,9 +121,11 @@ class WorkOrderController(Controller):
         )
         for event, name in await _audit_events(db_session, order_id):
             writer.writerow([
-                event.at.isoformat(), name, event.action,
-                f"{event.entity_type}:{event.entity_id}", event.device_id, event.ip,
-                event.user_agent, event.details,
+                spreadsheet_cell(cell) for cell in (
+                    event.at.isoformat(), name, event.action,
+                    f"{event.entity_type}:{event.entity_id}", event.device_id, event.ip,
+                    event.user_agent, str(event.details),
+                )
             ])  # fmt: skip
         return Response(
             # A BOM so that Excel opens the Chinese text as UTF-8.

@@ -21,6 +21,7 @@ from app.services.workshop_board import STAGES, Board
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
+from app.web.limits import is_id
 from app.web.render import is_fragment, render
 
 VIEWERS = (Role.FOREMAN, Role.SERVICE_MANAGER, Role.ADVISOR, Role.QC_INSPECTOR, Role.TECHNICIAN)
@@ -33,7 +34,7 @@ RETRY_MS = 3000  # how soon a dropped stream reconnects
 
 def optional_int(raw: Any) -> int | None:
     text = str(raw or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdigit() and is_id(int(text)) else None
 
 
 def technician_load(board: Board) -> Counter[int]:

@@ -15,6 +15,7 @@ from app.models.base import utcnow
 from app.passwords import hash_password, verify_password
 from app.services import audit
 from app.services.audit import Actor
+from app.text import clean_text
 
 
 async def get_user(session: AsyncSession, user_id: int) -> StaffUser | None:
@@ -113,7 +114,8 @@ async def create_user(
     locale: str = "zh_CN",
     password_hash: str | None = None,
 ) -> StaffUser:
-    username = username.strip()
+    username = clean_text(username, "username").strip()
+    display_name = clean_text(display_name, "display_name").strip()
     if not username or len(username) > 64:
         raise InvalidInput(_("A username is 1 to 64 characters."), field="username")
     if len(password) < 4:

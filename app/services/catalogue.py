@@ -23,6 +23,7 @@ from app.i18n import _
 from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
 from app.services.audit import Actor
+from app.text import clean_text, search_text
 
 LIST_LIMIT = 200
 CENT = Decimal("0.01")
@@ -69,7 +70,7 @@ def parse_code(required: str, max_len: int) -> Parser:
 
 def parse_name(required: str) -> Parser:
     def parse(raw: str) -> str:
-        value = " ".join((raw or "").split())
+        value = " ".join(clean_text(raw or "", "name", multiline=True).split())
         if not value:
             raise InvalidInput(required)
         if len(value) > 200:
@@ -246,7 +247,7 @@ def _matches(kind: Kind[Any], q: str) -> ColumnElement[bool]:
 
 
 async def search(session: AsyncSession, kind: Kind[M], q: str = "") -> Listing[M]:
-    q = _plain(q)
+    q = _plain(search_text(q))
     where = [_matches(kind, q)] if q else []
     total = await session.scalar(select(func.count()).select_from(kind.model).where(*where))
     stmt = select(kind.model).where(*where).order_by(kind.key_column).limit(LIST_LIMIT)

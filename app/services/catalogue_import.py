@@ -33,6 +33,7 @@ from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
 from app.services import catalogue as cat
 from app.services.audit import Actor
+from app.text import from_spreadsheet_cell, spreadsheet_cell
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -224,7 +225,10 @@ def parse_csv(kind: str, content: bytes) -> ImportReport:
     for number, cells in enumerate(records[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        raw = {name: cells[i] if i < len(cells) else "" for name, i in index.items()}
+        raw = {
+            name: from_spreadsheet_cell(cells[i]) if i < len(cells) else ""
+            for name, i in index.items()
+        }
         report.rows.append(_check_row(report, number, raw))
         if len(report.rows) > MAX_ROWS:
             report.file_errors.append(
@@ -550,11 +554,14 @@ async def export_csv(session: AsyncSession, kind: str) -> bytes:
     if (spec := cat.KINDS.get(kind)) is not None:
         stmt = select(spec.model).order_by(spec.key_column)
         for item in (await session.scalars(stmt)).all():
-            writer.writerow([getattr(item, n) for n in names])
+            writer.writerow([spreadsheet_cell(getattr(item, n)) for n in names])
     else:
         packages = await session.scalars(select(MenuPackage).order_by(MenuPackage.code))
         for package in packages.all():
             for entry in package.items:
                 item_type = "labour" if entry.labour_operation is not None else "part"
-                writer.writerow([package.code, cat.item_code(entry), entry.quantity, item_type])
+                writer.writerow([
+                    spreadsheet_cell(cell)
+                    for cell in (package.code, cat.item_code(entry), entry.quantity, item_type)
+                ])  # fmt: skip
     return codecs.BOM_UTF8 + out.getvalue().encode()

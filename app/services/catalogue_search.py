@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import LabourOperation, LineKind, Part
 from app.services.estimate import part_expected_on
+from app.text import search_text
 
 LIMIT = 8
 
@@ -35,7 +36,7 @@ def _pattern(text: str) -> str:
 
 
 async def search(session: AsyncSession, text: str, today: date) -> list[Hit]:
-    text = " ".join(text.split())[:60]
+    text = " ".join(search_text(text).split())
     if not text:
         return []
     like = _pattern(text)

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Customer, Vehicle
+from app.text import search_text
 
 MIN_QUERY = 2
 
@@ -16,7 +17,7 @@ def _compact(text: str) -> str:
 
 
 async def find_vehicles(session: AsyncSession, query: str, limit: int = 20) -> list[Vehicle]:
-    query = query.strip()
+    query = search_text(query).strip()
     if len(query) < MIN_QUERY:
         return []
     compact = _compact(query)

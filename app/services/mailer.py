@@ -27,6 +27,7 @@ from app.models import OutboundMessage, Signature, WorkOrder
 from app.models.base import utcnow
 from app.services.work_order_pdf import verify_url
 from app.settings import Settings
+from app.text import clean_text
 
 SMTP_TIMEOUT_SECONDS = 10
 MAX_ADDRESS = 200
@@ -43,7 +44,7 @@ class MailNotSent(DomainError):
 
 
 def check_address(address: str | None) -> str:
-    clean = (address or "").strip()
+    clean = clean_text(address or "", "email").strip()
     if not clean:
         raise InvalidInput(_("Enter the customer's e-mail address."), field="email")
     if len(clean) > MAX_ADDRESS or not _ADDRESS.fullmatch(clean):
@@ -251,12 +252,22 @@ async def send_sms(
 # -- the outbox page -------------------------------------------------------
 
 
-async def recent(session: AsyncSession, limit: int = 200) -> list[tuple[OutboundMessage, str]]:
-    """The newest messages first, each with its work order's number ("" for none)."""
+# Whoever holds an approval link can approve added work as the customer: staff see
+# only its first characters, enough to tell two links apart.
+_APPROVAL_LINK = re.compile(r"(/approve/)([A-Za-z0-9_-]{4})[A-Za-z0-9_-]*")
+
+
+def masked(body: str) -> str:
+    return _APPROVAL_LINK.sub(r"\1\2••••••", body)
+
+
+async def recent(session: AsyncSession, limit: int = 200) -> list[tuple[OutboundMessage, str, str]]:
+    """The newest messages first, each with its work order's number ("" for none) and
+    its text as staff may see it (approval links masked)."""
     rows = await session.execute(
         select(OutboundMessage, WorkOrder.number)
         .outerjoin(WorkOrder, WorkOrder.id == OutboundMessage.work_order_id)
         .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id.desc())
         .limit(limit)
     )
-    return [(message, number or "") for message, number in rows.tuples()]
+    return [(message, number or "", masked(message.body)) for message, number in rows.tuples()]

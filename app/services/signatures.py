@@ -9,6 +9,7 @@ import io
 import itertools
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,11 @@ from app.services.signed_content import (
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_SIDE = 4096
 MAX_POINTS = 20_000
+# signature_pad's strokes: a list of strokes, each with a list of points (4 levels).
+MAX_NESTING = 6
+MAX_STROKES_CHARS = MAX_POINTS * 120
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]")
 # Below these (in CSS pixels of the pad) a mark is a dot or a slip, not a signature.
 MIN_INK_LENGTH = 120
 MIN_INK_EXTENT = 60
@@ -84,10 +90,27 @@ def _points(strokes: Any) -> list[list[list[float]]]:
     return out
 
 
+def _nesting(text: str) -> int:
+    """How deep the JSON's lists and objects go, brackets inside strings aside."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for ch in brackets:
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def check_ink(strokes_json: str | None, image_data_url: str | None) -> Ink:
     """Refuse an empty or trivial signature, and anything that is not one."""
+    text = strokes_json or "[]"
+    # Measured before parsing: json.loads recurses once per level and a few
+    # thousand levels end in RecursionError (a 500), not in a message.
+    if len(text) > MAX_STROKES_CHARS or _nesting(text) > MAX_NESTING:
+        raise InvalidInput(
+            _("The signature could not be read. Please sign again."), field="signature"
+        )
     try:
-        strokes = _points(json.loads(strokes_json or "[]"))
+        strokes = _points(json.loads(text))
     except json.JSONDecodeError:
         raise InvalidInput(
             _("The signature could not be read. Please sign again."), field="signature"

@@ -112,7 +112,7 @@ def customer_mode_order(connection: ASGIConnection[Any, Any, Any, Any]) -> int |
 
 
 def roles(*allowed: Role) -> Any:
-    """A guard admitting users with any of `allowed` (admins always)."""
+    """A guard admitting users with any of `allowed`; admins only where listed."""
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         user: StaffUser | None = connection.scope.get("user")

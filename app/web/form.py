@@ -1,4 +1,10 @@
-"""Reading posted forms: repeated keys become lists, and the newest version wins."""
+"""Reading posted forms: repeated keys become lists, and the newest version wins.
+
+Every text value is cleaned here (app.text.clean_fields): normal form C, no
+control, bidi or zero-width characters, whatever the form. Machine fields
+(signature strokes and image, versions, ids) never hold such characters, so
+the one rule serves them too; passwords and the CSRF token are left as typed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from litestar import Request
 
 from app.errors import InvalidInput
 from app.i18n import _
+from app.text import clean_fields
+from app.web.limits import is_id
 
 
 async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -18,7 +26,7 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
             data[key] = [*(data[key] if isinstance(data[key], list) else [data[key]]), value]
         else:
             data[key] = value
-    return data
+    return clean_fields(data)
 
 
 def form_version(form: dict[str, Any]) -> int | None:
@@ -31,7 +39,12 @@ def form_version(form: dict[str, Any]) -> int | None:
 
 
 def form_int(form: dict[str, Any], name: str) -> int:
+    """An id sent with a form (a line, a job): one that no table can hold is refused
+    here, before the database would crash on it."""
     try:
-        return int(str(form.get(name, "")).strip())
+        value = int(str(form.get(name, "")).strip())
     except ValueError:
-        raise InvalidInput(_("Some of the information sent was not valid."), field=name) from None
+        value = 0
+    if not is_id(value):
+        raise InvalidInput(_("Some of the information sent was not valid."), field=name)
+    return value

@@ -38,6 +38,8 @@ def shell_assets() -> list[str]:
         if p.is_file()
         and p.relative_to(STATIC_DIR).as_posix().startswith(wanted)
         and not p.name.startswith(".")
+        # The API docs' UI is for integrators at a desk, not the tablet's shell.
+        and not p.relative_to(STATIC_DIR).as_posix().startswith("vendor/swagger-ui/")
     )
 
 

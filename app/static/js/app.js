@@ -44,6 +44,16 @@
     if (sender && sender !== evt.detail.elt) return;
     evt.detail.elt.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
   });
+  // Live regions (data-live-refresh) skip a refresh while someone is typing or has
+  // chosen something in one of their forms: the swap would wipe it. Here rather than
+  // an hx-trigger filter, which htmx would have to eval (the CSP forbids eval).
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-live-refresh")) return;
+    if (elt.querySelector("[required]:valid, :focus:is(input, textarea, select)")) {
+      evt.preventDefault();
+    }
+  });
   // A lost network is not a server error: say so in the user's language.
   // Background polling (data-quiet-errors) retries by itself: no toast every 30 s.
   document.body.addEventListener("htmx:sendError", function (evt) {
