@@ -69,7 +69,11 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(
     right = await _post_sign_in(client, "qc", PASSWORDS[Role.QC_INSPECTOR])
     assert right.status_code == 429
     assert (await client.get("/lane")).status_code == 303
-    row = (await db.scalars(select(LoginThrottle).where(LoginThrottle.username == "qc"))).one()
+    row = (
+        await db.scalars(
+            select(LoginThrottle).where(LoginThrottle.kind == "user", LoginThrottle.subject == "qc")
+        )
+    ).one()
     assert row.failures == 5
     assert row.locked_until is not None
 
@@ -77,7 +81,11 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(
 async def test_a_good_sign_in_resets_the_failure_count(client, users, db: AsyncSession) -> None:
     await _post_sign_in(client, "qc", "wrong")
     assert (await _post_sign_in(client, "qc", PASSWORDS[Role.QC_INSPECTOR])).status_code == 303
-    row = (await db.scalars(select(LoginThrottle).where(LoginThrottle.username == "qc"))).one()
+    row = (
+        await db.scalars(
+            select(LoginThrottle).where(LoginThrottle.kind == "user", LoginThrottle.subject == "qc")
+        )
+    ).one()
     assert row.failures == 0
 
 
