@@ -12,11 +12,9 @@ from advanced_alchemy.extensions.litestar import (
 )
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
@@ -47,12 +45,12 @@ from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
 from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
+from app.web.caching import no_store_unless_chosen
+from app.web.csrf import CsrfMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import PathIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
-
-SESSION_HOURS = 12  # one working day on the lane
 
 
 def _derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
@@ -66,21 +64,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
-    )
-    session_config = CookieBackendConfig(
-        secret=_derived_key(settings.secret_key, "session"),
-        key="wa_session",
-        max_age=SESSION_HOURS * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.https,
-    )
-    csrf_config = CSRFConfig(
-        secret=_derived_key(settings.secret_key, "csrf").hex(),
-        cookie_name="wa_csrf",
-        header_name="x-csrftoken",
-        cookie_secure=settings.https,
-        cookie_samesite="lax",
     )
     state = State({"settings": settings, "db_config": db_config})
     return Litestar(
@@ -119,13 +102,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
-        middleware=[PathIdMiddleware(), session_config.middleware, CurrentUserMiddleware()],
-        csrf_config=csrf_config,
+        # Sessions live on the server (app.services.staff_sessions): the cookie is set at
+        # sign-in and cleared at sign-out only, and the CSRF token is tied to the session.
+        middleware=[
+            PathIdMiddleware(),
+            CurrentUserMiddleware(),
+            CsrfMiddleware(_derived_key(settings.secret_key, "csrf"), settings.https),
+        ],
+        before_send=[no_store_unless_chosen, security_headers],
         guards=[require_sign_in],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[security_headers],
         # Event streams stay uncompressed: tiny messages, and a cut stream would
         # leave the gzip compressor unclosed.
         compression_config=CompressionConfig(

@@ -50,6 +50,8 @@ class Settings:
     https: bool = False
     debug: bool = False
     login_max_failures: int = 5
+    # Many usernames tried from one address (tablets behind one NAT share it).
+    login_max_failures_per_address: int = 20
     login_lockout_minutes: int = 15
     # Where customers reach the app (approval links in e-mail and SMS).
     public_url: str = "http://127.0.0.1:8000"

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import httpx
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import AuditEvent, LoginThrottle, Role, StaffUser
+from app.errors import InvalidInput
+from app.models import AuditEvent, LoginThrottle, Role, StaffSession, StaffUser
+from app.services import auth as auth_service
+from app.services.audit import Actor
 from tests.conftest import PASSWORDS, USERNAMES, csrf_from, csrf_token, html, sign_in
 
 
@@ -69,7 +74,11 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(
     right = await _post_sign_in(client, "qc", PASSWORDS[Role.QC_INSPECTOR])
     assert right.status_code == 429
     assert (await client.get("/lane")).status_code == 303
-    row = (await db.scalars(select(LoginThrottle).where(LoginThrottle.username == "qc"))).one()
+    row = (
+        await db.scalars(
+            select(LoginThrottle).where(LoginThrottle.kind == "user", LoginThrottle.subject == "qc")
+        )
+    ).one()
     assert row.failures == 5
     assert row.locked_until is not None
 
@@ -77,7 +86,11 @@ async def test_five_wrong_passwords_lock_the_username_even_for_the_right_one(
 async def test_a_good_sign_in_resets_the_failure_count(client, users, db: AsyncSession) -> None:
     await _post_sign_in(client, "qc", "wrong")
     assert (await _post_sign_in(client, "qc", PASSWORDS[Role.QC_INSPECTOR])).status_code == 303
-    row = (await db.scalars(select(LoginThrottle).where(LoginThrottle.username == "qc"))).one()
+    row = (
+        await db.scalars(
+            select(LoginThrottle).where(LoginThrottle.kind == "user", LoginThrottle.subject == "qc")
+        )
+    ).one()
     assert row.failures == 0
 
 
@@ -138,3 +151,113 @@ async def test_the_sign_in_page_redirects_only_to_local_paths(client, users) -> 
         },
     )
     assert response.headers["location"] == "/lane"
+
+
+async def test_usernames_sprayed_from_one_address_are_throttled(
+    client, users, db: AsyncSession, settings
+) -> None:
+    """40 usernames, one wrong password each, from one address: each username saw
+    one failure only, but the address is stopped, even for a right password."""
+    answers = [
+        (await _post_sign_in(client, f"guess{n:02d}", "Winter2026!")).status_code for n in range(40)
+    ]
+    limit = settings.login_max_failures_per_address
+    assert answers[: limit - 1] == [422] * (limit - 1)
+    assert set(answers[limit - 1 :]) == {429}
+    refused = await _post_sign_in(client, "advisor", PASSWORDS[Role.ADVISOR])
+    assert refused.status_code == 429
+    assert "分钟后再试" in html(refused).select_one("[data-testid=sign-in-error]").get_text()
+    assert (await client.get("/lane")).status_code == 303
+    by_user = (await db.scalars(select(LoginThrottle).where(LoginThrottle.kind == "user"))).all()
+    assert max(row.failures for row in by_user) == 1
+    assert all(row.locked_until is None for row in by_user)
+    # The advisor signs in from anywhere else.
+    elsewhere = Actor(None, ip="10.1.2.3")
+    user = await auth_service.sign_in(db, "advisor", PASSWORDS[Role.ADVISOR], elsewhere)
+    assert user.username == "advisor"
+
+
+async def test_a_good_sign_in_does_not_clear_the_addresss_count(db: AsyncSession, users) -> None:
+    """Else a spray could be kept going by signing in with any one account in between."""
+    here = Actor(None, ip="10.9.9.9")
+    for n in range(3):
+        with pytest.raises(InvalidInput):
+            await auth_service.sign_in(db, f"nobody{n}", "x", here)
+    await auth_service.sign_in(db, "qc", PASSWORDS[Role.QC_INSPECTOR], here)
+    row = await db.scalar(
+        select(LoginThrottle).where(
+            LoginThrottle.kind == "address", LoginThrottle.subject == "10.9.9.9"
+        )
+    )
+    assert row is not None
+    assert row.failures == 3
+
+
+async def test_a_form_token_from_before_sign_in_is_refused_after_it(
+    client, users, db: AsyncSession
+) -> None:
+    before = csrf_from(html(await client.get("/sign-in")))
+    response = await client.post(
+        "/sign-in",
+        data={"username": "advisor", "password": PASSWORDS[Role.ADVISOR], "_csrf_token": before},
+    )
+    assert response.status_code == 303
+    stale = await client.post(
+        "/language", data={"locale": "en", "next": "/lane", "_csrf_token": before}
+    )
+    assert stale.status_code == 403
+    assert "表单已过期" in html(stale).select_one("[data-testid=error-page]").get_text()
+    locale = await db.scalar(select(StaffUser.locale).where(StaffUser.username == "advisor"))
+    assert locale == "zh_CN"
+    fresh = await csrf_token(client)
+    assert fresh != before
+    done = await client.post(
+        "/language", data={"locale": "en", "next": "/lane", "_csrf_token": fresh}
+    )
+    assert done.status_code == 303
+
+
+async def test_a_token_from_another_session_is_refused(client, users, db: AsyncSession) -> None:
+    await sign_in(client, Role.ADVISOR)
+    first = httpx.Cookies(client.cookies)
+    first_token = await csrf_token(client)
+    client.cookies = httpx.Cookies()  # a second tablet, signed in as the same advisor
+    await sign_in(client, Role.ADVISOR)
+    for name in ("wa_csrf",):  # whatever else the first tablet's browser held
+        if first.get(name):
+            client.cookies.set(name, first[name], domain="testserver.local")
+    refused = await client.post(
+        "/language", data={"locale": "en", "next": "/lane", "_csrf_token": first_token}
+    )
+    assert refused.status_code == 403
+    locale = await db.scalar(select(StaffUser.locale).where(StaffUser.username == "advisor"))
+    assert locale == "zh_CN"
+
+
+async def test_sign_out_ends_this_session_only(client, users, db: AsyncSession) -> None:
+    await sign_in(client, Role.ADVISOR)
+    other_tablet = httpx.Cookies(client.cookies)
+    client.cookies = httpx.Cookies()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client)
+    assert (await client.post("/sign-out", data={"_csrf_token": token})).status_code == 303
+    assert (await client.get("/lane")).status_code == 303
+    client.cookies = other_tablet
+    assert (await client.get("/lane")).status_code == 200
+    assert await db.scalar(select(func.count(StaffSession.id))) == 1
+
+
+async def test_signing_in_on_a_tablet_ends_the_session_it_held_before(client, users, db) -> None:
+    """An older cookie of the same tablet is no way round a later customer mode."""
+    await sign_in(client, Role.ADVISOR)
+    older = client.cookies.get("wa_session")
+    token = await csrf_token(client)
+    response = await client.post(
+        "/sign-in",
+        data={"username": "manager", "password": PASSWORDS[Role.SERVICE_MANAGER],
+              "_csrf_token": token},
+    )  # fmt: skip
+    assert response.status_code == 303
+    client.cookies.set("wa_session", older, domain="testserver.local")
+    assert (await client.get("/lane")).status_code == 303
+    assert await db.scalar(select(func.count(StaffSession.id))) == 1

@@ -21,12 +21,13 @@ from app.models.check_in import (
 from app.models.customer import Customer
 from app.models.dealership import Dealership
 from app.models.estimate import Job, JobLine, JobSource, LineKind
-from app.models.login_throttle import LoginThrottle
+from app.models.login_throttle import LoginThrottle, ThrottleKind
 from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition, PhotoStage
 from app.models.recommendation import Recommendation
 from app.models.signature import Signature, SignatureKind
 from app.models.staff import Role, StaffRole, StaffUser
+from app.models.staff_session import StaffSession
 from app.models.supplement import Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
@@ -84,12 +85,14 @@ __all__ = [
     "Signature",
     "SignatureKind",
     "StaffRole",
+    "StaffSession",
     "StaffUser",
     "Step",
     "StepTiming",
     "Supplement",
     "SupplementStatus",
     "TaskStatus",
+    "ThrottleKind",
     "TimeEntry",
     "Vehicle",
     "WebhookEvent",

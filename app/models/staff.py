@@ -27,7 +27,7 @@ class StaffUser(IdMixin, CreatedMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on sign-out so a copied cookie stops working at once.
+    # Every session records it at sign-in; bumping it ends all of the user's sessions.
     session_version: Mapped[int] = mapped_column(default=1)
     last_sign_in_at: Mapped[datetime | None]
 

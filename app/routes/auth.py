@@ -12,9 +12,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import DomainError
 from app.i18n import normalise_locale
 from app.models import StaffUser
+from app.models.base import utcnow
 from app.services import auth as auth_service
+from app.services import staff_sessions
 from app.settings import Settings
-from app.web.auth import ALL_STAFF, actor_for, device_cookie, lang_cookie, roles, safe_next
+from app.web import csrf
+from app.web.auth import (
+    ALL_STAFF,
+    DEVICE_COOKIE,
+    actor_for,
+    current_session,
+    device_cookie,
+    ended_session_cookie,
+    lang_cookie,
+    roles,
+    safe_next,
+    session_cookie,
+)
 from app.web.render import render
 
 
@@ -69,6 +83,7 @@ class AuthController(Controller):
                 data.password,
                 actor_for(request),
                 max_failures=settings.login_max_failures,
+                max_failures_per_address=settings.login_max_failures_per_address,
                 lockout_minutes=settings.login_lockout_minutes,
             )
         except DomainError as exc:
@@ -81,21 +96,30 @@ class AuthController(Controller):
                 status_code=exc.status_code,
                 cookies=device_cookie(request, settings.https),
             )
-        request.set_session({"uid": user.id, "sv": user.session_version})
+        _row, key = await staff_sessions.open_session(
+            db_session, user, request.cookies.get(DEVICE_COOKIE, ""), utcnow()
+        )
         return Redirect(
             safe_next(data.next),
             status_code=303,
-            cookies=[lang_cookie(user.locale, settings.https)],
+            cookies=[
+                session_cookie(key, settings.https),
+                csrf.forget_cookie(settings.https),
+                lang_cookie(user.locale, settings.https),
+            ],
         )
 
     @post("/sign-out", guards=[roles(*ALL_STAFF)])
     async def sign_out(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Redirect:
-        user: StaffUser = request.scope["user"]
-        await auth_service.sign_out(db_session, user, actor_for(request))
-        request.clear_session()
-        return Redirect("/sign-in", status_code=303)
+        row = current_session(request)
+        if row is not None:
+            await auth_service.sign_out(db_session, row, actor_for(request))
+        return Redirect("/sign-in", status_code=303, cookies=[ended_session_cookie(settings.https)])
 
     @post("/language", opt={"public": True})
     async def switch_language(

@@ -15,7 +15,7 @@ from app.services import check_in as check_ins
 from app.services import delivery, photos, supplements
 from app.services.photo_pipeline import MAX_UPLOAD_BYTES
 from app.settings import Settings
-from app.web.auth import ALL_STAFF, actor_for, roles
+from app.web.auth import ALL_STAFF, actor_for, customer_mode_order, roles
 
 # Multipart framing around the largest accepted photo.
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 256 * 1024
@@ -120,16 +120,22 @@ class PhotoController(Controller):
     )
     async def serve(
         self,
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
         photo_id: FromPath[int],
         size: FromPath[str],
-    ) -> File:
-        path = await photos.file_for(db_session, photo_id, size, settings.photos)
-        # Content-addressed files never change; private: only signed-in staff may see them.
+    ) -> File | Response[None]:
+        path = await photos.file_for(
+            db_session, photo_id, size, settings.photos, only_order=customer_mode_order(request)
+        )
+        # Content-addressed files never change, but the browser asks every time
+        # (a cheap 304): a tablet in customer mode must not show from its cache a
+        # photo of another order that it took this morning.
+        etag = f'"{path.stem}"'
+        headers = {"Cache-Control": "private, no-cache", "ETag": etag}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(None, status_code=304, headers=headers)
         return File(
-            path,
-            media_type="image/jpeg",
-            content_disposition_type="inline",
-            headers={"Cache-Control": "private, max-age=31536000, immutable"},
+            path, media_type="image/jpeg", content_disposition_type="inline", headers=headers
         )

@@ -1,7 +1,9 @@
 """Customer mode: the tablet in the customer's hands, in the customer's language.
 
-Entering it locks the tablet's session to the review screens of one order
-(see `require_sign_in`); only the advisor's password unlocks staff screens.
+Entering it locks the tablet's session, on the server, to the review screens of
+one order (see `require_sign_in`): every copy of the session's cookie obeys it.
+Only the advisor's password unlocks staff screens; wrong ones count against the
+tablet, not the advisor's account (`app.services.staff_sessions`).
 """
 
 from __future__ import annotations
@@ -17,21 +19,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import SUPPORTED_LOCALES, _, set_locale
-from app.models import Role, StaffUser, WorkOrder
+from app.models import Role, StaffSession, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services import audit, estimate, estimate_view, signatures
-from app.services import auth as auth_service
-from app.web.auth import CUSTOMER_MODE, actor_for, customer_mode_order, roles
+from app.services import audit, estimate, estimate_view, signatures, staff_sessions
+from app.web.auth import (
+    actor_for,
+    current_session,
+    customer_mode_order,
+    enter_customer_mode,
+    roles,
+    signed_in_session,
+)
 from app.web.form import form_data, form_version
 from app.web.render import go, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
-CUSTOMER_LOCALE = "customer_locale"
 IN_CUSTOMER_MODE = {"customer_mode": True}
 
 
 def _customer_locale(request: Request[Any, Any, Any], order: WorkOrder) -> str:
-    chosen = request.session.get(CUSTOMER_LOCALE)
+    row = current_session(request)
+    chosen = row.customer_locale if row is not None else None
     locale = chosen if chosen in SUPPORTED_LOCALES else order.customer.locale
     return locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
 
@@ -62,8 +70,7 @@ class ReviewController(Controller):
     ) -> Redirect:
         order = await estimate_view.get_order(db_session, order_id)
         await estimate.hand_over(db_session, order, actor_for(request), utcnow())
-        request.session[CUSTOMER_MODE] = order.id
-        request.session[CUSTOMER_LOCALE] = order.customer.locale
+        enter_customer_mode(request, order.id, order.customer.locale)
         return Redirect(f"/review/{order.id}", status_code=303)
 
     @get("/review/{order_id:int}", opt=IN_CUSTOMER_MODE)
@@ -93,7 +100,9 @@ class ReviewController(Controller):
         locale = str(form.get("locale", ""))
         if locale not in SUPPORTED_LOCALES:
             raise InvalidInput(_("Unknown language."))
-        request.session[CUSTOMER_LOCALE] = locale
+        row: StaffSession | None = current_session(request)
+        if row is not None:
+            row.customer_locale = locale
         order.customer.locale = locale  # the customer's copy and messages follow it
         target = f"/review/{order_id}"
         return go(request, target)
@@ -161,21 +170,21 @@ class ReviewController(Controller):
     async def exit(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
     ) -> Redirect | ClientRedirect:
-        """Back to staff screens: the signed-in advisor's password, throttled like sign-in."""
+        """Back to staff screens with the signed-in advisor's password. Wrong ones
+        are counted against this tablet and lock its exit for a while; the
+        advisor's account (sign-in elsewhere) is never locked by them."""
         user: StaffUser = request.scope["user"]
+        row = signed_in_session(request)
         form = await form_data(request)
         settings = request.app.state.settings
         try:
-            await auth_service.sign_in(
-                db_session, user.username, str(form.get("password", "")), actor_for(request),
+            order_id = await staff_sessions.exit_customer_mode(
+                db_session, row, user, str(form.get("password", "")), actor_for(request),
                 max_failures=settings.login_max_failures,
-                lockout_minutes=settings.login_lockout_minutes,
+                lockout_minutes=settings.login_lockout_minutes, now=utcnow(),
             )  # fmt: skip
         except DomainError:
-            await db_session.commit()  # the failure count persists, as at sign-in
+            await db_session.commit()  # the tablet's failure count persists
             raise
-        order_id = request.session.pop(CUSTOMER_MODE, None)
-        request.session.pop(CUSTOMER_LOCALE, None)
-        audit.record(db_session, actor_for(request), "customer_mode.exit", "work_order", order_id)
         target = f"/work-orders/{order_id}" if order_id else "/lane"
         return go(request, target)

@@ -18,7 +18,7 @@ from app.models import Role, Supplement, WorkOrder
 from app.models.base import utcnow
 from app.services import catalogue_search, estimate, estimate_view, supplements
 from app.services.audit import Actor
-from app.web.auth import CUSTOMER_MODE, actor_for, roles
+from app.web.auth import actor_for, enter_customer_mode, roles
 from app.web.form import form_data, form_int
 from app.web.render import go, is_fragment, render
 
@@ -138,7 +138,7 @@ class SupplementController(Controller):
         )  # fmt: skip
         if channel == "tablet":
             # The customer answers on this tablet: lock it to the customer's screens.
-            request.session[CUSTOMER_MODE] = order.id
+            enter_customer_mode(request, order.id)
             target = f"/approve/{token}"
             return go(request, target)
         await db_session.flush()

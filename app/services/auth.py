@@ -1,4 +1,4 @@
-"""Staff sign-in with argon2 and a per-username throttle kept in the database."""
+"""Staff sign-in with argon2, throttled per username and per address in the database."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, TooManyAttempts
 from app.i18n import _
-from app.models import LoginThrottle, Role, StaffRole, StaffUser
+from app.models import LoginThrottle, Role, StaffRole, StaffSession, StaffUser, ThrottleKind
 from app.models.base import utcnow
 from app.passwords import hash_password, verify_password
-from app.services import audit
+from app.services import audit, staff_sessions
 from app.services.audit import Actor
 from app.text import clean_text
 
@@ -27,15 +28,47 @@ async def find_by_username(session: AsyncSession, username: str) -> StaffUser | 
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def _throttle_row(session: AsyncSession, username: str) -> LoginThrottle:
-    key = username.strip().lower()[:64]
-    row = (
-        await session.scalars(select(LoginThrottle).where(LoginThrottle.username == key))
-    ).one_or_none()
+async def _throttle_row(session: AsyncSession, kind: ThrottleKind, subject: str) -> LoginThrottle:
+    """The row counting failures for `subject`, locked for this transaction so
+    that concurrent guesses are counted one after another."""
+    stmt = (
+        select(LoginThrottle)
+        .where(LoginThrottle.kind == kind.value, LoginThrottle.subject == subject)
+        .with_for_update()
+    )
+    row = (await session.scalars(stmt)).one_or_none()
     if row is None:
-        row = LoginThrottle(username=key, failures=0)
-        session.add(row)
+        try:
+            async with session.begin_nested():
+                row = LoginThrottle(kind=kind.value, subject=subject, failures=0)
+                session.add(row)
+        except IntegrityError:  # a concurrent first failure made it
+            row = (await session.scalars(stmt)).one()
     return row
+
+
+def _locked_minutes(row: LoginThrottle, now: datetime) -> int | None:
+    if row.locked_until and row.locked_until > now:
+        return max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
+    return None
+
+
+def _count_failure(row: LoginThrottle, now: datetime, window: timedelta, limit: int) -> bool:
+    """Count one failure; True when it locks the row."""
+    if row.first_failure_at is None or now - row.first_failure_at > window:
+        row.first_failure_at = now
+        row.failures = 0
+    row.failures += 1
+    if row.failures >= limit:
+        row.locked_until = now + window
+        return True
+    return False
+
+
+def _too_many(minutes: int) -> TooManyAttempts:
+    return TooManyAttempts(
+        _("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=minutes)
+    )
 
 
 async def sign_in(
@@ -45,44 +78,39 @@ async def sign_in(
     actor: Actor,
     *,
     max_failures: int = 5,
+    max_failures_per_address: int = 20,
     lockout_minutes: int = 15,
     now: datetime | None = None,
 ) -> StaffUser:
     """Return the user for good credentials; raise with a clear message otherwise.
 
-    Once `max_failures` wrong passwords arrive within the lockout window the
-    username is locked for `lockout_minutes`, even for the right password.
+    Failures are counted per username and per client address: once
+    `max_failures` wrong passwords for one username, or `max_failures_per_address`
+    from one address (a spray over many usernames), arrive within the lockout
+    window, that username or address is locked for `lockout_minutes`, even for
+    the right password. A good sign-in clears the username's count only.
     """
     now = now or utcnow()
     if not username.strip() or not password:
         raise InvalidInput(_("Enter your username and password."))
-    throttle = await _throttle_row(session, username)
-    if throttle.locked_until and throttle.locked_until > now:
-        minutes = math.ceil((throttle.locked_until - now).total_seconds() / 60)
-        raise TooManyAttempts(
-            _("Too many failed sign-ins. Try again in %(minutes)s minutes.", minutes=minutes)
-        )
+    by_address = await _throttle_row(session, ThrottleKind.ADDRESS, (actor.ip or "-")[:64])
+    by_user = await _throttle_row(session, ThrottleKind.USER, username.strip().lower()[:64])
+    for row in (by_address, by_user):
+        if (minutes := _locked_minutes(row, now)) is not None:
+            raise _too_many(minutes)
     user = await find_by_username(session, username)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         window = timedelta(minutes=lockout_minutes)
-        if throttle.first_failure_at is None or now - throttle.first_failure_at > window:
-            throttle.first_failure_at = now
-            throttle.failures = 0
-        throttle.failures += 1
         audit.record(session, actor, "sign_in_failed", "staff_user", username.strip()[:64])
-        if throttle.failures >= max_failures:
-            throttle.locked_until = now + window
-            raise TooManyAttempts(
-                _(
-                    "Too many failed sign-ins. Try again in %(minutes)s minutes.",
-                    minutes=lockout_minutes,
-                )
-            )
+        user_locked = _count_failure(by_user, now, window, max_failures)
+        address_locked = _count_failure(by_address, now, window, max_failures_per_address)
+        if user_locked or address_locked:
+            raise _too_many(lockout_minutes)
         raise InvalidInput(_("Wrong username or password."), field="password")
-    throttle.failures = 0
-    throttle.first_failure_at = None
-    throttle.locked_until = None
+    by_user.failures = 0
+    by_user.first_failure_at = None
+    by_user.locked_until = None
     user.last_sign_in_at = now
     audit.record(
         session,
@@ -94,9 +122,10 @@ async def sign_in(
     return user
 
 
-async def sign_out(session: AsyncSession, user: StaffUser, actor: Actor) -> None:
-    user.session_version += 1
-    audit.record(session, actor, "signed_out", "staff_user", user.id)
+async def sign_out(session: AsyncSession, row: StaffSession, actor: Actor) -> None:
+    """End this session: every copy of its cookie stops working at once."""
+    audit.record(session, actor, "signed_out", "staff_user", row.user_id)
+    await staff_sessions.end(session, row)
 
 
 async def set_locale(session: AsyncSession, user: StaffUser, locale: str, actor: Actor) -> None:

@@ -151,10 +151,25 @@ async def newest_by_position(
     return {p.position: p for p in photos if p.position}
 
 
-async def file_for(session: AsyncSession, photo_id: int, size: str, photo_root: Path) -> Path:
+async def file_for(
+    session: AsyncSession,
+    photo_id: int,
+    size: str,
+    photo_root: Path,
+    *,
+    only_order: int | None = None,
+) -> Path:
+    """The stored file of one photo. `only_order`: a tablet in customer mode sees
+    the photos of the order it is locked to and no other (as if they did not exist)."""
     photo = await session.get(Photo, photo_id)
     if photo is None or size not in {"thumb", "display"}:
         raise NotFound(_("This photo does not exist."))
+    if only_order is not None:
+        order_id = await session.scalar(
+            select(CheckIn.work_order_id).where(CheckIn.id == photo.check_in_id)
+        )
+        if order_id != only_order:
+            raise NotFound(_("This photo does not exist."))
     path = (thumb_path if size == "thumb" else display_path)(photo_root, photo.sha256)
     if not path.is_file():
         raise NotFound(_("This photo does not exist."))

@@ -1,7 +1,9 @@
-"""Who is asking: the signed-in staff user, their language and device.
+"""Who is asking: the signed-in staff user, their session, language and device.
 
-A signed cookie session holds the user id and the user's session version;
-bumping the version (sign-out) invalidates every copy of the cookie.
+The session cookie holds only a random key; its row on the server
+(`app.services.staff_sessions`) says who is signed in and whether the tablet is
+in customer mode, for every copy of that cookie. The cookie is set at sign-in
+and cleared at sign-out, never on any other response.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from litestar.middleware import ASGIMiddleware
 
 from app.db import write_intent
 from app.i18n import negotiate, normalise_locale, set_locale
-from app.models import Role, StaffUser
+from app.models import Role, StaffSession, StaffUser
+from app.models.base import utcnow
+from app.services import staff_sessions
 from app.services.audit import Actor
 
 if TYPE_CHECKING:
@@ -26,13 +30,14 @@ if TYPE_CHECKING:
     from app.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SESSION_COOKIE = "wa_session"
 DEVICE_COOKIE = "wa_device"
 LANG_COOKIE = "wa_lang"
 ROLE_DENIED = "role"
 
 
 class CurrentUserMiddleware(ASGIMiddleware):
-    """Load the staff user from the session and set the request's locale."""
+    """Load the staff session and user from the session cookie and set the request's locale."""
 
     exclude_path_pattern = ("^/static/",)
 
@@ -40,18 +45,16 @@ class CurrentUserMiddleware(ASGIMiddleware):
         write_intent.set(scope.get("method", "GET") not in SAFE_METHODS)
         app = scope["litestar_app"]
         settings: Settings = app.state.settings
-        session = scope.get("session")
-        session = session if isinstance(session, dict) else {}
         user: StaffUser | None = None
-        uid = session.get("uid")
-        if isinstance(uid, int):
+        row: StaffSession | None = None
+        key = ASGIConnection[Any, Any, Any, Any](scope).cookies.get(SESSION_COOKIE)
+        if key:
             db = app.state.db_config.provide_session(app.state, scope)
-            user = await db.get(StaffUser, uid)
-            if user is not None and (
-                not user.is_active or user.session_version != session.get("sv")
-            ):
-                user = None
+            found = await staff_sessions.find(db, key, utcnow())
+            if found is not None:
+                row, user = found
         scope["user"] = user
+        scope["staff_session"] = row  # type: ignore[typeddict-unknown-key]
         set_locale(resolve_locale(scope, user, settings))
         await next_app(scope, receive, send)
 
@@ -93,9 +96,6 @@ def require_sign_in(
         raise CustomerModeLocked(locked)
 
 
-CUSTOMER_MODE = "customer_mode"
-
-
 class CustomerModeLocked(PermissionDeniedException):
     """The tablet is in the customer's hands: only the review screens answer,
     until the advisor's password ends customer mode."""
@@ -105,10 +105,46 @@ class CustomerModeLocked(PermissionDeniedException):
         self.order_id = order_id
 
 
+def current_session(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffSession | None:
+    return connection.scope.get("staff_session")  # type: ignore[return-value]
+
+
+def signed_in_session(connection: ASGIConnection[Any, Any, Any, Any]) -> StaffSession:
+    row = current_session(connection)
+    if row is None:
+        raise NotAuthorizedException("sign in required")
+    return row
+
+
 def customer_mode_order(connection: ASGIConnection[Any, Any, Any, Any]) -> int | None:
-    session = connection.scope.get("session")
-    value = session.get(CUSTOMER_MODE) if isinstance(session, dict) else None
-    return value if isinstance(value, int) else None
+    """The order this session's tablet is locked to, for every copy of its cookie."""
+    row = current_session(connection)
+    return row.customer_mode_order_id if row is not None else None
+
+
+def enter_customer_mode(
+    connection: ASGIConnection[Any, Any, Any, Any], order_id: int, locale: str | None = None
+) -> None:
+    """Lock this session (the tablet, whatever copy of its cookie) to one order's
+    customer screens until the advisor's password ends it."""
+    staff_sessions.enter_customer_mode(signed_in_session(connection), order_id, locale)
+
+
+def session_cookie(key: str, secure: bool) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=key,
+        max_age=staff_sessions.SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+
+
+def ended_session_cookie(secure: bool) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE, value="", max_age=0, httponly=True, samesite="lax", secure=secure
+    )
 
 
 def roles(*allowed: Role) -> Any:

@@ -9,6 +9,7 @@ never touch the developer's `var/` database.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -238,8 +240,9 @@ def sign_in_through_form(page: Page, username: str, password: str = DEMO_PASSWOR
 def signed_in_state(browser: Browser, live_server: str) -> Callable[[str], dict[str, Any]]:
     """Storage state (cookies) of a user signed in once through the form, cached per user.
 
-    Never sign out with a cached user: sign-out bumps the user's session version and
-    so invalidates every copy of the cookie."""
+    Every context of a cached user shares one server-side session: never sign out with
+    one (that ends the session for all of them), and customer mode entered in one locks
+    them all until the advisor's password ends it (`new_context` hands the tablet back)."""
     cache: dict[str, dict[str, Any]] = {}
 
     def get(username: str) -> dict[str, Any]:
@@ -281,7 +284,26 @@ def new_context(
 
     yield make
     for context in made:
+        hand_back(context)
         context.close()
+
+
+def hand_back(context: BrowserContext) -> None:
+    """If a test stopped with the tablet in the customer's hands, end customer mode with
+    the password: it lives on the server, so it would lock the cached user's next tests."""
+    try:
+        lane = context.request.get("/lane", max_redirects=0)
+        if "/review/" not in lane.headers.get("location", ""):
+            return
+        form = context.request.get("/customer-mode/exit").text()
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
+        if token:
+            context.request.post(
+                "/customer-mode/exit",
+                form={"password": DEMO_PASSWORD, "_csrf_token": token.group(1)},
+            )
+    except PlaywrightError:
+        pass  # a context the test already broke: nothing to hand back
 
 
 @pytest.fixture

@@ -223,10 +223,10 @@ def _exit_customer_mode(page: Page, order_id: int) -> None:
         page.get_by_test_id("exit-password").fill("not-the-password")
         tap(page.get_by_test_id("exit-submit"))
     assert refused().status == 422, refused().status
-    expect(toast(page)).to_contain_text("用户名或密码错误")
+    expect(toast(page)).to_contain_text("密码错误")
     expect(page).to_have_url(re.compile(r"/customer-mode/exit$"))
     # The message also sits under the password field.
-    expect(page.locator("#error-password")).to_contain_text("用户名或密码错误")
+    expect(page.locator("#error-password")).to_contain_text("密码错误")
     # Still locked: staff screens lead back to the customer's.
     page.goto("/lane")
     expect(page).to_have_url(re.compile(rf"/review/{order_id}/thanks$"))

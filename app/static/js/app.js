@@ -67,6 +67,17 @@
     }
   });
 
+  // The tablet may be in the customer's hands by now: a page brought back from the
+  // back/forward cache is a picture of the past (some browsers keep even no-store
+  // pages there). Hide it on the way in and ask the server, which answers with what
+  // may be shown now (the customer's review while customer mode lasts).
+  window.addEventListener("pagehide", function (evt) {
+    if (evt.persisted) document.documentElement.style.visibility = "hidden";
+  });
+  window.addEventListener("pageshow", function (evt) {
+    if (evt.persisted) location.reload();
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
