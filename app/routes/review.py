@@ -19,7 +19,7 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import SUPPORTED_LOCALES, _, set_locale
 from app.models import Role, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services import audit, estimate, estimate_view, signatures
+from app.services import audit, customer_verify, estimate, estimate_view, signatures
 from app.services import auth as auth_service
 from app.web.auth import CUSTOMER_MODE, actor_for, customer_mode_order, roles
 from app.web.form import form_data, form_version
@@ -154,7 +154,12 @@ class ReviewController(Controller):
         return render(
             request,
             "review/thanks.html",
-            {"order": order, "signature": signature, "customer_mode": True},
+            {
+                "order": order,
+                "signature": signature,
+                "customer_mode": True,
+                "verify": customer_verify.link(request.app.state.settings, signature.id),
+            },
         )
 
     @get("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
