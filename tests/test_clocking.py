@@ -8,11 +8,14 @@ technician even when two starts arrive at the same moment."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -160,3 +163,36 @@ async def test_the_tablet_says_which_job_was_paused(client, db, settings, users)
     assert page.select_one(f"[data-testid=start-{first}]").get("disabled") is None
     clocks = await running(db, users[Role.TECHNICIAN])
     assert [c.task_id for c in clocks] == [second]
+
+
+def _migration() -> Any:
+    path = next(Path("migrations/versions").glob("*_one_running_clock_*.py"))
+    spec = importlib.util.spec_from_file_location("one_running_clock", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_the_migration_mends_technicians_clocked_on_two_jobs(db, settings, users) -> None:
+    """Rows from before the rule: the older running entry ends when the next one
+    started, and its job is paused; the latest keeps running."""
+    order_id, first, second = await two_jobs(db, settings, users)
+    tech = users[Role.TECHNICIAN]
+    t0 = utcnow() - timedelta(hours=2)
+    await db.execute(text("DROP INDEX uq_time_entry_running_technician_id"))
+    await db.execute(text("UPDATE job_task SET status = 'in_progress'"))
+    for task_id, started in ((first, t0), (second, t0 + timedelta(minutes=40))):
+        db.add(TimeEntry(task_id=task_id, technician_id=tech, started_at=started))
+    await db.commit()
+
+    migration = _migration()
+    await db.execute(text(migration.CLOSE_EXTRA_ENTRIES))
+    await db.execute(text(migration.PAUSE_CLOCKLESS_TASKS))
+    await db.commit()
+
+    task_one, task_two = await tasks(db, order_id)
+    assert (task_one.status, task_two.status) == (TaskStatus.DISPATCHED, TaskStatus.IN_PROGRESS)
+    assert [e.finished_at for e in task_one.entries] == [t0 + timedelta(minutes=40)]
+    assert [e.finished_at for e in task_two.entries] == [None]

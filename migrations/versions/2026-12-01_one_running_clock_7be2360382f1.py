@@ -21,11 +21,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 RUNNING = sa.text("finished_at IS NULL")
-
-
-def upgrade() -> None:
-    op.execute(
-        """
+# Each open entry but the technician's latest ends when their next entry started.
+CLOSE_EXTRA_ENTRIES = """
         UPDATE time_entry SET finished_at = COALESCE(
             (SELECT min(later.started_at) FROM time_entry later
               WHERE later.technician_id = time_entry.technician_id
@@ -35,15 +32,18 @@ def upgrade() -> None:
             SELECT latest.id FROM time_entry latest
              WHERE latest.technician_id = time_entry.technician_id AND latest.finished_at IS NULL
              ORDER BY latest.started_at DESC, latest.id DESC LIMIT 1)
-        """
-    )
-    op.execute(
-        """
+"""
+# A job whose clock was stopped that way is paused: dispatched, to resume.
+PAUSE_CLOCKLESS_TASKS = """
         UPDATE job_task SET status = 'dispatched', version = version + 1
         WHERE status = 'in_progress' AND NOT EXISTS (
             SELECT 1 FROM time_entry e WHERE e.task_id = job_task.id AND e.finished_at IS NULL)
-        """
-    )
+"""
+
+
+def upgrade() -> None:
+    op.execute(CLOSE_EXTRA_ENTRIES)
+    op.execute(PAUSE_CLOCKLESS_TASKS)
     with op.batch_alter_table("time_entry", schema=None) as batch_op:
         batch_op.create_index(
             "uq_time_entry_running_technician_id",
