@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 from playwright.sync_api import BrowserContext, expect
 
@@ -43,8 +44,10 @@ def test_the_customer_checks_their_copy_and_sees_a_change(
     assert re.search(r"/v/\d+\.[A-Za-z0-9_-]{22}$", link), link
     snap(shot, advisor, "records-1-thanks-qr")
 
+    # The link names WALKAROUND_PUBLIC_URL; the test server listens on a port of its own.
+    path = urlparse(link).path
     customer = new_context(None).new_page()  # the customer's phone: no staff session
-    customer.goto(link)
+    customer.goto(path)
     page = customer.get_by_test_id("customer-verify")
     expect(page).to_have_attribute("data-intact", "true")
     expect(customer.get_by_test_id("customer-verify-result")).to_contain_text("完全一致")
@@ -77,7 +80,7 @@ def test_the_customer_checks_their_copy_and_sees_a_change(
         execute(db_path, "UPDATE job_line SET unit_price = ? WHERE id = ?", price, line_id)
 
     # A wrong link gets a plain page for the customer.
-    customer.goto(link[:-3] + "abc")
+    customer.goto(path[:-3] + "abc")
     expect(customer.get_by_test_id("customer-verify-missing")).to_be_visible()
 
 
