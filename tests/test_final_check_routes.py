@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import _
 from app.models import Inspection, Role, StaffRole, TaskStatus, WorkOrderStatus
-from app.services import final_check
+from app.routes import final_check as final_check_routes
+from app.routes import workshop as workshop_routes
+from app.services import board_events, final_check
 from app.services.check_in_view import labels
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signed_order
@@ -219,10 +221,30 @@ async def test_a_fail_sends_the_job_back_and_a_pass_makes_the_car_ready(
     assert (await order(db, order_id)).status == WorkOrderStatus.READY
 
     page = html(await client.get(f"/final-check/{order_id}"))
-    rows = page.select("[data-testid=qc-history-row]")
+    rows = page.select("[data-testid=qc-recorded]")
     assert [r["data-passed"] for r in rows] == ["true", "false"]
     assert page.select_one("[data-testid=qc-rework-count]")["data-count"] == "1"
     assert page.select_one("[data-testid=qc-not-waiting]") is not None
     queue = html(await client.get("/final-check"))
     recent = queue.select(f"[data-testid=qc-inspection][data-order='{order_id}']")
     assert [r["data-passed"] for r in recent] == ["true"]
+
+
+async def test_the_queue_follows_the_workshop_boards_event_stream(
+    client, db, settings, users
+) -> None:
+    """A car reaches the queue when its last mutual check commits, not at the next poll."""
+    await in_qc(db, settings, users)
+    await sign_in(client, Role.QC_INSPECTOR)
+    page = html(await client.get("/final-check"))
+    live = page.select_one("[hx-ext=sse]")
+    assert live is not None
+    seen = board_events.broker.sequence
+    assert live["sse-connect"] == f"/workshop/events?seen={seen}"
+    queue = page.select_one("#qc-queue")
+    assert live in queue.parents
+    assert queue["hx-get"] == "/final-check"
+    assert queue["hx-trigger"].startswith("sse:board")
+    assert "every 30s" not in queue["hx-trigger"]
+    # Everyone who may open the queue may listen to the stream.
+    assert set(final_check_routes.VIEWERS) <= set(workshop_routes.VIEWERS)

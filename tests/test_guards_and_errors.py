@@ -53,10 +53,11 @@ def test_public_routes_are_only_the_ones_a_signed_out_tablet_needs(app: Litestar
             if handler.opt.get("public") and require_api_token not in _guards(handler)
         }
     )
-    # /approve/{token}: the customer's approval link, its single-use token is the key.
+    # /approve/{token}: the customer's approval link, its single-use token is the key;
+    # /v/{token}: the customer's check of their signed copy, its HMAC token is the key.
     assert public == [
         "/", "/approve/{token:str}", "/healthz", "/language", "/manifest.webmanifest",
-        "/offline", "/sign-in", "/static/{file_path:path}", "/sw.js",
+        "/offline", "/sign-in", "/static/{file_path:path}", "/sw.js", "/v/{token:str}",
     ]  # fmt: skip
 
 

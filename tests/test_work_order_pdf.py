@@ -15,7 +15,7 @@ from pypdf.generic import DictionaryObject
 
 from app.i18n import Formatter, locale_as
 from app.models import Role
-from app.services import work_order_pdf
+from app.services import customer_verify, work_order_pdf
 from app.services.photo_store import thumb_path, write_atomic
 from tests.conftest import sign_in
 from tests.estimate_helpers import order, priced_estimate, signature, signed_order
@@ -87,7 +87,8 @@ async def test_the_pdf_shows_what_the_customer_signed_in_their_language(
     assert total in text
     assert promised in text
     assert sig.content_hash in text
-    assert f"{settings.public_url}/verify/{sig.id}" in text
+    # The customer's own verify link (the staff /verify page needs a sign-in).
+    assert customer_verify.url(settings, sig.id) in text.replace(" ", "")
     assert sig.signer_name in text
 
 
@@ -133,7 +134,7 @@ async def test_photo_thumbnails_are_embedded_and_missing_files_are_left_out(
 
     pdf = work_order_pdf.render(sig, content, settings.photos, settings)
 
-    assert image_count(pdf) == 3  # two thumbnails and the signature
+    assert image_count(pdf) == 4  # two thumbnails, the signature and the verify QR code
 
 
 async def test_an_advisor_downloads_the_pdf_as_an_attachment(client, db, settings, users) -> None:

@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, CreatedMixin, IdMixin
@@ -52,10 +52,21 @@ class JobTask(IdMixin, CreatedMixin, Base):
     )
 
 
+# An open entry is the technician's running clock: the database keeps it to one
+# per technician, whatever two requests do at the same moment.
+RUNNING = text("finished_at IS NULL")
+
+
 class TimeEntry(IdMixin, Base):
-    """Clocked time on a job: one row per start, closed by finish."""
+    """Clocked time on a job: one row per start, closed by finish or pause."""
 
     __tablename__ = "time_entry"
+    __table_args__ = (
+        Index(
+            "uq_time_entry_running_technician_id", "technician_id", unique=True,
+            sqlite_where=RUNNING, postgresql_where=RUNNING,
+        ),
+    )  # fmt: skip
 
     task_id: Mapped[int] = mapped_column(ForeignKey("job_task.id", ondelete="CASCADE"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)

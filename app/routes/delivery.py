@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import get_locale
 from app.models import PhotoPosition, Role, Signature, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import delivery, delivery_signing
+from app.services import (
+    customer_verify,
+    delivery,
+    delivery_signing,
+    final_check_report,
+    signatures,
+)
 from app.services.check_in_view import labels as check_in_labels
 from app.settings import SUPPORTED_LOCALES, Settings
 from app.web.auth import actor_for, roles
@@ -29,6 +35,14 @@ FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 
 def _flag(form: dict[str, Any], name: str) -> bool:
     return str(form.get(name, "")).lower() in {"1", "true", "on", "yes"}
+
+
+async def _customer_link(
+    db: AsyncSession, st: delivery.State, settings: Settings
+) -> customer_verify.Link | None:
+    """The customer's own check of the order, delivery acceptance included."""
+    original = await signatures.work_order_signature(db, st.order)
+    return customer_verify.link(settings, original.id) if original else None
 
 
 async def _context(
@@ -50,6 +64,8 @@ async def _context(
         "customer": st.order.customer,
         "check_in": st.check_in,
         "inspector": inspector,
+        "qc_report": await final_check_report.of(db, inspection),
+        "verify": await _customer_link(db, st, settings) if signature else None,
         "signature": signature,
         "positions": list(PhotoPosition),
         "position_labels": check_in_labels()["positions"],

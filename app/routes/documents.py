@@ -14,9 +14,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
-from app.i18n import _, locale_as
+from app.i18n import SUPPORTED_LOCALES, _, locale_as, set_locale
 from app.models import Role, Signature, WorkOrder
-from app.services import mailer, signatures, work_order_pdf
+from app.services import customer_verify, mailer, signatures, verify_view, work_order_pdf
 from app.settings import Settings
 from app.web.auth import roles
 from app.web.render import is_fragment, render, toast_headers
@@ -69,6 +69,30 @@ class DocumentController(Controller):
                 "Cache-Control": "private, no-store",
             },
         )
+
+    @get("/v/{token:str}", opt={"public": True})
+    async def customer_check(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        token: FromPath[str],
+        lang: str | None = None,
+    ) -> Template:
+        """The customer's own check of their signed copy: no staff sign-in, one order."""
+        # The token is the key: never kept by a cache, never sent on as a Referer.
+        headers = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+        try:
+            found = await customer_verify.check(db_session, settings, token)
+        except NotFound as missing:
+            return render(
+                request, "verify/not_found.html", {"message": missing.message, "shop": ""},
+                status_code=404, headers=headers,
+            )  # fmt: skip
+        # The signer's language, unless they chose the other one on the page.
+        set_locale(lang if lang in SUPPORTED_LOCALES else found.work_order.locale)
+        context = verify_view.customer_page(found, settings) | {"token": token}
+        return render(request, "verify/customer.html", context, headers=headers)
 
     @post(
         "/work-orders/{order_id:int}/email",

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import final_check, workshop, workshop_board
+from app.services import board_events, final_check, final_check_report, workshop, workshop_board
 from app.services.check_in_view import labels as check_in_labels
 from app.settings import Settings
 from app.web.auth import actor_for, roles
@@ -48,6 +48,9 @@ async def _report(
     for task, _job in st.tasks:
         people |= {i for i in (task.technician_id, task.mutual_checked_by_id) if i}
     hours: dict[int, Decimal] = {t.id: workshop.clocked_hours(t, now) for t, _j in st.tasks}
+    in_qc = st.order.status == WorkOrderStatus.QC
+    inspector = user.has_any_role(Role.QC_INSPECTOR)
+    worked_on = user.id in st.workers
     return {
         "st": st,
         "order": st.order,
@@ -60,10 +63,12 @@ async def _report(
         "belonging_labels": check_in_labels()["belongings"],
         "staff": await _staff(db, people),
         "hours": hours,
-        "in_qc": st.order.status == WorkOrderStatus.QC,
+        "in_qc": in_qc,
         # Who may give the verdict; the service decides again on the post.
-        "inspector": user.has_any_role(Role.QC_INSPECTOR),
-        "worked_on": user.id in st.workers,
+        "inspector": inspector,
+        "worked_on": worked_on,
+        "can_act": in_qc and inspector and not worked_on,
+        "recorded": await final_check_report.rounds(db, st),
     }
 
 
@@ -79,6 +84,7 @@ class FinalCheckController(Controller):
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Template:
+        seen = board_events.broker.sequence  # before loading, as on the board
         board = await workshop_board.load(db_session, settings.tz)
         # Each car's latest verdict, newest first.
         inspected = sorted(
@@ -88,6 +94,7 @@ class FinalCheckController(Controller):
         )[:RECENT]
         ids = {inspection.inspector_id for inspection, _card in inspected}
         ctx = {
+            "seen": seen,
             "board": board,
             "waiting": board.column(WorkOrderStatus.QC.value),
             "inspected": inspected,

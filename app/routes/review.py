@@ -21,7 +21,7 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import SUPPORTED_LOCALES, _, set_locale
 from app.models import Role, StaffSession, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services import audit, estimate, estimate_view, signatures, staff_sessions
+from app.services import customer_verify, estimate, estimate_view, signatures, staff_sessions
 from app.web.auth import (
     actor_for,
     current_session,
@@ -159,7 +159,12 @@ class ReviewController(Controller):
         return render(
             request,
             "review/thanks.html",
-            {"order": order, "signature": signature, "customer_mode": True},
+            {
+                "order": order,
+                "signature": signature,
+                "customer_mode": True,
+                "verify": customer_verify.link(request.app.state.settings, signature.id),
+            },
         )
 
     @get("/customer-mode/exit", opt=IN_CUSTOMER_MODE)

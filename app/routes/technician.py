@@ -4,6 +4,7 @@ job, and findings on the car reported as added work for the advisor."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -51,12 +52,20 @@ class TechnicianController(Controller):
         return {"jobs": await technician_view.my_jobs(db, settings.tz, me), "seen": seen}
 
     async def _after_change(
-        self, request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, anchor: str
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        settings: Settings,
+        anchor: str,
+        note: str | None = None,
     ) -> Template | Redirect:
         if not is_fragment(request):
             return Redirect(f"/my-jobs#{anchor}", status_code=303)
         await db.flush()
-        return render(request, "technician/_jobs.html", await self._context(request, db, settings))
+        context = await self._context(request, db, settings)
+        # A toast beside the swap (not instead of it, as for a refusal).
+        headers = {"HX-Trigger": json.dumps({"wa:toast": {"message": note, "level": "ok"}})}
+        return render(request, "technician/_jobs.html", context, headers=headers if note else None)
 
     @get("/")
     async def page(
@@ -91,8 +100,17 @@ class TechnicianController(Controller):
         if handler is None:
             raise NotFound(_("This page does not exist."))
         form = await form_data(request)
-        await handler(db_session, task_id, actor_for(request), utcnow(), form_version(form))
-        return await self._after_change(request, db_session, settings, f"task-{task_id}")
+        note = None
+        if action == "start":
+            started = await workshop.start_job(
+                db_session, task_id, actor_for(request), utcnow(), form_version(form)
+            )
+            if started.paused is not None:
+                note = _("“%(job)s” is paused: your clock runs on one job at a time.",
+                         job=started.paused.title)  # fmt: skip
+        else:
+            await handler(db_session, task_id, actor_for(request), utcnow(), form_version(form))
+        return await self._after_change(request, db_session, settings, f"task-{task_id}", note)
 
     @post("/orders/{order_id:int}/findings")
     async def finding(

@@ -3,6 +3,7 @@ hashed like the work order, and verifiable the same way."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -11,18 +12,52 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict
 from app.i18n import _
-from app.models import Signature, SignatureKind, StaffUser, Supplement, WorkOrderStatus
-from app.services import audit, board_events, delivery, signatures, work_orders
+from app.models import (
+    Inspection,
+    Signature,
+    SignatureKind,
+    StaffUser,
+    Supplement,
+    WorkOrderStatus,
+)
+from app.services import audit, board_events, delivery, final_check, signatures, work_orders
 from app.services.audit import Actor
 from app.services.signed_content import amount, iso
 
-DELIVERY_SCHEMA = "walkaround.delivery/1"
+# /2 adds the final QC report's items and verdict; a /1 record is verified as /1.
+DELIVERY_SCHEMA = "walkaround.delivery/2"
+DELIVERY_SCHEMA_V1 = "walkaround.delivery/1"
+
+
+def _final_check(
+    inspection: Inspection | None, inspector: StaffUser | None, applicable: list[str], schema: str
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "round": inspection.round if inspection else None,
+        "inspector": inspector.display_name if inspector else "",
+        "at": iso(inspection.created_at) if inspection else None,
+        "odometer_km": inspection.odometer_km if inspection else None,
+        "fuel_eighths": inspection.fuel_eighths if inspection else None,
+    }
+    if schema != DELIVERY_SCHEMA_V1:
+        ticked = set(inspection.ticked or []) if inspection else set()
+        record["passed"] = bool(inspection and inspection.passed)
+        record["items"] = {
+            key: key in ticked for key in final_check.ITEMS if key in applicable or key in ticked
+        }
+    return record
 
 
 async def content(
-    session: AsyncSession, st: delivery.State, locale: str, currency: str, work_order_hash: str
+    session: AsyncSession,
+    st: delivery.State,
+    locale: str,
+    currency: str,
+    work_order_hash: str,
+    schema: str = DELIVERY_SCHEMA,
 ) -> dict[str, Any]:
-    """Built from the database both when signing and when verifying."""
+    """Built from the database both when signing and when verifying (in the
+    schema the record was signed in)."""
     order = st.order
     supplements = (
         await session.execute(
@@ -36,7 +71,7 @@ async def content(
     inspector = await session.get(StaffUser, inspection.inspector_id) if inspection else None
     d = st.delivery
     return {
-        "schema": DELIVERY_SCHEMA,
+        "schema": schema,
         "locale": locale,
         "currency": currency,
         "order": {"number": order.number, "rework_count": order.rework_count},
@@ -48,13 +83,9 @@ async def content(
             "signed_total": amount(st.bill.signed_total),
             "total": amount(st.bill.current_total),
         },
-        "final_check": {
-            "round": inspection.round if inspection else None,
-            "inspector": inspector.display_name if inspector else "",
-            "at": iso(inspection.created_at) if inspection else None,
-            "odometer_km": inspection.odometer_km if inspection else None,
-            "fuel_eighths": inspection.fuel_eighths if inspection else None,
-        },
+        "final_check": _final_check(
+            inspection, inspector, final_check.applicable(order, st.check_in), schema
+        ),
         "comparison": [
             {
                 "position": c.position,
@@ -106,7 +137,7 @@ async def sign(
     original = await signatures.work_order_signature(session, st.order)
     if original is None:
         raise Conflict(_("The work order was never signed."))
-    body = await content(session, st, locale, currency, original.content_hash)
+    body = await content(session, st, locale, currency, original.content_hash, DELIVERY_SCHEMA)
     signature = signatures.sign_content(
         session, st.order, SignatureKind.DELIVERY, body,
         signer_name=signer_name, strokes_json=strokes_json, image_data_url=image_data_url,
@@ -131,6 +162,12 @@ async def current(session: AsyncSession, signature: Signature, currency: str) ->
     """The delivery record as the database holds it now, for verification."""
     st = await delivery.state(session, signature.work_order_id)
     original = await signatures.work_order_signature(session, st.order)
+    schema = json.loads(signature.content).get("schema", DELIVERY_SCHEMA_V1)
     return await content(
-        session, st, signature.locale, currency, original.content_hash if original else ""
+        session,
+        st,
+        signature.locale,
+        currency,
+        original.content_hash if original else "",
+        schema,
     )

@@ -25,6 +25,7 @@ from weasyprint.urls import URLFetcher
 
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
+from app.services import customer_verify, qr
 from app.services.check_in_view import labels
 from app.services.photo_store import thumb_path
 from app.settings import Settings
@@ -49,7 +50,8 @@ def _environment(settings: Settings) -> Environment:
 
 
 def verify_url(settings: Settings, signature_id: int) -> str:
-    return f"{settings.public_url}/verify/{signature_id}"
+    """Where the customer checks their copy, without a staff sign-in."""
+    return customer_verify.url(settings, signature_id)
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -123,6 +125,7 @@ def context(
         "labels": labels(),
         "image_uri": "data:image/png;base64," + base64.b64encode(signature.image_png).decode(),
         "verify_url": verify_url(settings, signature.id),
+        "verify_qr": qr.png_data_uri(verify_url(settings, signature.id)),
         "fmt": fmt,
         "money": money,
         "when": when,

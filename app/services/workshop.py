@@ -5,11 +5,14 @@ the advisor as a supplement request."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import _
@@ -126,9 +129,55 @@ async def dispatch(
     return task
 
 
-async def start(
+@dataclass(frozen=True)
+class Started:
+    task: JobTask
+    paused: Job | None  # the job whose clock stopped because this one started
+
+
+async def running_entry(session: AsyncSession, technician_id: int) -> TimeEntry | None:
+    """The technician's running clock, if any (the database allows one)."""
+    return await session.scalar(
+        select(TimeEntry).where(
+            TimeEntry.technician_id == technician_id, TimeEntry.finished_at.is_(None)
+        )
+    )
+
+
+async def _pause_running(
+    session: AsyncSession, actor: Actor, now: datetime, starting: JobTask
+) -> Job | None:
+    """A technician works on one car at a time, so the clock follows them: the job
+    they were on stops (its entry closed, the job back to dispatched to resume)."""
+    entry = await running_entry(session, actor.user_id or 0)
+    if entry is None or entry.task_id == starting.id:
+        return None
+    task, job, order = await get_task(session, entry.task_id)
+    entry.finished_at = max(now, entry.started_at)
+    if task.status == TaskStatus.IN_PROGRESS.value:
+        task.status = TaskStatus.DISPATCHED.value
+    audit.record(
+        session, actor, "job.paused", "work_order", order.id,
+        job=job.id, hours=str(clocked_hours(task)), for_job=starting.job_id,
+    )  # fmt: skip
+    return job
+
+
+async def _flush_clock(session: AsyncSession) -> None:
+    """Two taps at once (one job twice, or two jobs) reach here together: the
+    job's version or the one-running-clock index refuses the second."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except (IntegrityError, StaleDataError) as exc:
+        raise Conflict(
+            _("Your clock changed on another tablet a moment ago. Reload to see your jobs.")
+        ) from exc
+
+
+async def start_job(
     session: AsyncSession, task_id: int, actor: Actor, now: datetime, version: int | None = None
-) -> JobTask:
+) -> Started:
     task, job, order = await get_task(session, task_id)
     _mine(task, actor)
     _current(task, version)
@@ -137,13 +186,23 @@ async def start(
         raise Conflict(_("This job is already started."))
     if task.status != TaskStatus.DISPATCHED.value:
         raise Conflict(_("This job is finished."))
+    paused = await _pause_running(session, actor, now, task)
+    await _flush_clock(session)  # the old entry closed before the new one opens
     task.entries.append(TimeEntry(technician_id=actor.user_id or 0, started_at=now))
     task.status = TaskStatus.IN_PROGRESS.value
     if order.status == WorkOrderStatus.SIGNED:
         work_orders.change_status(session, order, WorkOrderStatus.IN_PROGRESS, actor)
+    await _flush_clock(session)
     audit.record(session, actor, "job.started", "work_order", order.id, job=job.id)
     board_events.changed(session)
-    return task
+    return Started(task, paused)
+
+
+async def start(
+    session: AsyncSession, task_id: int, actor: Actor, now: datetime, version: int | None = None
+) -> JobTask:
+    """Clock on to a job; the job running before, if any, is paused."""
+    return (await start_job(session, task_id, actor, now, version)).task
 
 
 async def finish(

@@ -49,6 +49,8 @@ from tests.e2e.flows import (
 
 # The board and the technician's list follow the server-sent events; give the swap time.
 LIVE_TIMEOUT_MS = 20_000
+# The QC queue's timed refresh is a minute apart: a car seen sooner came by the stream.
+QC_LIVE_TIMEOUT_MS = 8_000
 MIN_TARGET = 48  # CSS px, as test_tablet_layout
 CJK = re.compile(r"[\u4e00-\u9fff]")
 REWORK_NOTE = "机油滤清器密封圈未更换，有渗油，请重新安装"
@@ -569,11 +571,12 @@ def technician_starts_and_the_board_follows(shop: Shop) -> None:
     expect(status).to_have_attribute("data-status", "in_progress")
     assert order_status(db, shop.order_id) == "in_progress"
 
-    for task_id, _job in shop.tasks[1:]:
-        with posted(tech, rf"/my-jobs/tasks/{task_id}/start$") as started:
-            tap(tech.get_by_test_id(f"start-{task_id}"))
-        assert started().ok
-    for task_id, _job in shop.tasks:
+    # One job at a time: the clock follows the technician (starting another pauses this one).
+    for n, (task_id, _job) in enumerate(shop.tasks):
+        if n:
+            with posted(tech, rf"/my-jobs/tasks/{task_id}/start$") as started:
+                tap(tech.get_by_test_id(f"start-{task_id}"))
+            assert started().ok
         for action in ("finish", "self-check"):
             with posted(tech, rf"/my-jobs/tasks/{task_id}/{action}$") as done:
                 tap(tech.get_by_test_id(f"{action}-{task_id}"))
@@ -592,6 +595,18 @@ def foreman_checks_into_qc(shop: Shop, task_ids: list[int]) -> None:
     assert order_status(shop.db, shop.order_id) == "qc"
     card_in(board, "qc", shop.number)
     assert_not_reloaded(board, board_heard)
+
+
+def qc_queue_follows_live(shop: Shop) -> None:
+    """The inspector's queue is open while the foreman does the last mutual check: the
+    car appears through the board's event stream, well before any timed refresh."""
+    qc_queue = shop.pages["qc_queue"] = open_live(shop.contexts["qc"], "/final-check")
+    cars = qc_queue.locator(f"[data-testid=qc-car][data-order='{shop.order_id}']")
+    expect(cars).to_have_count(0)
+    qc_heard = heard(qc_queue)
+    foreman_checks_into_qc(shop, [t for t, _j in shop.tasks])
+    expect(cars).to_be_visible(timeout=QC_LIVE_TIMEOUT_MS)
+    assert_not_reloaded(qc_queue, qc_heard)
 
 
 def qc_fails_and_the_job_is_redone(shop: Shop) -> None:
@@ -746,7 +761,7 @@ def test_signed_order_through_the_workshop_qc_rework_and_delivery(
     advisor_signs_up_the_order(shop)  # 1. check-in, estimate, the customer's signature
     foreman_dispatches(shop)  # 2. the board, and the job on the technician's tablet
     technician_starts_and_the_board_follows(shop)  # 3. start, finish, self-check
-    foreman_checks_into_qc(shop, [t for t, _j in shop.tasks])  # 4. mutual check
+    qc_queue_follows_live(shop)  # 4. mutual check; the car reaches the QC queue live
     qc_fails_and_the_job_is_redone(shop)  # 5. rework, checked again
     qc_passes(shop)
     advisor_walks_the_car(shop)  # 6. delivery
