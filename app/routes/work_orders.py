@@ -17,7 +17,7 @@ from app.errors import NotFound
 from app.i18n import _
 from app.models import AuditEvent, CheckIn, Role, Signature, StaffUser
 from app.models.base import utcnow
-from app.services import delivery, estimate_view, signatures
+from app.services import delivery, estimate_view, findings, signatures
 from app.web.auth import actor_for, roles
 from app.web.render import render
 
@@ -61,6 +61,7 @@ class WorkOrderController(Controller):
             db_session, order, request.app.state.settings, actor_for(request), utcnow()
         )
         ctx["delivery"] = await delivery.get_delivery(db_session, order.id)
+        ctx |= await findings.order_context(db_session, order.id)
         return render(request, "work_orders/show.html", ctx)
 
     @get("/verify/{signature_id:int}")
