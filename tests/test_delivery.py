@@ -28,7 +28,15 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import delivery, delivery_signing, estimate, photos, signatures, supplements
+from app.services import (
+    delivery,
+    delivery_signing,
+    estimate,
+    findings,
+    photos,
+    signatures,
+    supplements,
+)
 from app.services.audit import Actor
 from app.services.signed_guard import SignedRecordLocked
 from app.settings import Settings
@@ -38,6 +46,7 @@ from tests.workshop_helpers import (
     add_photo,
     check_in_of,
     decide_supplement,
+    dispatch_all,
     draft_supplement,
     in_qc,
     ready_with,
@@ -179,8 +188,9 @@ async def test_added_work_the_customer_has_not_answered_blocks_signing(db, setti
     supplement_id = await draft_supplement(db, users, order_id)
     supplement, _wo = await supplements.get(db, supplement_id)
     waiting = _(
-        "Added work is waiting for the customer's approval: supplement %(numbers)s.",
-        numbers=f"#{supplement.number}",
+        "%(finding)s has no answer yet: the customer approves or declines it, "
+        "or the advisor withdraws it with a reason.",
+        finding=findings.label(supplement),
     )
     await refused_signing(db, settings, users, order_id, InvalidInput, waiting)  # a draft
 
@@ -487,7 +497,10 @@ async def test_after_signing_only_workshop_and_delivery_photos_are_added(
     assert isinstance(found, SignedRecordLocked)
 
     supplement_id = await draft_supplement(db, users, order_id)
-    check_in, finding = await supplements.photo_target(db, supplement_id)
+    await dispatch_all(db, users, order_id)
+    check_in, finding = await findings.photo_target(
+        db, supplement_id, actor(users, Role.TECHNICIAN)
+    )
     await add_photo(db, settings, users, check_in, "extra", finding, seed=1)
     check_in = await check_in_of(db, order_id)
     delivery_stage = photos.Target(stage=PhotoStage.DELIVERY)

@@ -322,7 +322,9 @@ async def test_a_finding_becomes_a_draft_supplement(db, settings, users) -> None
             lambda note=note: workshop.report_finding(db, order_id, note, tech),
             _("Describe what you found."), field="note",
         )  # fmt: skip
-    supplement = await workshop.report_finding(db, order_id, "  后刹车片\n磨损到极限 ", tech)
+    supplement = await workshop.report_finding(
+        db, order_id, "  后刹车片\n磨损到极限 ", tech, "brakes"
+    )
     supplement_id = supplement.id
     await db.commit()
     await db.rollback()

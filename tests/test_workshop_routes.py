@@ -468,7 +468,7 @@ async def test_a_finding_becomes_added_work_with_a_photo_slot(client, db, settin
     assert empty.status_code == 422
     response = await client.post(
         f"/my-jobs/orders/{order_id}/findings",
-        data={"note": "前刹车片磨损到极限"},
+        data={"note": "前刹车片磨损到极限", "category": "brakes"},
         headers=hx(token),
     )
     assert response.status_code == 200, response.text
@@ -488,7 +488,9 @@ async def test_a_photo_uploaded_to_a_finding_shows_in_its_slot(client, db, setti
     await sign_in(client, Role.TECHNICIAN)
     token = await csrf_token(client, "/my-jobs")
     await client.post(
-        f"/my-jobs/orders/{order_id}/findings", data={"note": "轮胎鼓包"}, headers=hx(token)
+        f"/my-jobs/orders/{order_id}/findings",
+        data={"note": "轮胎鼓包", "category": "tyres"},
+        headers=hx(token),
     )
     supplement_id = await db.scalar(
         select(Supplement.id).where(Supplement.work_order_id == order_id)
@@ -516,7 +518,9 @@ async def test_a_technician_cannot_report_on_a_car_they_do_not_work_on(
     await sign_in_as(client, "technician2", "pw-technician")
     token = await csrf_token(client, "/my-jobs")
     response = await client.post(
-        f"/my-jobs/orders/{order_id}/findings", data={"note": "异响"}, headers=hx(token)
+        f"/my-jobs/orders/{order_id}/findings",
+        data={"note": "异响", "category": "other"},
+        headers=hx(token),
     )
     assert response.status_code == 403
     assert await db.scalar(select(func.count(Supplement.id))) == 0

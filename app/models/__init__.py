@@ -28,7 +28,7 @@ from app.models.recommendation import Recommendation
 from app.models.signature import Signature, SignatureKind
 from app.models.staff import Role, StaffRole, StaffUser
 from app.models.staff_session import StaffSession
-from app.models.supplement import Supplement, SupplementStatus
+from app.models.supplement import UNANSWERED, Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
 from app.models.workshop import (
@@ -46,6 +46,7 @@ __all__ = [
     "ON_SITE_STATUSES",
     "REQUIRED_COVERS",
     "STEPS",
+    "UNANSWERED",
     "ApiClient",
     "Appointment",
     "AppointmentSource",

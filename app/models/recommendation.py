@@ -15,5 +15,10 @@ class Recommendation(IdMixin, CreatedMixin, Base):
 
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
     work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_order.id"))
+    # Added work the customer declined during the visit (a workshop finding).
+    supplement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supplement.id", ondelete="SET NULL")
+    )
     text: Mapped[str] = mapped_column(Text)
+    safety: Mapped[bool] = mapped_column(default=False)
     declined_at: Mapped[datetime | None]

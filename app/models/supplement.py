@@ -16,6 +16,11 @@ class SupplementStatus(enum.StrEnum):
     PENDING = "pending"  # sent to the customer
     APPROVED = "approved"
     DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # taken back by the advisor, with a reason; never sent after
+
+
+# Not yet answered: a finding in these blocks the delivery.
+UNANSWERED = (SupplementStatus.DRAFT.value, SupplementStatus.PENDING.value)
 
 
 class Supplement(IdMixin, CreatedMixin, Base):
@@ -29,6 +34,14 @@ class Supplement(IdMixin, CreatedMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default=SupplementStatus.DRAFT.value)
     note: Mapped[str] = mapped_column(Text, default="")
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # What the finding concerns (a technician's tap); safety ones are flagged as such.
+    category: Mapped[str | None] = mapped_column(String(16))
+    safety: Mapped[bool] = mapped_column(default=False)
+    # The sentence the customer signed when declining a safety finding.
+    safety_statement: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     promised_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]

@@ -9,12 +9,16 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
-from app.services import dealership, lane_board
+from app.routes.workshop import VIEWERS
+from app.services import board_events, dealership, lane_board
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, roles
 from app.web.render import is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
+# Roles that may open the workshop's event stream: their board updates the moment a
+# finding is reported (others refresh every 30 s).
+LIVE = VIEWERS
 
 
 async def _board(
@@ -22,13 +26,14 @@ async def _board(
     db_session: NamedDependency[AsyncSession],
     settings: NamedDependency[Settings],
 ) -> Template:
+    seen = board_events.broker.sequence  # before loading: a later change reloads the board
     dealer = await dealership.current(db_session)
     greeting = dealer.greeting_minutes if dealer else 5
     board = await lane_board.load(db_session, settings.tz, greeting)
     return render(
         request,
         "lane_board/index.html",
-        {"board": board, "dealer": dealer},
+        {"board": board, "dealer": dealer, "seen": seen, "live": LIVE},
         fragment="lane_board/_board.html",
     )
 

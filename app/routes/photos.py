@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Role
 from app.services import check_in as check_ins
-from app.services import delivery, photos, supplements
+from app.services import delivery, findings, photos
 from app.services.photo_pipeline import MAX_UPLOAD_BYTES
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, customer_mode_order, roles
@@ -78,7 +78,7 @@ class PhotoController(Controller):
 
     @post(
         "/supplements/{supplement_id:int}/photos",
-        guards=[roles(Role.TECHNICIAN, Role.FOREMAN, Role.ADVISOR, Role.SERVICE_MANAGER)],
+        guards=[roles(Role.TECHNICIAN, Role.FOREMAN)],
         request_max_body_size=UPLOAD_BODY_LIMIT,
         opt={"json_errors": True},
     )
@@ -91,7 +91,9 @@ class PhotoController(Controller):
         data: MultipartBody[PhotoUpload],
     ) -> Response[dict[str, Any]]:
         """Photos of what the workshop found, for the added work the customer approves."""
-        check_in, target = await supplements.photo_target(db_session, supplement_id)
+        check_in, target = await findings.photo_target(
+            db_session, supplement_id, actor_for(request)
+        )
         return await _receive(request, db_session, settings, check_in, data, target)
 
     @post(

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError, NotFound
 from app.i18n import _, set_locale
-from app.models import Role, Supplement, WorkOrder
+from app.models import Role, StaffUser, Supplement, WorkOrder
 from app.models.base import utcnow
-from app.services import catalogue_search, estimate, estimate_view, supplements
+from app.services import catalogue_search, estimate, estimate_view, findings, supplements
 from app.services.audit import Actor
 from app.web.auth import actor_for, enter_customer_mode, roles
 from app.web.form import form_data, form_int
@@ -51,13 +51,25 @@ ACTIONS: dict[str, Action] = {
     "promised": lambda db, s, o, f, a, r: supplements.set_promised_at(
         db, s, f.get("promised_at"), r.app.state.settings.tz, a, utcnow()
     ),
+    "withdraw": lambda db, s, o, f, a, r: findings.withdraw(db, s, f.get("reason"), a, utcnow()),
 }
 
 
 async def _context(db: AsyncSession, supplement: Supplement, order: WorkOrder) -> dict[str, Any]:
     shop = await estimate.dealership(db)
     found = await supplements.jobs(db, supplement)
+    people = {
+        role: await db.get(StaffUser, user_id) if user_id else None
+        for role, user_id in (
+            ("reporter", supplement.requested_by_id),
+            ("withdrawn_by", supplement.withdrawn_by_id),
+        )
+    }
     return {
+        **people,
+        "category_labels": findings.category_labels(),
+        "status_labels": findings.status_labels(),
+        "photos": await findings.photos_of(db, supplement),
         "supplement": supplement,
         "order": order,
         "vehicle": order.vehicle,
@@ -184,7 +196,14 @@ class ApprovalController(Controller):
         supplement, order = await supplements.get(db, supplement.id)
         set_locale(order.customer.locale)
         ctx = await _context(db, supplement, order)
-        return supplement, order, {**ctx, "token": token, "shop": await estimate.dealership(db)}
+        statement = (
+            findings.safety_statement(supplement, order.customer.locale)
+            if supplement.safety
+            else None
+        )
+        return supplement, order, {
+            **ctx, "token": token, "shop": await estimate.dealership(db), "statement": statement,
+        }  # fmt: skip
 
     @get("/{token:str}", opt=PUBLIC)
     async def page(
@@ -199,7 +218,10 @@ class ApprovalController(Controller):
             # The customer's phone gets a page of its own, not the staff error page.
             return render(
                 request, "supplements/link_error.html",
-                {"message": refused.message, "status": refused.status_code},
+                {
+                    "message": refused.message, "status": refused.status_code,
+                    "withdrawn": isinstance(refused, supplements.Withdrawn),
+                },
                 status_code=refused.status_code,
             )  # fmt: skip
         return render(request, "supplements/approve.html", ctx)
@@ -218,7 +240,7 @@ class ApprovalController(Controller):
             signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
             image_data_url=form.get("image"), locale=order.customer.locale,
             currency=request.app.state.settings.currency, actor=actor_for(request),
-            now=utcnow(),
+            now=utcnow(), acknowledged=form.get("acknowledge") == "1",
         )  # fmt: skip
         await db_session.flush()
         context = {"supplement": supplement, "order": order, "signature": signature}

@@ -22,7 +22,7 @@ from app.models import (
     Role,
 )
 from app.models.base import utcnow
-from app.services import board_events, technician_view, workshop
+from app.services import board_events, findings, technician_view, workshop
 from app.services.audit import Actor
 from app.settings import Settings
 from app.web.auth import actor_for, roles
@@ -49,7 +49,13 @@ class TechnicianController(Controller):
     ) -> dict[str, Any]:
         seen = board_events.broker.sequence  # before loading, as on the board
         me = actor_for(request).user_id or 0
-        return {"jobs": await technician_view.my_jobs(db, settings.tz, me), "seen": seen}
+        return {
+            "jobs": await technician_view.my_jobs(db, settings.tz, me),
+            "seen": seen,
+            "categories": findings.CATEGORIES,
+            "safety_categories": findings.SAFETY_CATEGORIES,
+            "category_labels": findings.category_labels(),
+        }
 
     async def _after_change(
         self,
@@ -122,6 +128,6 @@ class TechnicianController(Controller):
     ) -> Template | Redirect:
         form = await form_data(request)
         supplement = await workshop.report_finding(
-            db_session, order_id, form.get("note"), actor_for(request)
+            db_session, order_id, form.get("note"), actor_for(request), form.get("category")
         )
         return await self._after_change(request, db_session, settings, f"finding-{supplement.id}")

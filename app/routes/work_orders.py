@@ -17,7 +17,7 @@ from app.errors import NotFound
 from app.i18n import _
 from app.models import AuditEvent, CheckIn, Role, Signature, StaffUser
 from app.models.base import utcnow
-from app.services import delivery, estimate_view, final_check_report, signatures
+from app.services import delivery, estimate_view, final_check_report, findings, signatures
 from app.text import spreadsheet_cell
 from app.web.auth import actor_for, roles
 from app.web.render import render
@@ -63,6 +63,7 @@ class WorkOrderController(Controller):
         )
         ctx["delivery"] = await delivery.get_delivery(db_session, order.id)
         ctx["qc_reports"] = await final_check_report.for_order(db_session, order.id)
+        ctx |= await findings.order_context(db_session, order.id)
         return render(request, "work_orders/show.html", ctx)
 
     @get("/verify/{signature_id:int}")

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import _
 from app.models import (
+    UNANSWERED,
     CheckIn,
     Delivery,
     FollowUpTask,
@@ -43,7 +44,15 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, check_in_view, estimate, final_check, photos
+from app.services import (
+    audit,
+    board_events,
+    check_in_view,
+    estimate,
+    final_check,
+    findings,
+    photos,
+)
 from app.services.audit import Actor
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
@@ -63,7 +72,7 @@ class Bill:
 
     signed_total: Decimal  # the signed estimate plus the approved supplements, as signed
     current_total: Decimal  # the same jobs, priced from the database now
-    unapproved: list[Supplement]  # added work not yet approved or declined
+    unapproved: list[Supplement]  # findings with no answer yet (draft or sent)
 
     @property
     def matches(self) -> bool:
@@ -139,7 +148,8 @@ async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
         )
         if supplement.status == SupplementStatus.APPROVED.value:
             current += estimate.compute_totals(jobs, Decimal("0"), shop.tax_rate).total
-        elif supplement.status != SupplementStatus.DECLINED.value and jobs:
+        elif supplement.status in UNANSWERED:
+            # Priced or not: the customer must have heard of it before the car leaves.
             unapproved.append(supplement)
     return Bill(signed_total, current, unapproved)
 
@@ -210,10 +220,10 @@ def _problems(st: State) -> list[str]:
     found = []
     if st.order.status != WorkOrderStatus.READY or st.inspection is None:
         found.append(_("The car has not passed the final check."))
-    if st.bill.unapproved:
+    for finding in st.bill.unapproved:
         found.append(
-            _("Added work is waiting for the customer's approval: supplement %(numbers)s.",
-              numbers=", ".join(f"#{s.number}" for s in st.bill.unapproved))
+            _("%(finding)s has no answer yet: the customer approves or declines it, "
+              "or the advisor withdraws it with a reason.", finding=findings.label(finding))
         )  # fmt: skip
     if st.bill.signed_total != st.bill.current_total:
         found.append(

@@ -180,7 +180,9 @@ def ensure_estimating(order: WorkOrder, version: int | None) -> None:
 
 
 def ensure_draft(supplement: Supplement) -> None:
-    """Added work can change until it is sent to the customer."""
+    """Added work can change until it is sent to the customer (or withdrawn)."""
+    if supplement.status == SupplementStatus.WITHDRAWN.value:
+        raise Conflict(_("This finding was withdrawn by the advisor; it cannot be sent."))
     if supplement.status != SupplementStatus.DRAFT.value:
         raise Conflict(_("This supplement was already sent to the customer and cannot change."))
 

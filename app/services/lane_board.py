@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,8 +19,9 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, findings
 from app.services.audit import Actor
+from app.services.findings import Count as FindingCount
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class LaneBoard:
     # Where to resume a started check-in, by appointment and by work order.
     check_in_by_appointment: dict[int, int]
     check_in_by_order: dict[int, int]
+    # Workshop findings still without an answer, by work order.
+    findings: dict[int, FindingCount] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -98,6 +101,7 @@ async def load(
         list(on_site),
         {appt_id: ci for ci, _wo, appt_id in started if appt_id is not None},
         {wo: ci for ci, wo, _appt in started},
+        await findings.counts(session, [o.id for o in on_site]),
     )
 
 

@@ -227,7 +227,15 @@ async def supplement_content(
         ).all()
     )
     extra = estimate.compute_totals(jobs, Decimal("0"), shop.tax_rate)
+    # Only findings reported with a category carry these keys, so records signed
+    # before they existed still verify as they were signed.
+    finding: dict[str, Any] = {}
+    if supplement.category is not None:
+        finding["finding"] = {"category": supplement.category, "safety": supplement.safety}
+    if supplement.safety_statement is not None:
+        finding["safety_statement"] = supplement.safety_statement
     return {
+        **finding,
         "schema": SUPPLEMENT_SCHEMA,
         "locale": locale,
         **await _header(session, order, currency),

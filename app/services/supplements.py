@@ -16,17 +16,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.i18n import _, locale_as
 from app.models import (
-    CheckIn,
+    UNANSWERED,
     Job,
-    Photo,
-    PhotoStage,
     Signature,
     Supplement,
     SupplementStatus,
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, estimate, job_tasks, mailer, photos, signatures, webhooks
+from app.services import (
+    audit,
+    board_events,
+    estimate,
+    findings,
+    job_tasks,
+    mailer,
+    signatures,
+    webhooks,
+)
 from app.services.audit import Actor
 from app.settings import Settings
 
@@ -39,6 +46,10 @@ OPEN_STATUSES = (
 
 class LinkExpired(DomainError):
     status_code = 410
+
+
+class Withdrawn(Conflict):
+    """The advisor took the request back: nothing for the customer to answer."""
 
 
 def token_hash(token: str) -> str:
@@ -54,27 +65,6 @@ async def get(session: AsyncSession, supplement_id: int) -> tuple[Supplement, Wo
     return supplement, order
 
 
-async def photo_target(session: AsyncSession, supplement_id: int) -> tuple[CheckIn, photos.Target]:
-    """Where a finding's photo goes: only while the added work is not yet decided."""
-    supplement, order = await get(session, supplement_id)
-    if supplement.status not in (SupplementStatus.DRAFT.value, SupplementStatus.PENDING.value):
-        raise Conflict(_("The customer has already answered this supplement."))
-    check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
-    if check_in is None:
-        raise NotFound(_("This work order has no check-in record."))
-    return check_in, photos.Target(stage=PhotoStage.FINDING, supplement_id=supplement.id)
-
-
-async def finding_photos(session: AsyncSession, supplement: Supplement) -> list[Photo]:
-    return list(
-        (
-            await session.scalars(
-                select(Photo).where(Photo.supplement_id == supplement.id).order_by(Photo.id)
-            )
-        ).all()
-    )
-
-
 async def jobs(session: AsyncSession, supplement: Supplement) -> list[Job]:
     return list(
         (
@@ -86,7 +76,11 @@ async def jobs(session: AsyncSession, supplement: Supplement) -> list[Job]:
 
 
 async def create(
-    session: AsyncSession, order: WorkOrder, note: str | None, actor: Actor
+    session: AsyncSession,
+    order: WorkOrder,
+    note: str | None,
+    actor: Actor,
+    category: str | None = None,
 ) -> Supplement:
     if order.signed_at is None or order.status not in OPEN_STATUSES:
         raise Conflict(_("Added work needs a signed work order that is still open."))
@@ -103,6 +97,8 @@ async def create(
         number=number,
         note=" ".join((note or "").split())[:1000],
         requested_by_id=actor.user_id,
+        category=category,
+        safety=category in findings.SAFETY_CATEGORIES,
     )
     session.add(supplement)
     await session.flush()
@@ -171,7 +167,9 @@ async def send(
     Returns the link's token (it is stored only as a hash)."""
     if channel not in CHANNELS:
         raise InvalidInput(_("Choose SMS, e-mail or the tablet."), field="channel")
-    if supplement.status not in (SupplementStatus.DRAFT.value, SupplementStatus.PENDING.value):
+    if supplement.status == SupplementStatus.WITHDRAWN.value:
+        raise Conflict(_("This finding was withdrawn by the advisor; it cannot be sent."))
+    if supplement.status not in UNANSWERED:
         raise Conflict(_("The customer has already answered this supplement."))
     problems = _problems(await jobs(session, supplement))
     if problems:
@@ -215,6 +213,15 @@ async def send(
     return token
 
 
+def _answerable(supplement: Supplement) -> None:
+    if supplement.status == SupplementStatus.WITHDRAWN.value:
+        raise Withdrawn(
+            _("Your service advisor has withdrawn this request. There is nothing to answer.")
+        )
+    if supplement.status not in UNANSWERED:
+        raise Conflict(_("This link has already been used. Your answer was recorded."))
+
+
 async def by_token(session: AsyncSession, token: str, now: datetime) -> Supplement:
     """The supplement a link points to; refuses a tampered, used or expired link."""
     if not token or len(token) > 100:
@@ -224,11 +231,9 @@ async def by_token(session: AsyncSession, token: str, now: datetime) -> Suppleme
     )
     if supplement is None:
         raise NotFound(_("This approval link is not valid."))
-    if supplement.token_used_at is not None or supplement.status in (
-        SupplementStatus.APPROVED.value,
-        SupplementStatus.DECLINED.value,
-    ):
+    if supplement.token_used_at is not None:
         raise Conflict(_("This link has already been used. Your answer was recorded."))
+    _answerable(supplement)
     if supplement.token_expires_at is None or supplement.token_expires_at <= now:
         raise LinkExpired(
             _("This link has expired. Please ask your service advisor to send a new one.")
@@ -249,8 +254,18 @@ async def decide(
     currency: str,
     actor: Actor,
     now: datetime,
+    acknowledged: bool = False,
 ) -> Signature:
+    _answerable(supplement)
     decision = SupplementStatus.APPROVED if approve else SupplementStatus.DECLINED
+    if supplement.safety and not approve:
+        if not acknowledged:
+            raise InvalidInput(
+                _("To decline, tick the sentence that you were told about this safety issue."),
+                field="acknowledge",
+            )
+        # Part of the signed record, so its verification covers it.
+        supplement.safety_statement = findings.safety_statement(supplement, locale)
     signature = await signatures.sign_supplement(
         session, order, supplement, decision=decision.value, signer_name=signer_name,
         strokes_json=strokes_json, image_data_url=image_data_url, locale=locale,
@@ -259,8 +274,12 @@ async def decide(
     supplement.status = decision.value
     supplement.decided_at = now
     supplement.token_used_at = now
+    found = await jobs(session, supplement)
     if approve:
-        job_tasks.open_tasks(session, order, await jobs(session, supplement), actor)
+        job_tasks.open_tasks(session, order, found, actor)
+    else:
+        findings.carry_forward(session, order, supplement, found, now)
+    board_events.changed(session)
     audit.record(
         session, actor, f"supplement.{decision.value}", "work_order", order.id,
         supplement=supplement.id, signature=signature.id, content_hash=signature.content_hash,

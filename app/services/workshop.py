@@ -28,7 +28,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, supplements, work_orders
+from app.services import audit, board_events, findings, supplements, work_orders
 from app.services.audit import Actor
 
 DISPATCH_ROLES = (Role.FOREMAN.value, Role.SERVICE_MANAGER.value)
@@ -269,10 +269,15 @@ async def mutual_check(
 
 
 async def report_finding(
-    session: AsyncSession, order_id: int, note: str | None, actor: Actor
+    session: AsyncSession,
+    order_id: int,
+    note: str | None,
+    actor: Actor,
+    category: str | None = None,
 ) -> Supplement:
     """Something found on the car: a draft supplement the advisor prices and
-    the customer approves before the work is done. Photos follow by upload."""
+    the customer approves before the work is done. Photos follow by upload.
+    It reaches the advisor at once (lane board, order, workshop board)."""
     order = await session.get(WorkOrder, order_id)
     if order is None:
         raise NotFound(_("That work order does not exist."))
@@ -281,10 +286,12 @@ async def report_finding(
         raise Forbidden(_("This job is not dispatched to you. Ask the foreman."))
     if not " ".join((note or "").split()):
         raise InvalidInput(_("Describe what you found."), field="note")
-    supplement = await supplements.create(session, order, note, actor)
+    chosen = findings.parse_category(category)
+    supplement = await supplements.create(session, order, note, actor, chosen)
     audit.record(
-        session, actor, "finding.reported", "work_order", order.id, supplement=supplement.id
-    )
+        session, actor, "finding.reported", "work_order", order.id,
+        supplement=supplement.id, category=chosen, safety=supplement.safety,
+    )  # fmt: skip
     board_events.changed(session)
     return supplement
 

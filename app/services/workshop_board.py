@@ -33,8 +33,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, board_events, dealership, estimate, workshop
+from app.services import audit, board_events, dealership, estimate, findings, workshop
 from app.services.audit import Actor
+from app.services.findings import Count as FindingCount
 from app.services.job_tasks import WORKSHOP_STATUSES
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -63,7 +64,7 @@ class Card:
     remaining_hours: Decimal = Decimal("0")
     at_risk: bool = False  # will miss the promised time at the current pace
     overdue: bool = False  # the promised time has passed
-    pending_supplements: int = 0  # added work the customer has not answered yet
+    findings: FindingCount = field(default_factory=FindingCount)  # not yet answered
     last_inspection: Inspection | None = None
 
     @property
@@ -200,18 +201,8 @@ async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None)
         card.tasks.append(row)
         if task.status != TaskStatus.FINISHED.value:
             card.remaining_hours += row.hours
-    pending = (
-        await session.scalars(
-            select(Supplement.work_order_id).where(
-                Supplement.work_order_id.in_(ids),
-                Supplement.status.in_(
-                    (SupplementStatus.DRAFT.value, SupplementStatus.PENDING.value)
-                ),
-            )
-        )
-    ).all()
-    for order_id in pending:
-        cards[order_id].pending_supplements += 1
+    for order_id, count in (await findings.counts(session, ids)).items():
+        cards[order_id].findings = count
     for inspection in (
         await session.scalars(
             select(Inspection).where(Inspection.work_order_id.in_(ids)).order_by(Inspection.id)
