@@ -28,7 +28,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import Base, utcnow
-from app.services import api_clients, demo_data, supplements
+from app.services import api_clients, customer_verify, demo_data, supplements
 from app.services import check_in as check_ins
 from app.settings import Settings
 from tests.conftest import sign_in
@@ -64,6 +64,7 @@ async def _lane_in_full_swing(
     supplement_id = await draft_supplement(db, users, signed)
     supplement, wo = await supplements.get(db, supplement_id)
     token = await supplements.send(db, supplement, wo, "tablet", settings, advisor(users), utcnow())
+    await db.commit()
     appointment = (await order(db, estimating)).appointment_id
     assert appointment is not None
     # An unfinished check-in, with a photo already taken.
@@ -85,12 +86,14 @@ async def _lane_in_full_swing(
     check_in_ids = (
         await db.scalars(select(CheckIn.id).where(CheckIn.work_order_id.in_(orders)))
     ).all()
+    sig_ids = (await db.scalars(select(Signature.id).order_by(Signature.id))).all()
+    verify_tokens = [customer_verify.token(settings.secret_key, i) for i in sig_ids]
     ids = {
         "order_id": sorted(orders),
         "check_in_id": sorted(check_in_ids),
         "photo_id": (await db.scalars(select(Photo.id).order_by(Photo.id))).all()[:3],
         "supplement_id": [supplement_id],
-        "signature_id": (await db.scalars(select(Signature.id).order_by(Signature.id))).all(),
+        "signature_id": sig_ids,
         "item_id": [
             *(await db.scalars(select(LabourOperation.id).limit(1))).all(),
             *(await db.scalars(select(Part.id).limit(1))).all(),
@@ -102,7 +105,8 @@ async def _lane_in_full_swing(
         **{name: [str(v) for v in values] for name, values in ids.items()},
         "step": ["greeting", "covers", "walkaround", "symptoms", "done"],
         "size": ["thumb", "display"],
-        "token": [token, "not-a-token"],
+        # The customer's approval link and the customer's verify link (/v/…).
+        "token": [token, *verify_tokens[:3], "not-a-token"],
         "kind": ["labour", "parts", "packages"],
         "file_path": ["css/app.css"],
         "path": ["nothing-here"],
