@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar import Request
+from markupsafe import Markup
 
 from app.errors import InvalidInput
 from app.i18n import _
@@ -35,3 +39,75 @@ def form_int(form: dict[str, Any], name: str) -> int:
         return int(str(form.get(name, "")).strip())
     except ValueError:
         raise InvalidInput(_("Some of the information sent was not valid."), field=name) from None
+
+
+class Refusal:
+    """A plain form post the server refused (422): the form is shown again as it was
+    sent, the refused field marked. (htmx forms keep what was typed in the page.)"""
+
+    def __init__(self, action: str, values: Mapping[str, Any], field: str | None, message: str):
+        self.action = action
+        self.values = values
+        self.field = field
+        self.message = message
+        self._placed = False
+
+    def _all(self, name: str) -> list[str]:
+        raw = self.values.get(name, [])
+        return [str(v) for v in (raw if isinstance(raw, list) else [raw])]
+
+    def value(self, name: str, default: Any = "") -> Any:
+        found = self._all(name)
+        return found[-1] if found else ""
+
+    def checked(self, name: str, value: Any, default: bool) -> bool:
+        return str(value) in self._all(name)
+
+    def invalid(self, name: str) -> Markup:
+        if name != self.field:
+            return Markup("")
+        return Markup(' aria-invalid="true" aria-describedby="error-{}"').format(name)
+
+    def slot(self, name: str) -> Markup:
+        """The field's message slot; app.js fills the same slot for htmx saves."""
+        message = ""
+        if name == self.field:
+            message, self._placed = self.message, True
+        return Markup(
+            '<p class="field-error" id="error-{name}" role="alert" '
+            'data-testid="error-{name}">{message}</p>'
+        ).format(name=name, message=message)
+
+    def rest(self) -> Markup:
+        """The message once more at the form's end, if no field of this form showed it."""
+        if self._placed:
+            return Markup("")
+        return Markup(
+            '<p class="alert alert-error" role="alert" data-testid="form-error">{}</p>'
+        ).format(self.message)
+
+
+class _NotRefused(Refusal):
+    """What a form that was not refused shows: the saved values, no marks."""
+
+    def __init__(self) -> None:
+        super().__init__("", {}, None, "")
+        self._placed = True
+
+    def value(self, name: str, default: Any = "") -> Any:
+        return default
+
+    def checked(self, name: str, value: Any, default: bool) -> bool:
+        return bool(default)
+
+
+NOT_REFUSED = _NotRefused()
+
+
+@pass_context
+def refused_for(context: Context, action: str) -> Refusal:
+    """In a template: `{% set r = refused_for(action) %}` before the form posting there."""
+    refusal = context.get("refusal")
+    if isinstance(refusal, Refusal) and refusal.action == action:
+        return refusal
+    return NOT_REFUSED
