@@ -63,20 +63,25 @@ class Refusal:
     def checked(self, name: str, value: Any, default: bool) -> bool:
         return str(value) in self._all(name)
 
-    def invalid(self, name: str) -> Markup:
+    @staticmethod
+    def slot_id(name: str, key: Any = None) -> str:
+        """`key` tells apart the same field in several forms of a page (each concern)."""
+        return f"error-{name}" if key is None else f"error-{name}-{key}"
+
+    def invalid(self, name: str, key: Any = None) -> Markup:
         if name != self.field:
             return Markup("")
-        return Markup(' aria-invalid="true" aria-describedby="error-{}"').format(name)
+        return Markup(' aria-invalid="true" aria-describedby="{}"').format(self.slot_id(name, key))
 
-    def slot(self, name: str) -> Markup:
+    def slot(self, name: str, key: Any = None) -> Markup:
         """The field's message slot; app.js fills the same slot for htmx saves."""
         message = ""
         if name == self.field:
             message, self._placed = self.message, True
         return Markup(
-            '<p class="field-error" id="error-{name}" role="alert" '
-            'data-testid="error-{name}">{message}</p>'
-        ).format(name=name, message=message)
+            '<p class="field-error" id="{id}" data-error-for="{name}" role="alert" '
+            'data-testid="{id}">{message}</p>'
+        ).format(id=self.slot_id(name, key), name=name, message=message)
 
     def rest(self) -> Markup:
         """The message once more at the form's end, if no field of this form showed it."""

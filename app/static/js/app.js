@@ -40,13 +40,14 @@
 
   function slotFor(form, name, fields) {
     var id = "error-" + name;
-    var slot = form && form.querySelector('[id="' + id + '"]');
+    var slot = form && form.querySelector('[data-error-for="' + name + '"], [id="' + id + '"]');
     if (slot || !fields.length) return slot || document.getElementById(id);
     var last = fields[fields.length - 1];
     var after = last.closest(".segmented, .chips, .fuel, label.check, label.tick-item") || last;
     slot = document.createElement("p");
     slot.className = "field-error";
     slot.setAttribute("role", "alert");
+    slot.setAttribute("data-error-for", name);
     slot.id = document.getElementById(id) ? id + "-" + Math.random().toString(36).slice(2) : id;
     after.insertAdjacentElement("afterend", slot);
     return slot;
