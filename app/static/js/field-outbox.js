@@ -1,0 +1,359 @@
+// Field outbox: what the advisor enters at the car (answers, odometer, fuel, marks,
+// belongings, 5W2H) is never lost to a dropped Wi-Fi or a reload. Each htmx save of the
+// check-in is written to IndexedDB under its own change id before it is sent, sent in
+// order, and forgotten only when the server acknowledged it. The server applies a change
+// id once (app/services/check_in_changes.py), so a copy sent after a lost answer is safe.
+// How the page shows what still waits is in field-outbox-view.js.
+(function () {
+  "use strict";
+  if (window.walkaroundFieldOutbox) return;
+
+  var DB_NAME = "walkaround-fields";
+  var STORE = "changes";
+  var TIMEOUT_MS = 30000;
+  var BACKOFF_MAX_MS = 60000;
+  var TIMER_MS = 15000;
+  var KEEP_SENT_MS = 12 * 3600 * 1000;
+  var VERSION_HEADER = "X-Check-In-Version";
+  var NOT_SENT = { _csrf_token: 1, version: 1, change_id: 1 };
+
+  // --- storage: IndexedDB, or memory when the browser refuses it ---
+
+  var memory = new Map();
+  var dbPromise = null;
+
+  function openDb() {
+    if (dbPromise) return dbPromise;
+    dbPromise = new Promise(function (resolve) {
+      if (!window.indexedDB) return resolve(null);
+      var req;
+      try { req = indexedDB.open(DB_NAME, 1); } catch (e) { return resolve(null); }
+      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "id" }); };
+      req.onsuccess = function () {
+        var db = req.result;
+        db.onversionchange = function () { db.close(); dbPromise = null; };
+        resolve(db);
+      };
+      req.onerror = function () { resolve(null); };
+      req.onblocked = function () { resolve(null); };
+    });
+    return dbPromise;
+  }
+
+  // Runs fn(store) in one transaction; resolves when it is committed.
+  function run(mode, fn) {
+    return openDb().then(function (db) {
+      if (!db) return fn(null);
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(STORE, mode);
+        var result;
+        Promise.resolve(fn(tx.objectStore(STORE))).then(function (r) { result = r; });
+        tx.oncomplete = function () { resolve(result); };
+        tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error || new Error("aborted")); };
+      });
+    });
+  }
+
+  function putAll(items) {
+    return run("readwrite", function (store) {
+      items.forEach(function (item) {
+        if (store) store.put(item); else memory.set(item.id, item);
+      });
+    }).catch(function () { items.forEach(function (item) { memory.set(item.id, item); }); });
+  }
+
+  function remove(ids) {
+    ids.forEach(function (id) { memory.delete(id); });
+    return run("readwrite", function (store) {
+      if (store) ids.forEach(function (id) { store.delete(id); });
+    }).catch(function () {});
+  }
+
+  function allItems() {
+    return run("readonly", function (store) {
+      if (!store) return [];
+      return new Promise(function (resolve) {
+        var req = store.getAll();
+        req.onsuccess = function () { resolve(req.result || []); };
+        req.onerror = function () { resolve([]); };
+      });
+    }).catch(function () { return []; }).then(function (items) {
+      return items.concat(Array.from(memory.values())).sort(function (a, b) { return a.seq - b.seq; });
+    });
+  }
+
+  // --- the page ---
+
+  function root() { return document.querySelector("[data-check-in]"); }
+
+  function pageVersion() {
+    var el = document.getElementById("version");
+    return el ? parseInt(el.value, 10) || 0 : 0;
+  }
+
+  function csrfToken() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      return headers["x-csrftoken"] || "";
+    } catch (e) { return ""; }
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var b = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(b);
+    else for (var i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+    return Array.from(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+  }
+
+  var counter = 0;
+
+  function view() { return window.walkaroundFieldView || null; }
+
+  // --- capture: every htmx POST inside the check-in, except data-send-now ---
+
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var d = evt.detail, elt = d.elt;
+    var here = elt && elt.closest && elt.closest("[data-check-in]");
+    if (!here || String(d.verb).toLowerCase() !== "post") return;
+    if (elt.closest("[data-send-now]")) {
+      if (waiting > 0) { // the step is finished only after everything before it arrived
+        evt.preventDefault();
+        finishAfterFlush(elt.closest("form") || elt);
+      }
+      return;
+    }
+    evt.preventDefault();
+    var fields = [];
+    (d.formData ? Array.from(d.formData.entries()) : []).forEach(function (pair) {
+      if (typeof pair[1] === "string" && !NOT_SENT[pair[0]]) fields.push(pair);
+    });
+    var target = d.target && d.target.id ? "#" + d.target.id : null;
+    var swapAt = elt.closest("[hx-swap]");
+    var item = {
+      id: newId(), seq: Date.now() * 1000 + (counter++ % 1000), check_in: here.dataset.checkIn,
+      url: d.path, fields: fields, target: target,
+      swap: (swapAt && swapAt.getAttribute("hx-swap")) || "innerHTML",
+      base: pageVersion(), state: "waiting", version: null, at: Date.now(),
+    };
+    var saved = document.getElementById("save-state");
+    if (saved) saved.textContent = "";
+    putAll([item]).then(refresh).then(function () {
+      afterChange();
+      flush();
+    });
+  });
+
+  // --- sending, in order ---
+
+  var items = []; // the last read of the store
+  var waiting = 0;
+  var failing = false;
+  var running = null;
+  var rerun = false;
+  var streak = 0;
+  var retryTimer = null;
+  var retryAt = 0;
+
+  var fresh = {}; // regions redrawn from the server since the page loaded
+
+  function pending() {
+    return { items: items, pageVersion: loadedVersion, fresh: fresh };
+  }
+
+  function refresh() {
+    return allItems().then(function (all) {
+      items = all;
+      waiting = all.filter(function (it) { return it.state === "waiting"; }).length;
+      if (view()) view().status(waiting, failing);
+      document.dispatchEvent(new CustomEvent("walkaround:fields", { detail: { waiting: waiting } }));
+      return all;
+    });
+  }
+
+  function sourceOf(item) {
+    var here = root();
+    if (!here || here.dataset.checkIn !== String(item.check_in)) return null;
+    return here.querySelector('[hx-post="' + item.url.replace(/"/g, '\\"') + '"]');
+  }
+
+  function triggers(res, source) {
+    var raw = res.headers.get("HX-Trigger");
+    if (!raw || !window.htmx) return;
+    try {
+      var events = JSON.parse(raw);
+      Object.keys(events).forEach(function (name) {
+        htmx.trigger(source || document.body, name, events[name]);
+      });
+    } catch (e) { /* not ours */ }
+  }
+
+  // Outcome: {ok, version, html} | {conflict} | {rejected} | {retry, wait}
+  function send(item) {
+    var body = new URLSearchParams();
+    item.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    body.set("version", String(item.base));
+    body.set("change_id", item.id);
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (abort) abort.abort(); }, TIMEOUT_MS);
+    return fetch(item.url, {
+      method: "POST", body: body, credentials: "same-origin", signal: abort && abort.signal,
+      headers: { "HX-Request": "true", "HX-Current-URL": location.href, "x-csrftoken": csrfToken() },
+    }).then(function (res) {
+      clearTimeout(timer);
+      var version = parseInt(res.headers.get(VERSION_HEADER) || "", 10);
+      var redirect = res.headers.get("HX-Redirect");
+      if (redirect) { // signed out: sign in again; the change waits here meanwhile
+        location.href = redirect;
+        return { retry: true };
+      }
+      if (res.ok && version > 0) {
+        return res.text().then(function (html) { return { ok: true, version: version, html: html, res: res }; });
+      }
+      if (res.status === 409) return { conflict: true, res: res };
+      if (res.status >= 400 && res.status < 500 && [401, 408, 429].indexOf(res.status) < 0) {
+        return { rejected: true, res: res };
+      }
+      var after = parseInt(res.headers.get("Retry-After") || "", 10);
+      return { retry: true, wait: after > 0 ? after * 1000 : 0 };
+    }, function () {
+      clearTimeout(timer);
+      return { retry: true };
+    });
+  }
+
+  function acknowledged(item, res) {
+    item.state = "sent";
+    item.version = res.version;
+    item.sent_at = Date.now();
+    // Later changes from this tablet were made on top of this one: base them on it.
+    var later = items.filter(function (it) {
+      return it.state === "waiting" && it.check_in === item.check_in && it.id !== item.id &&
+        it.base < res.version;
+    });
+    later.forEach(function (it) { it.base = res.version; });
+    return putAll([item].concat(later)).then(function () {
+      var here = root();
+      if (!here || here.dataset.checkIn !== String(item.check_in) || !window.htmx) return;
+      // The answer's region if this page shows it; its out-of-band parts (#version) always.
+      var target = item.swap !== "none" && item.target && document.querySelector(item.target);
+      htmx.swap(target || document.body, res.html, { swapStyle: target ? item.swap : "none" });
+      if (target) fresh[item.target] = true;
+      var source = sourceOf(item);
+      if (source && window.walkaroundFields) window.walkaroundFields.clear(source.closest("form") || source);
+      triggers(res.res, source);
+    });
+  }
+
+  function drain() {
+    return refresh().then(function () {
+      var queue = items.filter(function (it) { return it.state === "waiting"; });
+      var next = function () {
+        var candidate = queue.shift();
+        if (!candidate) return undefined;
+        // The stored copy: an answer before it may have rebased it.
+        var item = items.filter(function (it) { return it.id === candidate.id; })[0];
+        if (!item || item.state !== "waiting") return next();
+        return send(item).then(function (res) {
+          if (res.ok) {
+            streak = 0;
+            failing = false;
+            return acknowledged(item, res).then(refresh).then(afterChange).then(next);
+          }
+          if (res.conflict || res.rejected) {
+            streak = 0;
+            failing = false;
+            triggers(res.res, sourceOf(item));
+            // Another tablet changed the check-in: what this one still holds for it was
+            // made on a state that is gone. The toast says so and offers the reload.
+            var dropped = res.conflict ? queue.filter(function (it) {
+              return it.check_in === item.check_in;
+            }) : [];
+            queue = queue.filter(function (it) { return dropped.indexOf(it) < 0; });
+            return remove([item.id].concat(dropped.map(function (it) { return it.id; })))
+              .then(refresh).then(afterChange).then(next);
+          }
+          streak++;
+          failing = true;
+          rerun = false;
+          backoff(res.wait);
+          return refresh();
+        });
+      };
+      return next();
+    });
+  }
+
+  function afterChange() {
+    if (view()) view().render(pending());
+  }
+
+  function backoff(minWait) {
+    var base = Math.min(BACKOFF_MAX_MS, 1000 * Math.pow(2, Math.max(0, streak - 1)));
+    var delay = Math.min(BACKOFF_MAX_MS, Math.max(minWait || 0, base * (0.8 + Math.random() * 0.4)));
+    clearTimeout(retryTimer);
+    retryAt = Date.now() + delay;
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, delay);
+  }
+
+  // One pass at a time; a call during a pass asks for one more pass afterwards.
+  function flush() {
+    if (running) { rerun = true; return running; }
+    running = (function loop() {
+      rerun = false;
+      clearTimeout(retryTimer);
+      retryAt = 0;
+      return drain().catch(function () {}).then(function () { return rerun ? loop() : undefined; });
+    })().then(function () { running = null; return refresh(); }).then(function () { return waiting; });
+    return running;
+  }
+
+  function finishAfterFlush(form) {
+    if (view()) view().finishWaits(waiting);
+    flush().then(function (left) {
+      if (left === 0 && form.requestSubmit) form.requestSubmit();
+    });
+  }
+
+  // --- start: a reload shows what is still on its way, then keeps sending ---
+
+  var loadedVersion = 0;
+
+  function init() {
+    loadedVersion = pageVersion();
+    refresh().then(function (all) {
+      // A sent change the page already shows (or a stale one) need not be kept.
+      var here = root();
+      var old = all.filter(function (it) {
+        return it.state === "sent" && ((here && it.check_in === here.dataset.checkIn &&
+          it.version <= loadedVersion) || Date.now() - (it.sent_at || 0) > KEEP_SENT_MS);
+      });
+      return remove(old.map(function (it) { return it.id; }));
+    }).then(refresh).then(function () {
+      // A page kept by the service worker may be older than what this tablet already
+      // saved: its next change is based on the newest version the server gave back.
+      var here = root(), el = document.getElementById("version");
+      items.forEach(function (it) {
+        if (el && here && it.state === "sent" && it.check_in === here.dataset.checkIn &&
+            it.version > pageVersion()) el.value = String(it.version);
+      });
+      afterChange();
+      flush();
+    });
+  }
+
+  window.addEventListener("online", function () { streak = 0; flush(); });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && !running && Date.now() >= retryAt) flush();
+  });
+  setInterval(function () { if (!running && Date.now() >= retryAt) flush(); }, TIMER_MS);
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+
+  window.walkaroundFieldOutbox = {
+    count: function () { return refresh().then(function () { return waiting; }); },
+    flush: flush,
+  };
+})();

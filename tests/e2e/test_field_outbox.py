@@ -1,0 +1,188 @@
+"""What the advisor enters at the car is never lost to the network or a reload
+(app/static/js/field-outbox.js): with the network cut in the browser the odometer, the
+fuel, a belonging and a 5W2H answer wait on the tablet ("N 项更改等待网络上传"), survive
+a reload, and reach the server once each, in the order they were made, when the network
+returns. And an answer lost after the server stored the change adds nothing twice."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, Route, expect
+
+from tests.e2e.flows import (
+    UPLOAD_TIMEOUT_MS,
+    check_in_row,
+    choice,
+    last_odometer,
+    posted,
+    query,
+    snap,
+    start_check_in,
+)
+
+WAITING = "项更改等待网络上传"
+ACTIVE_SERVICE_WORKER = """
+async () => {
+  const registration = await navigator.serviceWorker.ready;
+  const worker = registration.active;
+  if (worker.state !== 'activated') {
+    await new Promise((resolve) => worker.addEventListener('statechange', () => {
+      if (worker.state === 'activated') resolve();
+    }));
+  }
+}
+"""
+
+
+def _controlled(page: Page, path: str) -> None:
+    """Open `path` with the service worker in control of the page (as on a tablet that
+    has used the app before), so the step page is kept for a reload without network."""
+    page.goto(path)
+    page.evaluate(ACTIVE_SERVICE_WORKER)
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def _audit(db: Path, check_in_id: int) -> list[tuple[str, str]]:
+    rows = query(
+        db,
+        "SELECT action, details FROM audit_event WHERE entity_type = 'check_in' "
+        "AND entity_id = ? AND action != 'check_in_started' ORDER BY id",
+        str(check_in_id),
+    )
+    return [(action, json.loads(details).get("step", "")) for action, details in rows]
+
+
+def _belongings(db: Path, check_in_id: int) -> list[tuple[str, int]]:
+    return query(db, "SELECT kind, count FROM belonging WHERE check_in_id = ?", check_in_id)
+
+
+def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
+    new_context, shot, db_path
+) -> None:
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id, _ = start_check_in(page)
+    base = f"/check-ins/{check_in_id}"
+    _controlled(page, f"{base}/symptoms")
+    concern_id = query(db_path, "SELECT id FROM concern WHERE check_in_id = ?", check_in_id)[0][0]
+    page.goto(f"{base}/walkaround")
+    odometer = last_odometer(page) + 1234
+    status = page.get_by_test_id("changes-waiting")
+    version = check_in_row(db_path, check_in_id)[2]
+
+    context.set_offline(True)
+    page.locator("#odometer_km").fill(str(odometer))
+    page.locator("#odometer_km").blur()
+    expect(status).to_have_text(f"1 {WAITING}")
+    choice(page, "fuel_eighths", "4").click()
+    belongings = page.get_by_test_id("belongings")
+    belongings.locator("select[name=kind]").select_option(label="雨伞")
+    belongings.locator("input[name=count]").fill("2")
+    belongings.get_by_role("button", name="添加").click()
+    expect(status).to_have_text(f"3 {WAITING}")
+    expect(belongings.locator("li[data-pending-change]")).to_contain_text("雨伞 × 2")
+    snap(shot, page, "field-outbox-offline-walkaround")
+
+    # A reload without network: the step page comes from the service worker, and what
+    # waits is put back where it was typed.
+    page.reload()
+    expect(page.locator("#odometer_km")).to_have_value(str(odometer))
+    expect(page.locator("input[name=fuel_eighths][value='4']")).to_be_checked()
+    expect(page.get_by_test_id("belongings").locator("li[data-pending-change]")).to_contain_text(
+        "雨伞 × 2"
+    )
+    expect(status).to_have_text(f"3 {WAITING}")
+
+    page.goto(f"{base}/symptoms")
+    what = page.locator(f"#what-{concern_id}")
+    what.fill("异响")
+    what.blur()
+    expect(status).to_have_text(f"4 {WAITING}")
+    page.reload()
+    expect(page.locator(f"#what-{concern_id}")).to_have_value("异响")
+    expect(status).to_have_text(f"4 {WAITING}")
+    snap(shot, page, "field-outbox-offline-after-reload")
+
+    assert check_in_row(db_path, check_in_id) == (None, None, version)
+    assert _belongings(db_path, check_in_id) == []
+
+    context.set_offline(False)
+    expect(status).to_be_hidden(timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("save-state")).to_have_text("✓ 已保存")
+    assert page.evaluate("window.walkaroundFieldOutbox.count()") == 0
+
+    # Each change once, in the order made; each on the version the one before it made.
+    assert check_in_row(db_path, check_in_id) == (odometer, 4, version + 4)
+    assert _belongings(db_path, check_in_id) == [("umbrella", 2)]
+    assert query(db_path, "SELECT what FROM concern WHERE id = ?", concern_id) == [("异响",)]
+    assert _audit(db_path, check_in_id)[-4:] == [
+        ("check_in_saved", "walkaround"),
+        ("check_in_saved", "walkaround"),
+        ("belonging_added", ""),
+        ("concern_saved", ""),
+    ]
+    expect(page.locator("#version")).to_have_value(str(version + 4))
+
+    page.goto(f"{base}/walkaround")
+    expect(page.locator("#odometer_km")).to_have_value(str(odometer))
+    expect(page.get_by_test_id("belongings")).to_contain_text("雨伞 × 2")
+    expect(page.get_by_test_id("belongings").locator("li[data-pending-change]")).to_have_count(0)
+
+
+def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
+    new_context, shot, db_path
+) -> None:
+    page = new_context("advisor").new_page()
+    check_in_id, _ = start_check_in(page)
+    page.goto(f"/check-ins/{check_in_id}/walkaround")
+    version = check_in_row(db_path, check_in_id)[2]
+
+    lost: list[str] = []
+
+    def store_then_drop_the_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        route.fetch()  # the server gets the change and stores it ...
+        lost.append(route.request.url)
+        route.abort("connectionreset")  # ... but the tablet never hears back
+
+    page.route(re.compile(r"/(belongings|marks)$"), store_then_drop_the_answer)
+    belongings = page.get_by_test_id("belongings")
+    belongings.locator("select[name=kind]").select_option(label="雨伞")
+    belongings.get_by_role("button", name="添加").click()
+    expect(belongings.locator("li:not([data-pending-change])")).to_contain_text(
+        "雨伞 × 1", timeout=UPLOAD_TIMEOUT_MS
+    )
+    assert lost, "the change was never sent"
+    page.unroute_all(behavior="ignoreErrors")
+
+    # The tap on the car: a mark, its answer lost the same way, sent again after a reload.
+    lost.clear()
+    page.route(re.compile(r"/marks$"), store_then_drop_the_answer)
+    svg = page.locator("#diagram svg")
+    box = svg.bounding_box()
+    assert box
+    with posted(page, r"/marks$"):
+        svg.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
+    expect(page.get_by_test_id("changes-waiting")).to_be_visible(timeout=UPLOAD_TIMEOUT_MS)
+    page.unroute_all(behavior="ignoreErrors")
+    page.reload()
+    expect(page.get_by_test_id("mark")).to_have_count(1, timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("changes-waiting")).to_be_hidden()
+    snap(shot, page, "field-outbox-lost-answers")
+
+    assert _belongings(db_path, check_in_id) == [("umbrella", 1)]
+    assert query(db_path, "SELECT count(*) FROM damage_mark WHERE check_in_id = ?", check_in_id) == [
+        (1,)
+    ]
+    assert check_in_row(db_path, check_in_id)[2] == version + 2
+    # The next change is based on the version the stored one made: no conflict with itself.
+    with posted(page, r"/walkaround/save$") as saved:
+        choice(page, "fuel_eighths", "6").click()
+    assert saved().ok
+    assert check_in_row(db_path, check_in_id)[1:] == (6, version + 3)
