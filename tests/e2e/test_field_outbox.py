@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, Route, expect
 
 from tests.e2e.flows import (
     UPLOAD_TIMEOUT_MS,
+    Shot,
     check_in_row,
     choice,
     last_odometer,
@@ -21,6 +23,7 @@ from tests.e2e.flows import (
     query,
     snap,
     start_check_in,
+    toast,
 )
 
 WAITING = "项更改等待网络上传"
@@ -60,21 +63,9 @@ def _belongings(db: Path, check_in_id: int) -> list[tuple[str, int]]:
     return query(db, "SELECT kind, count FROM belonging WHERE check_in_id = ?", check_in_id)
 
 
-def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
-    new_context, shot, db_path
-) -> None:
-    context = new_context("advisor")
-    page = context.new_page()
-    check_in_id, _ = start_check_in(page)
-    base = f"/check-ins/{check_in_id}"
-    _controlled(page, f"{base}/symptoms")
-    concern_id = query(db_path, "SELECT id FROM concern WHERE check_in_id = ?", check_in_id)[0][0]
-    page.goto(f"{base}/walkaround")
-    odometer = last_odometer(page) + 1234
+def _walkaround_offline(page: Page, odometer: int, shot: Shot) -> None:
+    """Odometer, fuel and a belonging with the network cut, then a reload."""
     status = page.get_by_test_id("changes-waiting")
-    version = check_in_row(db_path, check_in_id)[2]
-
-    context.set_offline(True)
     page.locator("#odometer_km").fill(str(odometer))
     page.locator("#odometer_km").blur()
     expect(status).to_have_text(f"1 {WAITING}")
@@ -97,7 +88,10 @@ def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
     )
     expect(status).to_have_text(f"3 {WAITING}")
 
-    page.goto(f"{base}/symptoms")
+
+def _answer_offline(page: Page, concern_id: int, shot: Shot) -> None:
+    """A 5W2H answer on the symptoms page, kept by the service worker, then a reload."""
+    status = page.get_by_test_id("changes-waiting")
     what = page.locator(f"#what-{concern_id}")
     what.fill("异响")
     what.blur()
@@ -107,30 +101,87 @@ def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
     expect(status).to_have_text(f"4 {WAITING}")
     snap(shot, page, "field-outbox-offline-after-reload")
 
+
+def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
+    new_context, shot, db_path
+) -> None:
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id, _ = start_check_in(page)
+    base = f"/check-ins/{check_in_id}"
+    _controlled(page, f"{base}/symptoms")
+    concern_id = query(db_path, "SELECT id FROM concern WHERE check_in_id = ?", check_in_id)[0][0]
+    page.goto(f"{base}/walkaround")
+    odometer = last_odometer(page) + 1234
+    version = check_in_row(db_path, check_in_id)[2]
+
+    context.set_offline(True)
+    _walkaround_offline(page, odometer, shot)
+    page.goto(f"{base}/symptoms")
+    _answer_offline(page, concern_id, shot)
     assert check_in_row(db_path, check_in_id) == (None, None, version)
     assert _belongings(db_path, check_in_id) == []
 
+    # The walkaround is done only once its odometer and fuel reached the server: Next
+    # waits for the outbox instead of being refused for "no odometer".
+    page.goto(f"{base}/walkaround")
+    expect(page.locator("#odometer_km")).to_have_value(str(odometer))
+    page.get_by_test_id("next-step").click()
+    expect(toast(page)).to_contain_text("还有 4 项更改等待网络上传")
+    expect(page).to_have_url(re.compile(r"/walkaround$"))
+
     context.set_offline(False)
-    expect(status).to_be_hidden(timeout=UPLOAD_TIMEOUT_MS)
-    expect(page.get_by_test_id("save-state")).to_have_text("✓ 已保存")
+    page.wait_for_url(re.compile(r"/symptoms$"), timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.get_by_test_id("changes-waiting")).to_be_hidden()
     assert page.evaluate("window.walkaroundFieldOutbox.count()") == 0
 
     # Each change once, in the order made; each on the version the one before it made.
-    assert check_in_row(db_path, check_in_id) == (odometer, 4, version + 4)
+    assert check_in_row(db_path, check_in_id) == (odometer, 4, version + 5)
     assert _belongings(db_path, check_in_id) == [("umbrella", 2)]
     assert query(db_path, "SELECT what FROM concern WHERE id = ?", concern_id) == [("异响",)]
-    assert _audit(db_path, check_in_id)[-4:] == [
+    assert _audit(db_path, check_in_id)[-5:] == [
         ("check_in_saved", "walkaround"),
         ("check_in_saved", "walkaround"),
         ("belonging_added", ""),
         ("concern_saved", ""),
+        ("check_in_step_done", "walkaround"),
     ]
-    expect(page.locator("#version")).to_have_value(str(version + 4))
-
+    expect(page.locator(f"#what-{concern_id}")).to_have_value("异响")
     page.goto(f"{base}/walkaround")
     expect(page.locator("#odometer_km")).to_have_value(str(odometer))
     expect(page.get_by_test_id("belongings")).to_contain_text("雨伞 × 2")
     expect(page.get_by_test_id("belongings").locator("li[data-pending-change]")).to_have_count(0)
+
+
+class LostAnswer:
+    """Route handler: the first change reaches the server and is stored, but its answer
+    is lost; then the network stays down (every copy fails before the server) until
+    `back()`, and after that everything goes through."""
+
+    def __init__(self) -> None:
+        self.stored: list[str] = []
+        self.down = True
+
+    def __call__(self, route: Route) -> None:
+        if self.stored and not self.down:
+            route.continue_()
+        elif self.stored:
+            route.abort("internetdisconnected")
+        else:
+            route.fetch()  # the server gets the change and stores it ...
+            self.stored.append(route.request.url)
+            route.abort("connectionreset")  # ... but the tablet never hears back
+
+    def back(self) -> None:
+        self.down = False
+
+
+def _wait_for(condition: Callable[[], bool], page: Page) -> None:
+    for _ in range(UPLOAD_TIMEOUT_MS // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the change was never sent")
 
 
 def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
@@ -140,46 +191,43 @@ def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
     check_in_id, _ = start_check_in(page)
     page.goto(f"/check-ins/{check_in_id}/walkaround")
     version = check_in_row(db_path, check_in_id)[2]
+    waiting = page.get_by_test_id("changes-waiting")
 
-    lost: list[str] = []
-
-    def store_then_drop_the_answer(route: Route) -> None:
-        if lost:
-            route.continue_()
-            return
-        route.fetch()  # the server gets the change and stores it ...
-        lost.append(route.request.url)
-        route.abort("connectionreset")  # ... but the tablet never hears back
-
-    page.route(re.compile(r"/(belongings|marks)$"), store_then_drop_the_answer)
+    # A belonging: stored, its answer lost, the network back on the same page.
+    lost = LostAnswer()
+    page.route(re.compile(r"/belongings$"), lost)
     belongings = page.get_by_test_id("belongings")
     belongings.locator("select[name=kind]").select_option(label="雨伞")
     belongings.get_by_role("button", name="添加").click()
-    expect(belongings.locator("li:not([data-pending-change])")).to_contain_text(
-        "雨伞 × 1", timeout=UPLOAD_TIMEOUT_MS
-    )
-    assert lost, "the change was never sent"
+    _wait_for(lambda: bool(lost.stored), page)
+    expect(waiting).to_have_text(f"1 {WAITING}")
+    assert _belongings(db_path, check_in_id) == [("umbrella", 1)]
+    lost.back()
+    page.evaluate("window.walkaroundFieldOutbox.flush()")
+    expect(belongings.locator("li:not([data-pending-change])")).to_contain_text("雨伞 × 1")
+    expect(waiting).to_be_hidden()
     page.unroute_all(behavior="ignoreErrors")
 
-    # The tap on the car: a mark, its answer lost the same way, sent again after a reload.
-    lost.clear()
-    page.route(re.compile(r"/marks$"), store_then_drop_the_answer)
+    # A tap on the car: a mark, stored, its answer lost, sent again after a reload.
+    lost = LostAnswer()
+    page.route(re.compile(r"/marks$"), lost)
     svg = page.locator("#diagram svg")
     box = svg.bounding_box()
     assert box
-    with posted(page, r"/marks$"):
-        svg.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
-    expect(page.get_by_test_id("changes-waiting")).to_be_visible(timeout=UPLOAD_TIMEOUT_MS)
-    page.unroute_all(behavior="ignoreErrors")
+    svg.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})
+    _wait_for(lambda: bool(lost.stored), page)
+    expect(page.locator("#diagram .pending-mark")).to_have_count(1)
+    lost.back()
     page.reload()
     expect(page.get_by_test_id("mark")).to_have_count(1, timeout=UPLOAD_TIMEOUT_MS)
-    expect(page.get_by_test_id("changes-waiting")).to_be_hidden()
+    expect(waiting).to_be_hidden()
+    expect(page.locator("#diagram .pending-mark")).to_have_count(0)
     snap(shot, page, "field-outbox-lost-answers")
+    page.unroute_all(behavior="ignoreErrors")
 
     assert _belongings(db_path, check_in_id) == [("umbrella", 1)]
-    assert query(db_path, "SELECT count(*) FROM damage_mark WHERE check_in_id = ?", check_in_id) == [
-        (1,)
-    ]
+    marks = query(db_path, "SELECT count(*) FROM damage_mark WHERE check_in_id = ?", check_in_id)
+    assert marks == [(1,)]
     assert check_in_row(db_path, check_in_id)[2] == version + 2
     # The next change is based on the version the stored one made: no conflict with itself.
     with posted(page, r"/walkaround/save$") as saved:

@@ -305,15 +305,24 @@
       clearTimeout(retryTimer);
       retryAt = 0;
       return drain().catch(function () {}).then(function () { return rerun ? loop() : undefined; });
-    })().then(function () { running = null; return refresh(); }).then(function () { return waiting; });
+    })().then(function () { running = null; return refresh(); }).then(function () {
+      if (finishing && !waiting) {
+        var form = finishing;
+        finishing = null;
+        if (form.isConnected) form.requestSubmit();
+      }
+      return waiting;
+    });
     return running;
   }
 
+  // "Next step" waits for what is still on its way, then goes on by itself.
+  var finishing = null;
+
   function finishAfterFlush(form) {
     if (view()) view().finishWaits(waiting);
-    flush().then(function (left) {
-      if (left === 0 && form.requestSubmit) form.requestSubmit();
-    });
+    finishing = form;
+    flush();
   }
 
   // --- start: a reload shows what is still on its way, then keeps sending ---
