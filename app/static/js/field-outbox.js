@@ -3,13 +3,11 @@
 // check-in is written to IndexedDB under its own change id before it is sent, sent in
 // order, and forgotten only when the server acknowledged it. The server applies a change
 // id once (app/services/check_in_changes.py), so a copy sent after a lost answer is safe.
-// How the page shows what still waits is in field-outbox-view.js.
+// Storage is field-outbox-store.js; how the page shows what still waits, field-outbox-view.js.
 (function () {
   "use strict";
-  if (window.walkaroundFieldOutbox) return;
+  if (window.walkaroundFieldOutbox || !window.walkaroundFieldStore) return;
 
-  var DB_NAME = "walkaround-fields";
-  var STORE = "changes";
   var TIMEOUT_MS = 30000;
   var BACKOFF_MAX_MS = 60000;
   var TIMER_MS = 15000;
@@ -17,71 +15,8 @@
   var VERSION_HEADER = "X-Check-In-Version";
   var NOT_SENT = { _csrf_token: 1, version: 1, change_id: 1 };
 
-  // --- storage: IndexedDB, or memory when the browser refuses it ---
-
-  var memory = new Map();
-  var dbPromise = null;
-
-  function openDb() {
-    if (dbPromise) return dbPromise;
-    dbPromise = new Promise(function (resolve) {
-      if (!window.indexedDB) return resolve(null);
-      var req;
-      try { req = indexedDB.open(DB_NAME, 1); } catch (e) { return resolve(null); }
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "id" }); };
-      req.onsuccess = function () {
-        var db = req.result;
-        db.onversionchange = function () { db.close(); dbPromise = null; };
-        resolve(db);
-      };
-      req.onerror = function () { resolve(null); };
-      req.onblocked = function () { resolve(null); };
-    });
-    return dbPromise;
-  }
-
-  // Runs fn(store) in one transaction; resolves when it is committed.
-  function run(mode, fn) {
-    return openDb().then(function (db) {
-      if (!db) return fn(null);
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var result;
-        Promise.resolve(fn(tx.objectStore(STORE))).then(function (r) { result = r; });
-        tx.oncomplete = function () { resolve(result); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error || new Error("aborted")); };
-      });
-    });
-  }
-
-  function putAll(items) {
-    return run("readwrite", function (store) {
-      items.forEach(function (item) {
-        if (store) store.put(item); else memory.set(item.id, item);
-      });
-    }).catch(function () { items.forEach(function (item) { memory.set(item.id, item); }); });
-  }
-
-  function remove(ids) {
-    ids.forEach(function (id) { memory.delete(id); });
-    return run("readwrite", function (store) {
-      if (store) ids.forEach(function (id) { store.delete(id); });
-    }).catch(function () {});
-  }
-
-  function allItems() {
-    return run("readonly", function (store) {
-      if (!store) return [];
-      return new Promise(function (resolve) {
-        var req = store.getAll();
-        req.onsuccess = function () { resolve(req.result || []); };
-        req.onerror = function () { resolve([]); };
-      });
-    }).catch(function () { return []; }).then(function (items) {
-      return items.concat(Array.from(memory.values())).sort(function (a, b) { return a.seq - b.seq; });
-    });
-  }
+  var store = window.walkaroundFieldStore;
+  var putAll = store.putAll, remove = store.remove, allItems = store.all;
 
   // --- the page ---
 
@@ -157,6 +92,7 @@
   var retryAt = 0;
 
   var fresh = {}; // regions redrawn from the server since the page loaded
+  var chains = {}; // check-in -> the version this tablet's last acknowledged change made
 
   function pending() {
     return { items: items, pageVersion: loadedVersion, fresh: fresh };
@@ -193,7 +129,10 @@
   function send(item) {
     var body = new URLSearchParams();
     item.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
-    body.set("version", String(item.base));
+    // The version the page showed when the change was made, or the one this tablet's
+    // change before it made, whichever is newer: changes from one tablet never conflict
+    // with each other, a change from another tablet still does.
+    body.set("version", String(Math.max(item.base, chains[item.check_in] || 0)));
     body.set("change_id", item.id);
     var abort = window.AbortController ? new AbortController() : null;
     var timer = setTimeout(function () { if (abort) abort.abort(); }, TIMEOUT_MS);
@@ -227,13 +166,10 @@
     item.state = "sent";
     item.version = res.version;
     item.sent_at = Date.now();
-    // Later changes from this tablet were made on top of this one: base them on it.
-    var later = items.filter(function (it) {
-      return it.state === "waiting" && it.check_in === item.check_in && it.id !== item.id &&
-        it.base < res.version;
-    });
-    later.forEach(function (it) { it.base = res.version; });
-    return putAll([item].concat(later)).then(function () {
+    chains[item.check_in] = Math.max(chains[item.check_in] || 0, res.version);
+    var chain = { id: "chain:" + item.check_in, state: "chain", check_in: item.check_in,
+                  version: chains[item.check_in], seq: 0, sent_at: Date.now() };
+    return putAll([item, chain]).then(function () {
       var here = root();
       if (!here || here.dataset.checkIn !== String(item.check_in) || !window.htmx) return;
       // The answer's region if this page shows it; its out-of-band parts (#version) always.
@@ -250,11 +186,8 @@
     return refresh().then(function () {
       var queue = items.filter(function (it) { return it.state === "waiting"; });
       var next = function () {
-        var candidate = queue.shift();
-        if (!candidate) return undefined;
-        // The stored copy: an answer before it may have rebased it.
-        var item = items.filter(function (it) { return it.id === candidate.id; })[0];
-        if (!item || item.state !== "waiting") return next();
+        var item = queue.shift();
+        if (!item) return undefined;
         return send(item).then(function (res) {
           if (res.ok) {
             streak = 0;
@@ -331,22 +264,21 @@
 
   function init() {
     loadedVersion = pageVersion();
+    var here = root();
     refresh().then(function (all) {
-      // A sent change the page already shows (or a stale one) need not be kept.
-      var here = root();
+      // A sent change the page already shows (or an old one) need not be kept.
       var old = all.filter(function (it) {
-        return it.state === "sent" && ((here && it.check_in === here.dataset.checkIn &&
-          it.version <= loadedVersion) || Date.now() - (it.sent_at || 0) > KEEP_SENT_MS);
+        var shown = it.state === "sent" && here && it.check_in === here.dataset.checkIn &&
+          it.version <= loadedVersion;
+        return shown || (it.state !== "waiting" && Date.now() - (it.sent_at || 0) > KEEP_SENT_MS);
       });
+      all.forEach(function (it) { if (it.state === "chain") chains[it.check_in] = it.version; });
       return remove(old.map(function (it) { return it.id; }));
     }).then(refresh).then(function () {
-      // A page kept by the service worker may be older than what this tablet already
-      // saved: its next change is based on the newest version the server gave back.
-      var here = root(), el = document.getElementById("version");
-      items.forEach(function (it) {
-        if (el && here && it.state === "sent" && it.check_in === here.dataset.checkIn &&
-            it.version > pageVersion()) el.value = String(it.version);
-      });
+      // A page the service worker kept may be older than what this tablet already saved.
+      var el = document.getElementById("version");
+      var known = here && chains[here.dataset.checkIn];
+      if (el && known > pageVersion()) el.value = String(known);
       afterChange();
       flush();
     });
