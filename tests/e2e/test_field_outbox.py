@@ -234,3 +234,37 @@ def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
         choice(page, "fuel_eighths", "6").click()
     assert saved().ok
     assert check_in_row(db_path, check_in_id)[1:] == (6, version + 3)
+
+
+def test_changes_queued_on_one_tablet_still_conflict_with_another_tablets(
+    new_context, shot, db_path
+) -> None:
+    context_b = new_context("advisor")
+    page_b = context_b.new_page()
+    check_in_id, _ = start_check_in(page_b)
+    url = f"/check-ins/{check_in_id}/walkaround"
+    page_b.goto(url)
+    version = check_in_row(db_path, check_in_id)[2]
+
+    context_b.set_offline(True)
+    choice(page_b, "fuel_eighths", "2").click()
+    page_b.locator("#odometer_km").fill(str(last_odometer(page_b) + 10))
+    page_b.locator("#odometer_km").blur()
+    expect(page_b.get_by_test_id("changes-waiting")).to_have_text(f"2 {WAITING}")
+
+    page_a = new_context("advisor").new_page()
+    page_a.goto(url)
+    with posted(page_a, r"/walkaround/save$") as saved:
+        choice(page_a, "fuel_eighths", "6").click()
+    assert saved().ok
+
+    with posted(page_b, r"/walkaround/save$") as refused:
+        context_b.set_offline(False)
+    assert refused().status == 409
+    expect(toast(page_b)).to_contain_text("另一台平板")
+    expect(toast(page_b).get_by_role("button", name="刷新")).to_be_visible()
+    # What tablet B still held was made on a state that is gone: not sent over tablet A's.
+    expect(page_b.get_by_test_id("changes-waiting")).to_be_hidden()
+    assert page_b.evaluate("window.walkaroundFieldOutbox.count()") == 0
+    snap(shot, page_b, "field-outbox-conflict")
+    assert check_in_row(db_path, check_in_id) == (None, 6, version + 1)
