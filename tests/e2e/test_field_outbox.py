@@ -181,7 +181,7 @@ def _wait_for(condition: Callable[[], bool], page: Page) -> None:
         if condition():
             return
         page.wait_for_timeout(50)
-    raise AssertionError("the change was never sent")
+    raise AssertionError("the change never reached the server")
 
 
 def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
@@ -268,3 +268,28 @@ def test_changes_queued_on_one_tablet_still_conflict_with_another_tablets(
     assert page_b.evaluate("window.walkaroundFieldOutbox.count()") == 0
     snap(shot, page_b, "field-outbox-conflict")
     assert check_in_row(db_path, check_in_id) == (None, 6, version + 1)
+
+
+def test_what_is_being_typed_when_a_late_answer_redraws_its_region_is_kept_and_saved(
+    new_context, db_path
+) -> None:
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id, _ = start_check_in(page)
+    page.goto(f"/check-ins/{check_in_id}/symptoms")
+    concern_id = query(db_path, "SELECT id FROM concern WHERE check_in_id = ?", check_in_id)[0][0]
+
+    context.set_offline(True)
+    page.locator("#new-concern").fill("刹车时有异响")
+    page.get_by_role("button", name="添加故障").click()
+    expect(page.get_by_test_id("changes-waiting")).to_have_text(f"1 {WAITING}")
+    # Typing, not yet done with the field, when the network returns and the answer to
+    # the new concern redraws every concern.
+    when = page.locator(f"#when-{concern_id}")
+    when.focus()
+    when.fill("冷车启动")
+    context.set_offline(False)
+    expect(page.get_by_test_id("concern")).to_have_count(2, timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator(f"#when-{concern_id}")).to_have_value("冷车启动")
+    saved = lambda: query(db_path, 'SELECT "when" FROM concern WHERE id = ?', concern_id)  # noqa: E731
+    _wait_for(lambda: saved() == [("冷车启动",)], page)

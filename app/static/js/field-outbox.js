@@ -174,8 +174,17 @@
       if (!here || here.dataset.checkIn !== String(item.check_in) || !window.htmx) return;
       // The answer's region if this page shows it; its out-of-band parts (#version) always.
       var target = item.swap !== "none" && item.target && document.querySelector(item.target);
+      // An answer can come long after its change: keep what is being typed in the region.
+      var typing = document.activeElement;
+      var kept = target && typing && typing.id && target.contains(typing) && "value" in typing
+        ? { id: typing.id, value: typing.value } : null;
       htmx.swap(target || document.body, res.html, { swapStyle: target ? item.swap : "none" });
       if (target) fresh[item.target] = true;
+      var again = kept && document.getElementById(kept.id);
+      if (again && again.value !== kept.value) {
+        again.value = kept.value;
+        again.dispatchEvent(new Event("change", { bubbles: true }));
+      }
       var source = sourceOf(item);
       if (source && window.walkaroundFields) window.walkaroundFields.clear(source.closest("form") || source);
       triggers(res.res, source);
