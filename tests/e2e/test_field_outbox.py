@@ -27,6 +27,7 @@ from tests.e2e.flows import (
 )
 
 WAITING = "项更改等待网络上传"
+PAGES_CACHE = "walkaround-check-in-pages"
 ACTIVE_SERVICE_WORKER = """
 async () => {
   const registration = await navigator.serviceWorker.ready;
@@ -61,6 +62,37 @@ def _audit(db: Path, check_in_id: int) -> list[tuple[str, str]]:
 
 def _belongings(db: Path, check_in_id: int) -> list[tuple[str, int]]:
     return query(db, "SELECT kind, count FROM belonging WHERE check_in_id = ?", check_in_id)
+
+
+class LostAnswer:
+    """Route handler: the first change reaches the server and is stored, but its answer
+    is lost; then the network stays down (every copy fails before the server) until
+    `back()`, and after that everything goes through."""
+
+    def __init__(self) -> None:
+        self.stored: list[str] = []
+        self.down = True
+
+    def __call__(self, route: Route) -> None:
+        if self.stored and not self.down:
+            route.continue_()
+        elif self.stored:
+            route.abort("internetdisconnected")
+        else:
+            route.fetch()  # the server gets the change and stores it ...
+            self.stored.append(route.request.url)
+            route.abort("connectionreset")  # ... but the tablet never hears back
+
+    def back(self) -> None:
+        self.down = False
+
+
+def _wait_for(condition: Callable[[], bool], page: Page, what: str = "the change arrived") -> None:
+    for _ in range(UPLOAD_TIMEOUT_MS // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"timed out waiting until {what}")
 
 
 def _walkaround_offline(page: Page, odometer: int, shot: Shot) -> None:
@@ -152,36 +184,11 @@ def test_changes_made_offline_survive_a_reload_and_arrive_once_in_order(
     expect(page.get_by_test_id("belongings")).to_contain_text("雨伞 × 2")
     expect(page.get_by_test_id("belongings").locator("li[data-pending-change]")).to_have_count(0)
 
-
-class LostAnswer:
-    """Route handler: the first change reaches the server and is stored, but its answer
-    is lost; then the network stays down (every copy fails before the server) until
-    `back()`, and after that everything goes through."""
-
-    def __init__(self) -> None:
-        self.stored: list[str] = []
-        self.down = True
-
-    def __call__(self, route: Route) -> None:
-        if self.stored and not self.down:
-            route.continue_()
-        elif self.stored:
-            route.abort("internetdisconnected")
-        else:
-            route.fetch()  # the server gets the change and stores it ...
-            self.stored.append(route.request.url)
-            route.abort("connectionreset")  # ... but the tablet never hears back
-
-    def back(self) -> None:
-        self.down = False
-
-
-def _wait_for(condition: Callable[[], bool], page: Page) -> None:
-    for _ in range(UPLOAD_TIMEOUT_MS // 50):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    raise AssertionError("the change never reached the server")
+    # Leaving the check-in drops the kept pages: no staff page is served from the cache
+    # anywhere else (customer mode, the lane board, another customer's check-in).
+    assert page.evaluate(f"caches.has('{PAGES_CACHE}')")
+    page.goto("/lane")
+    _wait_for(lambda: not page.evaluate(f"caches.has('{PAGES_CACHE}')"), page, "the cache went")
 
 
 def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
