@@ -161,3 +161,25 @@ async def test_a_refused_plain_belonging_or_concern_keeps_what_was_typed(
         "",
         concern.customer_words,
     )
+
+
+async def test_a_refusal_no_field_of_the_step_shows_is_shown_once_on_the_page(
+    client, db, settings, users
+) -> None:
+    check_in_id, hx = await _advisor(client, db, settings, users)
+    concern = (await fresh(db, check_in_id)).concerns[0]
+    removed = await client.post(
+        f"/check-ins/{check_in_id}/concerns/{concern.id}/delete",
+        data={"version": "1", "_csrf_token": hx["x-csrftoken"]},
+    )
+    assert removed.status_code == 303
+    refused = await client.post(
+        f"/check-ins/{check_in_id}/summary/confirm",
+        data={"version": "2", "_csrf_token": hx["x-csrftoken"]},
+    )
+    assert refused.status_code == 422
+    alerts = html(refused).select("[data-testid=form-error]")
+    assert [a.get_text() for a in alerts] == [
+        _("Add at least one concern in the customer's words.")
+    ]
+    assert (await fresh(db, check_in_id)).summary_confirmed_at is None
