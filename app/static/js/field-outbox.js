@@ -162,33 +162,38 @@
     });
   }
 
+  // The answer goes on the page at once (what the advisor reads back must be current);
+  // then the change is marked sent. A reload in between only sends a copy, applied once.
   function acknowledged(item, res) {
+    show(item, res);
     item.state = "sent";
     item.version = res.version;
     item.sent_at = Date.now();
     chains[item.check_in] = Math.max(chains[item.check_in] || 0, res.version);
     var chain = { id: "chain:" + item.check_in, state: "chain", check_in: item.check_in,
                   version: chains[item.check_in], seq: 0, sent_at: Date.now() };
-    return putAll([item, chain]).then(function () {
-      var here = root();
-      if (!here || here.dataset.checkIn !== String(item.check_in) || !window.htmx) return;
-      // The answer's region if this page shows it; its out-of-band parts (#version) always.
-      var target = item.swap !== "none" && item.target && document.querySelector(item.target);
-      // An answer can come long after its change: keep what is being typed in the region.
-      var typing = document.activeElement;
-      var kept = target && typing && typing.id && target.contains(typing) && "value" in typing
-        ? { id: typing.id, value: typing.value } : null;
-      htmx.swap(target || document.body, res.html, { swapStyle: target ? item.swap : "none" });
-      if (target) fresh[item.target] = true;
-      var again = kept && document.getElementById(kept.id);
-      if (again && again.value !== kept.value) {
-        again.value = kept.value;
-        again.dispatchEvent(new Event("change", { bubbles: true }));
-      }
-      var source = sourceOf(item);
-      if (source && window.walkaroundFields) window.walkaroundFields.clear(source.closest("form") || source);
-      triggers(res.res, source);
-    });
+    return putAll([item, chain]);
+  }
+
+  function show(item, res) {
+    var here = root();
+    if (!here || here.dataset.checkIn !== String(item.check_in) || !window.htmx) return;
+    // The answer's region if this page shows it; its out-of-band parts (#version) always.
+    var target = item.swap !== "none" && item.target && document.querySelector(item.target);
+    // An answer can come long after its change: keep what is being typed in the region.
+    var typing = document.activeElement;
+    var kept = target && typing && typing.id && target.contains(typing) && "value" in typing
+      ? { id: typing.id, value: typing.value } : null;
+    htmx.swap(target || document.body, res.html, { swapStyle: target ? item.swap : "none" });
+    if (target) fresh[item.target] = true;
+    var source = sourceOf(item);
+    if (source && window.walkaroundFields) window.walkaroundFields.clear(source.closest("form") || source);
+    triggers(res.res, source);
+    var again = kept && document.getElementById(kept.id);
+    if (again && again.value !== kept.value) {
+      again.value = kept.value;
+      again.dispatchEvent(new Event("change", { bubbles: true }));
+    }
   }
 
   function drain() {
