@@ -67,7 +67,7 @@ def test_a_refused_field_without_a_slot_is_marked_in_its_own_form_and_cleared_wh
     context.route(f"{ORIGIN}/**", handle)
     try:
         page.goto("/")
-        page.wait_for_function("window.htmx !== undefined && typeof window.walkaroundToast === 'function'")
+        page.wait_for_function("!!window.htmx && typeof window.walkaroundToast === 'function'")
         page.locator("#count-2").fill("5")
         page.get_by_role("button", name="Save 2").click()
         note = page.locator("#note-2")
