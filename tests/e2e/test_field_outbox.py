@@ -300,3 +300,49 @@ def test_what_is_being_typed_when_a_late_answer_redraws_its_region_is_kept_and_s
     expect(page.locator(f"#when-{concern_id}")).to_have_value("冷车启动")
     saved = lambda: query(db_path, 'SELECT "when" FROM concern WHERE id = ?', concern_id)  # noqa: E731
     _wait_for(lambda: saved() == [("冷车启动",)], page)
+
+
+def test_a_change_waiting_when_the_session_ended_is_sent_after_signing_in_again(
+    new_context, db_path, sign_in
+) -> None:
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id, _ = start_check_in(page)
+    page.goto(f"/check-ins/{check_in_id}/walkaround")
+    odometer = last_odometer(page) + 777
+
+    context.set_offline(True)
+    page.locator("#odometer_km").fill(str(odometer))
+    page.locator("#odometer_km").blur()
+    expect(page.get_by_test_id("changes-waiting")).to_have_text(f"1 {WAITING}")
+    context.clear_cookies(name="wa_session")  # the session ended while the network was gone
+    context.set_offline(False)
+
+    # The save is answered with "sign in first": the tablet goes to sign-in and back.
+    page.wait_for_url(re.compile(r"/sign-in\?next="), timeout=UPLOAD_TIMEOUT_MS)
+    assert check_in_row(db_path, check_in_id)[0] is None
+    sign_in(page, "advisor")
+    page.wait_for_url(re.compile(rf"/check-ins/{check_in_id}/walkaround$"))
+    expect(page.get_by_test_id("changes-waiting")).to_be_hidden(timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("#odometer_km")).to_have_value(str(odometer))
+    _wait_for(lambda: check_in_row(db_path, check_in_id)[0] == odometer, page)
+
+
+def test_a_change_refused_for_an_expired_form_waits_for_the_reload(new_context, db_path) -> None:
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id, _ = start_check_in(page)
+    page.goto(f"/check-ins/{check_in_id}/walkaround")
+
+    context.clear_cookies(name="wa_csrf")  # this page's form token no longer matches
+    with posted(page, r"/walkaround/save$") as refused:
+        choice(page, "fuel_eighths", "3").click()
+    assert refused().status == 403
+    expect(toast(page)).to_contain_text("刷新")
+    expect(page.get_by_test_id("changes-waiting")).to_have_text(f"1 {WAITING}")
+    assert check_in_row(db_path, check_in_id)[1] is None
+
+    page.reload()  # a fresh form token: the change that waited goes now
+    expect(page.get_by_test_id("changes-waiting")).to_be_hidden(timeout=UPLOAD_TIMEOUT_MS)
+    expect(page.locator("input[name=fuel_eighths][value='3']")).to_be_checked()
+    _wait_for(lambda: check_in_row(db_path, check_in_id)[1] == 3, page)

@@ -143,19 +143,23 @@
       clearTimeout(timer);
       var version = parseInt(res.headers.get(VERSION_HEADER) || "", 10);
       var redirect = res.headers.get("HX-Redirect");
-      if (redirect) { // signed out: sign in again; the change waits here meanwhile
-        location.href = redirect;
+      if (redirect) { // signed out: sign in and come back here; the change waits meanwhile
+        location.href = /^\/sign-in/.test(redirect)
+          ? "/sign-in?next=" + encodeURIComponent(location.pathname) : redirect;
         return { retry: true };
       }
       if (res.ok && version > 0) {
         return res.text().then(function (html) { return { ok: true, version: version, html: html, res: res }; });
       }
       if (res.status === 409) return { conflict: true, res: res };
-      if (res.status >= 400 && res.status < 500 && [401, 408, 429].indexOf(res.status) < 0) {
+      // Refused for what it says (422, 404...): the field is marked and the change let go.
+      // Refused for who sends it (a form from before a new sign-in, customer mode): the
+      // change is fine and waits until the page is reloaded or the advisor is back.
+      if (res.status >= 400 && res.status < 500 && [401, 403, 408, 429].indexOf(res.status) < 0) {
         return { rejected: true, res: res };
       }
       var after = parseInt(res.headers.get("Retry-After") || "", 10);
-      return { retry: true, wait: after > 0 ? after * 1000 : 0 };
+      return { retry: true, wait: after > 0 ? after * 1000 : 0, res: res };
     }, function () {
       clearTimeout(timer);
       return { retry: true };
@@ -221,6 +225,7 @@
             return remove([item.id].concat(dropped.map(function (it) { return it.id; })))
               .then(refresh).then(afterChange).then(next);
           }
+          if (res.res && res.res.status === 403 && !streak) triggers(res.res, sourceOf(item));
           streak++;
           failing = true;
           rerun = false;
