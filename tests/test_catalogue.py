@@ -575,3 +575,26 @@ async def test_the_current_list_downloads_as_a_csv_that_imports_again(client, db
     report = imports.parse_csv("parts", response.content)
     assert [r.values["name_zh"] for r in report.good] == ["机油滤清器"]
     assert report.good[0].values["price"] == Decimal("48.00")
+
+
+async def test_a_refused_plain_package_item_comes_back_as_typed(client, db, users) -> None:
+    await cat.create(db, cat.LABOUR, OIL, NOBODY)
+    package = await cat.create(db, cat.PACKAGES, SERVICE_5K, NOBODY)
+    await db.commit()
+    await sign_in(client, Role.SERVICE_MANAGER)
+    token = csrf_from(html(await client.get(f"/catalogue/packages/{package.id}")))
+    refused = await client.post(
+        f"/catalogue/packages/{package.id}/items",
+        data={"item_kind": "part", "item_code": "P-NONE", "item_quantity": "4",
+              "_csrf_token": token},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    form = html(refused).select_one(f"form[action='/catalogue/packages/{package.id}/items']")
+    assert form.select_one("input[name=item_kind][checked]")["value"] == "part"
+    assert form.select_one("#item_quantity")["value"] == "4"
+    code = form.select_one("#item_code")
+    assert (code["value"], code["aria-invalid"]) == ("P-NONE", "true")
+    assert "P-NONE" in form.select_one("#error-item_code").get_text()
+    await db.rollback()
+    stored = (await db.scalars(select(MenuPackage).execution_options(populate_existing=True))).one()
+    assert stored.items == []

@@ -357,3 +357,67 @@ async def test_the_service_manager_may_deliver(client, db, settings, users) -> N
     assert signed.status_code == 303
     assert signed.headers["location"] == f"/delivery/{order_id}"
     assert (await order(db, order_id)).status == WorkOrderStatus.DELIVERED
+
+
+async def test_a_refused_plain_details_form_comes_back_as_typed_with_the_date_marked(
+    client, db, settings, users
+) -> None:
+    # Without htmx (a plain form post) the refusal used to be an error page: the advice,
+    # the mileage and the old-parts tick were gone.
+    order_id = await ready_car(db, settings, users)
+    await delivery.begin(db, order_id, actor(users, Role.ADVISOR))
+    await db.commit()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    typed = {"advice": "轮胎下次换位，注意刹车片", "next_service_on": "",
+             "next_service_km": "95000", "old_parts_shown": "1"}  # fmt: skip
+    refused = await client.post(
+        f"/delivery/{order_id}/details", data={**typed, "_csrf_token": token}
+    )
+    assert refused.status_code == 422
+    form = html(refused).select_one(f"form[action='/delivery/{order_id}/details']")
+    assert form.select_one("[data-testid=delivery-advice]").get_text() == typed["advice"]
+    assert form.select_one("[data-testid=next-service-km]")["value"] == "95000"
+    assert form.select_one("input[name=old_parts_shown]").has_attr("checked")
+    date = form.select_one("[data-testid=next-service-on]")
+    assert date["aria-invalid"] == "true"
+    assert date["aria-describedby"] == "error-next_service_on"
+    assert form.select_one("#error-next_service_on").get_text() == _("Enter the next service date.")
+    assert form.select_one("[data-testid=next-service-km]").get("aria-invalid") is None
+    assert form.select_one("[data-testid=form-error]") is None  # shown at the field, once
+    await db.rollback()
+    record = await delivery.get_delivery(db, order_id)
+    assert record is not None
+    await db.refresh(record)
+    assert (record.advice, record.next_service_on, record.next_service_km) == ("", None, None)
+    assert record.old_parts_shown is False
+
+
+async def test_a_refused_plain_damage_form_keeps_the_note_and_marks_the_position(
+    client, db, settings, users
+) -> None:
+    order_id = await ready_car(db, settings, users)
+    await delivery.begin(db, order_id, actor(users, Role.ADVISOR))
+    await db.commit()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    refused = await client.post(
+        f"/delivery/{order_id}/damage",
+        data={"position": "", "note": "后保险杠划痕 5 cm", "_csrf_token": token},
+    )
+    assert refused.status_code == 422
+    form = html(refused).select_one(f"form[action='/delivery/{order_id}/damage']")
+    assert form.select_one("[data-testid=new-damage-note]")["value"] == "后保险杠划痕 5 cm"
+    assert form.select_one("[data-testid=new-damage-position]")["aria-invalid"] == "true"
+    assert form.select_one("#error-position").get_text() == _("Choose where on the car.")
+    await db.rollback()
+    assert await db.scalar(select(func.count(NewDamage.id))) == 0
+
+    # The same form accepted without htmx still ends in a 303 back to the page.
+    added = await client.post(
+        f"/delivery/{order_id}/damage",
+        data={"position": "rear", "note": "后保险杠划痕 5 cm", "_csrf_token": token},
+    )
+    assert added.status_code == 303
+    await db.rollback()
+    assert await db.scalar(select(func.count(NewDamage.id))) == 1

@@ -678,3 +678,25 @@ async def test_a_job_sent_back_by_the_final_check_returns_to_its_technician_as_r
     board = html(await client.get("/workshop"))
     card = board.select_one(f"[data-testid='card-{number}']")
     assert "×1" in card.select_one("[data-testid=rework]").text
+
+
+async def test_a_refused_plain_new_time_comes_back_as_typed_with_the_time_marked(
+    client, db, settings, users
+) -> None:
+    order_id = await signed_order_with(db, settings, users, promised_in=timedelta(minutes=30))
+    await db.rollback()
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, "/workshop")
+    past = (utcnow() - timedelta(hours=2)).astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M")
+    response = await client.post(
+        f"/workshop/orders/{order_id}/promise",
+        data={"promised_at": past, "reason": "配件明天到", "_csrf_token": token},
+    )
+    assert response.status_code == 422
+    form = html(response).select_one(f"form[action='/workshop/orders/{order_id}/promise']")
+    assert form.select_one("input[name=reason]")["value"] == "配件明天到"
+    when = form.select_one("input[name=promised_at]")
+    assert (when["value"], when["aria-invalid"]) == (past, "true")
+    slot = form.select_one(f"#{when['aria-describedby']}")
+    assert slot.get_text() == _("The new time must be in the future.")
+    assert await db.scalar(select(func.count(PromiseChange.id))) == 0

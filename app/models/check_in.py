@@ -162,3 +162,16 @@ class StepTiming(IdMixin, Base):
     step: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class CheckInChange(IdMixin, Base):
+    """A change a tablet sent under its own id (the field outbox): applied once, however
+    often the tablet sends it again after a lost answer."""
+
+    __tablename__ = "check_in_change"
+    __table_args__ = (UniqueConstraint("check_in_id", "change_id"),)
+
+    check_in_id: Mapped[int] = mapped_column(ForeignKey("check_in.id", ondelete="CASCADE"))
+    change_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]  # the check-in's version right after the change
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)

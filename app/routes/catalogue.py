@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
@@ -23,7 +23,7 @@ from app.services import catalogue as cat
 from app.services import catalogue_import as imports
 from app.settings import Settings
 from app.web.auth import actor_for, roles
-from app.web.render import go, is_fragment, render
+from app.web.render import go, is_fragment, refused, render
 
 # Where each import lands afterwards.
 IMPORT_LISTS = {"labour": "labour", "parts": "parts", "package_items": "packages"}
@@ -250,10 +250,18 @@ class CatalogueController(Controller):
     ) -> Template | Redirect:
         if kind != "packages":
             raise NotFound(_("This page does not exist."))
-        package = await cat.add_package_item(
-            db_session, item_id, data.item_kind, data.item_code, data.item_quantity,
-            actor_for(request),
-        )  # fmt: skip
+        try:
+            package = await cat.add_package_item(
+                db_session, item_id, data.item_kind, data.item_code, data.item_quantity,
+                actor_for(request),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise
+            item = await cat.get(db_session, cat.PACKAGES, item_id)
+            context = {"kind": kind, "item": item, "form": _as_form(item, cat.PACKAGES),
+                       "errors": {}, **self._package_context(cat.PACKAGES, item)}  # fmt: skip
+            return refused(request, "catalogue/edit.html", context, exc, asdict(data))
         return self._items(request, package)
 
     @post("/{kind:str}/{item_id:int}/items/{entry_id:int}/remove")

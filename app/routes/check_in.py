@@ -15,16 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput
 from app.models import CheckIn, Role, Step
 from app.services import check_in as check_ins
-from app.services import check_in_fields, symptoms, walkaround
+from app.services import check_in_changes, check_in_fields, symptoms, walkaround
 from app.services.audit import Actor
 from app.services.check_in_view import step_context
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
-from app.web.render import go, is_fragment, render
+from app.web.render import go, is_fragment, refused, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 # One service call: (check-in, form, version, actor) -> done.
 Action = Callable[[CheckIn, dict[str, Any], int | None, Actor], Awaitable[Any]]
+CHANGE_VERSION_HEADER = "X-Check-In-Version"
 PARTIALS = {
     "covers": "check_in/_covers.html",
     "marks": "check_in/_marks.html",
@@ -53,12 +54,38 @@ class CheckInController(Controller):
         check_in_id: int,
         part: str,
         page_step: Step,
+        version: int,
     ) -> Template | Redirect:
         if not is_fragment(request):  # no htmx: back to the page, which shows the change
             return Redirect(f"/check-ins/{check_in_id}/{page_step.value}", status_code=303)
         check_in = await check_ins.get(db, check_in_id)
         context = await step_context(db, check_in, page_step, request.app.state.settings)
-        return render(request, PARTIALS[part], {**context, "oob_version": True})
+        # The version this change made: the tablet's outbox bases its next change on it.
+        headers = {CHANGE_VERSION_HEADER: str(version)}
+        return render(request, PARTIALS[part], {**context, "oob_version": True}, headers=headers)
+
+    async def _apply(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        check_in: CheckIn,
+        form: dict[str, Any],
+        apply: Callable[[], Awaitable[Any]],
+        part: str,
+        page_step: Step,
+    ) -> Template | Redirect:
+        """Apply one change (once per change id) and answer with its region. A plain form
+        post that is refused gets its page back as typed (htmx keeps it in the page)."""
+        try:
+            version = await check_in_changes.apply_once(db, check_in, form.get("change_id"), apply)
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise
+            check_in = await check_ins.get(db, check_in.id)
+            context = await step_context(db, check_in, page_step, request.app.state.settings)
+            return refused(request, f"check_in/{page_step.value}.html", context, exc, form)
+        await check_ins.enter_step(db, check_in, page_step)  # work on this step began
+        return await self._partial(request, db, check_in.id, part, page_step, version)
 
     @post("/from-appointment/{appointment_id:int}")
     async def start_from_appointment(
@@ -130,11 +157,17 @@ class CheckInController(Controller):
         check_in = await check_ins.get(db_session, check_in_id)
         form = await form_data(request)
         vehicle = check_in.work_order.vehicle
-        await check_ins.enter_step(db_session, check_in, current)
-        await check_in_fields.save(
-            db_session, check_in, current, form, form_version(form), vehicle, actor_for(request)
+        return await self._apply(
+            request,
+            db_session,
+            check_in,
+            form,
+            lambda: check_in_fields.save(
+                db_session, check_in, current, form, form_version(form), vehicle, actor_for(request)
+            ),
+            "saved",
+            current,
         )
-        return await self._partial(request, db_session, check_in_id, "saved", current)
 
     @post("/{check_in_id:int}/{step:str}/done")
     async def finish_step(
@@ -164,9 +197,15 @@ class CheckInController(Controller):
         """Load, apply one service action with the form's version, answer with the region."""
         check_in = await check_ins.get(db, check_in_id)
         form = await form_data(request)
-        await action(check_in, form, form_version(form), actor_for(request))
-        await check_ins.enter_step(db, check_in, page_step)
-        return await self._partial(request, db, check_in_id, part, page_step)
+        return await self._apply(
+            request,
+            db,
+            check_in,
+            form,
+            lambda: action(check_in, form, form_version(form), actor_for(request)),
+            part,
+            page_step,
+        )
 
     @post("/{check_in_id:int}/cover/{kind:str}")
     async def toggle_cover(

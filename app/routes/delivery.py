@@ -14,6 +14,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import InvalidInput
 from app.i18n import get_locale
 from app.models import PhotoPosition, Role, Signature, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
@@ -28,7 +29,7 @@ from app.services.check_in_view import labels as check_in_labels
 from app.settings import SUPPORTED_LOCALES, Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
-from app.web.render import go, is_fragment, render
+from app.web.render import go, is_fragment, refused, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 
@@ -126,9 +127,15 @@ class DeliveryController(Controller):
         order_id: FromPath[int],
     ) -> Template | Redirect:
         form = await form_data(request)
-        await delivery.record_new_damage(
-            db_session, order_id, form.get("position"), form.get("note"), actor_for(request)
-        )
+        try:
+            await delivery.record_new_damage(
+                db_session, order_id, form.get("position"), form.get("note"), actor_for(request)
+            )
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise
+            ctx = await _context(db_session, order_id, settings)
+            return refused(request, "delivery/page.html", ctx, exc, form)
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/delivery/{order_id}", status_code=303)
@@ -144,13 +151,19 @@ class DeliveryController(Controller):
         order_id: FromPath[int],
     ) -> Template | Redirect:
         form = await form_data(request)
-        await delivery.set_details(
-            db_session, order_id, advice=form.get("advice"),
-            next_service_on=form.get("next_service_on"),
-            next_service_km=form.get("next_service_km"),
-            old_parts_shown=_flag(form, "old_parts_shown"), actor=actor_for(request),
-            today=utcnow().astimezone(settings.tz).date(),
-        )  # fmt: skip
+        try:
+            await delivery.set_details(
+                db_session, order_id, advice=form.get("advice"),
+                next_service_on=form.get("next_service_on"),
+                next_service_km=form.get("next_service_km"),
+                old_parts_shown=_flag(form, "old_parts_shown"), actor=actor_for(request),
+                today=utcnow().astimezone(settings.tz).date(),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise
+            ctx = await _context(db_session, order_id, settings)
+            return refused(request, "delivery/page.html", ctx, exc, form)
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/delivery/{order_id}", status_code=303)

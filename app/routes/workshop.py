@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import InvalidInput
 from app.models import Role, TaskStatus
 from app.models.base import utcnow
 from app.services import board_events, workshop, workshop_board
@@ -22,7 +23,7 @@ from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
 from app.web.limits import is_id
-from app.web.render import is_fragment, render
+from app.web.render import is_fragment, refused, render
 
 VIEWERS = (Role.FOREMAN, Role.SERVICE_MANAGER, Role.ADVISOR, Role.QC_INSPECTOR, Role.TECHNICIAN)
 DISPATCHERS = (Role.FOREMAN, Role.SERVICE_MANAGER)
@@ -88,6 +89,20 @@ class WorkshopController(Controller):
         await db.flush()
         return render(request, "workshop/_board.html", await board_context(db, settings))
 
+    async def _refused(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        settings: Settings,
+        exc: InvalidInput,
+        form: dict[str, Any],
+    ) -> Template:
+        """htmx keeps the form as typed; a plain post gets the board back with it (422)."""
+        if is_fragment(request):
+            raise exc
+        context = await board_context(db, settings)
+        return refused(request, "workshop/index.html", context, exc, form)
+
     @get("/", guards=[roles(*VIEWERS)])
     async def page(
         self,
@@ -128,10 +143,13 @@ class WorkshopController(Controller):
         task_id: FromPath[int],
     ) -> Template | Redirect:
         form = await form_data(request)
-        await workshop.dispatch(
-            db_session, task_id, optional_int(form.get("technician_id")),
-            actor_for(request), utcnow(), form_version(form),
-        )  # fmt: skip
+        try:
+            await workshop.dispatch(
+                db_session, task_id, optional_int(form.get("technician_id")),
+                actor_for(request), utcnow(), form_version(form),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            return await self._refused(request, db_session, settings, exc, form)
         return await self._after_change(request, db_session, settings)
 
     @post("/orders/{order_id:int}/waiting", guards=[roles(*WAITING_ROLES)])
@@ -157,8 +175,11 @@ class WorkshopController(Controller):
         order_id: FromPath[int],
     ) -> Template | Redirect:
         form = await form_data(request)
-        await workshop_board.record_new_time(
-            db_session, order_id, form.get("promised_at"), form.get("reason"),
-            settings.tz, actor_for(request), utcnow(),
-        )  # fmt: skip
+        try:
+            await workshop_board.record_new_time(
+                db_session, order_id, form.get("promised_at"), form.get("reason"),
+                settings.tz, actor_for(request), utcnow(),
+            )  # fmt: skip
+        except InvalidInput as exc:
+            return await self._refused(request, db_session, settings, exc, form)
         return await self._after_change(request, db_session, settings)

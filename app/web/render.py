@@ -10,6 +10,9 @@ from litestar.datastructures import Cookie
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
+from app.errors import InvalidInput
+from app.web.form import Refusal
+
 
 def is_fragment(request: Request[Any, Any, Any]) -> bool:
     """An HTMX request that swaps a region (not a boosted navigation or a history restore)."""
@@ -37,6 +40,19 @@ def render(
         cookies=cookies or [],
         headers={"Vary": "HX-Request", **(headers or {})},
     )
+
+
+def refused(
+    request: Request[Any, Any, Any],
+    page: str,
+    context: dict[str, Any],
+    exc: InvalidInput,
+    form: dict[str, Any],
+) -> Template:
+    """A plain form post refused: the page again with what was typed and the field
+    marked, instead of an error page that loses it. (The 422 rolls the transaction back.)"""
+    refusal = Refusal(request.url.path, form, exc.field, exc.message)
+    return render(request, page, {**context, "refusal": refusal}, status_code=exc.status_code)
 
 
 def toast_headers(

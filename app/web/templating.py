@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from app import i18n
 from app.settings import Settings
+from app.web.form import refused_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -64,6 +65,7 @@ def build_environment(settings: Settings) -> Environment:
         asset_version=version,
         asset=lambda path: f"/static/{path}?v={version}",
         settings=settings,
+        refused_for=refused_for,
     )
     env.filters.update(
         money=fmt.money,

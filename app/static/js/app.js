@@ -29,20 +29,63 @@
   }
   window.walkaroundToast = toast;
 
+  // A refused field is marked where it is: aria-invalid on the field and the message in
+  // its slot. The slot is looked for in the form that sent the save (names repeat across
+  // forms); a form without one gets a slot after the field.
+  function fieldsNamed(form, name) {
+    return form ? Array.prototype.filter.call(form.elements || [], function (el) {
+      return el.name === name;
+    }) : [];
+  }
+
+  function slotFor(form, name, fields) {
+    var id = "error-" + name;
+    var slot = form && form.querySelector('[data-error-for="' + name + '"], [id="' + id + '"]');
+    if (slot || !fields.length) return slot || document.getElementById(id);
+    var last = fields[fields.length - 1];
+    var after = last.closest(".segmented, .chips, .fuel, label.check, label.tick-item") || last;
+    slot = document.createElement("p");
+    slot.className = "field-error";
+    slot.setAttribute("role", "alert");
+    slot.setAttribute("data-error-for", name);
+    slot.id = document.getElementById(id) ? id + "-" + Math.random().toString(36).slice(2) : id;
+    after.insertAdjacentElement("afterend", slot);
+    return slot;
+  }
+
+  function markField(source, name, message) {
+    var form = source && source.closest ? source.closest("form") : null;
+    var fields = fieldsNamed(form, name);
+    var slot = slotFor(form, name, fields);
+    if (slot) slot.textContent = message;
+    fields.forEach(function (el) {
+      el.setAttribute("aria-invalid", "true");
+      if (slot && slot.id) el.setAttribute("aria-describedby", slot.id);
+    });
+  }
+
+  function clearMarks(container) {
+    if (!container || !container.querySelectorAll) return;
+    container.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    container.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+  }
+  window.walkaroundFields = { mark: markField, clear: clearMarks };
+
   // Server-side errors arrive as an HX-Trigger "wa:toast" event with the message.
   document.body.addEventListener("wa:toast", function (evt) {
     toast(evt.detail.message, evt.detail.level, evt.detail.reload);
-    var slot = evt.detail.field && document.getElementById("error-" + evt.detail.field);
-    if (slot) slot.textContent = evt.detail.message;
+    if (evt.detail.field) markField(evt.target, evt.detail.field, evt.detail.message);
   });
   // A save that went through clears the field messages of its form. When the
   // form itself was swapped out, htmx reports an ancestor (e.g. <main>) here:
   // leave the rest of the page's messages alone then.
   document.body.addEventListener("htmx:afterRequest", function (evt) {
-    if (!evt.detail.successful || !evt.detail.elt.querySelectorAll) return;
+    if (!evt.detail.successful) return;
     var sender = evt.detail.requestConfig && evt.detail.requestConfig.elt;
     if (sender && sender !== evt.detail.elt) return;
-    evt.detail.elt.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
+    clearMarks(evt.detail.elt);
   });
   // Live regions (data-live-refresh) skip a refresh while someone is typing or has
   // chosen something in one of their forms: the swap would wipe it. Here rather than
