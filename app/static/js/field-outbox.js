@@ -125,6 +125,10 @@
     } catch (e) { /* not ours */ }
   }
 
+  function drained(res, outcome) {
+    return res.text().then(function () { return outcome; }, function () { return outcome; });
+  }
+
   // Outcome: {ok, version, html} | {conflict} | {rejected} | {retry, wait}
   function send(item) {
     var body = new URLSearchParams();
@@ -151,15 +155,16 @@
       if (res.ok && version > 0) {
         return res.text().then(function (html) { return { ok: true, version: version, html: html, res: res }; });
       }
-      if (res.status === 409) return { conflict: true, res: res };
+      // Every answer's body is read to its end, so the connection is let go at once.
+      if (res.status === 409) return drained(res, { conflict: true, res: res });
       // Refused for what it says (422, 404...): the field is marked and the change let go.
       // Refused for who sends it (a form from before a new sign-in, customer mode): the
       // change is fine and waits until the page is reloaded or the advisor is back.
       if (res.status >= 400 && res.status < 500 && [401, 403, 408, 429].indexOf(res.status) < 0) {
-        return { rejected: true, res: res };
+        return drained(res, { rejected: true, res: res });
       }
       var after = parseInt(res.headers.get("Retry-After") || "", 10);
-      return { retry: true, wait: after > 0 ? after * 1000 : 0, res: res };
+      return drained(res, { retry: true, wait: after > 0 ? after * 1000 : 0, res: res });
     }, function () {
       clearTimeout(timer);
       return { retry: true };
