@@ -261,3 +261,28 @@ async def test_signing_in_on_a_tablet_ends_the_session_it_held_before(client, us
     client.cookies.set("wa_session", older, domain="testserver.local")
     assert (await client.get("/lane")).status_code == 303
     assert await db.scalar(select(func.count(StaffSession.id))) == 1
+
+
+async def test_a_save_after_the_session_ended_asks_to_sign_in_not_to_reload(
+    client, users, db: AsyncSession
+) -> None:
+    """The tablet's queued change meets an ended session: "sign in first" (and back),
+    never "this form has expired", which a reload would only repeat."""
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client)
+    assert (await client.post("/sign-out", data={"_csrf_token": token})).status_code == 303
+    before = await db.scalar(select(func.count(AuditEvent.id)))
+    response = await client.post(
+        "/check-ins/1/walkaround/save",
+        data={"fuel_eighths": "3", "version": "1"},
+        headers={"HX-Request": "true", "x-csrftoken": token},
+    )
+    assert response.status_code == 200
+    assert response.headers["hx-redirect"].startswith("/sign-in?next=")
+    plain = await client.post("/check-ins/1/walkaround/save", data={"_csrf_token": token})
+    assert plain.status_code == 303
+    assert plain.headers["location"].startswith("/sign-in?next=")
+    await db.rollback()
+    assert await db.scalar(select(func.count(AuditEvent.id))) == before
+    # A public form still needs its token when signed out.
+    assert (await client.post("/language", data={"locale": "en"})).status_code == 403

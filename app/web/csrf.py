@@ -50,6 +50,16 @@ class CsrfMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+        handler = scope.get("route_handler")
+        if (
+            scope.get("staff_session") is None
+            and handler is not None
+            and not handler.opt.get("public")
+        ):
+            # A signed-out request to a staff route is refused by the sign-in guard
+            # ("sign in first", back to this page after), not as an expired form.
+            await next_app(scope, receive, send)
+            return
         fresh: str | None = None
         if scope.get("staff_session") is not None:
             expected = self.token("session", connection.cookies[SESSION_COOKIE])

@@ -328,8 +328,12 @@ def test_what_is_being_typed_when_a_late_answer_redraws_its_region_is_kept_and_s
 def test_a_change_waiting_when_the_session_ended_is_sent_after_signing_in_again(
     new_context, db_path, sign_in
 ) -> None:
-    context = new_context("advisor")
+    # A tablet of its own: signing in again ends this tablet's session, not the shared one.
+    context = new_context()
     page = context.new_page()
+    page.goto("/sign-in")
+    sign_in(page, "advisor")
+    page.wait_for_url("**/lane")
     check_in_id = _walk_in(page)
     page.goto(f"/check-ins/{check_in_id}/walkaround")
     odometer = 40777
@@ -357,7 +361,10 @@ def test_a_change_refused_for_an_expired_form_waits_for_the_reload(new_context, 
     check_in_id = _walk_in(page)
     page.goto(f"/check-ins/{check_in_id}/walkaround")
 
-    context.clear_cookies(name="wa_csrf")  # this page's form token no longer matches
+    # This page's form token is from an earlier session: the server no longer takes it.
+    page.evaluate(
+        "document.body.setAttribute('hx-headers', JSON.stringify({'x-csrftoken': 'stale'}))"
+    )
     with posted(page, r"/walkaround/save$") as refused:
         choice(page, "fuel_eighths", "3").click()
     assert refused().status == 403
