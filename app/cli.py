@@ -92,7 +92,7 @@ def demo() -> None:
 def create_admin(username: str, display_name: str, locale: str) -> None:
     """Create the first admin of a real install (asks for the password)."""
     from app.errors import DomainError
-    from app.services import auth
+    from app.services.staff import sign_in as auth
 
     settings = _settings()
     upgrade(settings)

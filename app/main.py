@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
-        # Sessions live on the server (app.services.staff_sessions): the cookie is set at
+        # Sessions live on the server (app.services.staff.sessions): the cookie is set at
         # sign-in and cleared at sign-out only, and the CSRF token is tied to the session.
         middleware=[
             PathIdMiddleware(),

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Appointment, CheckIn, Role
-from app.services import check_in as check_ins
 from app.services import demo_data
 from app.services.audit import Actor
+from app.services.check_in import steps as check_ins
 from app.settings import Settings
 
 

@@ -28,16 +28,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    delivery,
-    delivery_signing,
-    estimate,
-    findings,
-    photos,
-    signatures,
-    supplements,
-)
+from app.services import delivery, delivery_signing, estimate, findings, signatures, supplements
 from app.services.audit import Actor
+from app.services.photos import receive as photos
 from app.services.signed_guard import SignedRecordLocked
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order

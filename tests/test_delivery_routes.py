@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import delivery, estimate, supplements
-from app.services import photos as photo_service
+from app.services.photos import receive as photo_service
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, ink, order

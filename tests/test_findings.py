@@ -27,13 +27,13 @@ from app.services import (
     board_events,
     estimate,
     findings,
-    lane_board,
     signatures,
     supplements,
     workshop,
     workshop_board,
 )
 from app.services.findings import Count
+from app.services.lane_board import board as lane_board
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.test_delivery import ready_to_sign, refused_signing, sign

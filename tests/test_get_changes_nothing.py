@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.models.base import Base, utcnow
 from app.services import api_clients, customer_verify, demo_data, supplements
-from app.services import check_in as check_ins
+from app.services.check_in import steps as check_ins
 from app.settings import Settings
 from tests.conftest import sign_in
 from tests.estimate_helpers import advisor, order

@@ -37,21 +37,13 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import check_in as check_ins
-from app.services import (
-    check_in_fields,
-    demo_data,
-    estimate,
-    final_check,
-    photos,
-    signatures,
-    supplements,
-    symptoms,
-    walkaround,
-    workshop,
-)
-from app.services import photos as photo_service
+from app.services import demo_data, estimate, final_check, signatures, supplements, workshop
 from app.services.audit import Actor
+from app.services.check_in import fields as check_in_fields
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms, walkaround
+from app.services.photos import receive as photo_service
+from app.services.photos import receive as photos
 from app.settings import Settings
 from tests.checkin_helpers import fresh
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signed_order

@@ -25,7 +25,7 @@ from app.services import (
     final_check_report,
     signatures,
 )
-from app.services.check_in_view import labels as check_in_labels
+from app.services.check_in.view import labels as check_in_labels
 from app.settings import SUPPORTED_LOCALES, Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

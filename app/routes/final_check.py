@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import Role, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
 from app.services import board_events, final_check, final_check_report, workshop, workshop_board
-from app.services.check_in_view import labels as check_in_labels
+from app.services.check_in.view import labels as check_in_labels
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

@@ -44,16 +44,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import (
-    audit,
-    board_events,
-    check_in_view,
-    estimate,
-    final_check,
-    findings,
-    photos,
-)
+from app.services import audit, board_events, estimate, final_check, findings
 from app.services.audit import Actor
+from app.services.check_in import view as check_in_view
+from app.services.photos import receive as photos
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
 # The outside of the car: each must be photographed again at delivery.

@@ -32,8 +32,9 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.passwords import hash_password
-from app.services import auth, demo_workshop
-from app.services.lane_board import day_bounds
+from app.services import demo_workshop
+from app.services.lane_board.board import day_bounds
+from app.services.staff import sign_in as auth
 from app.services.vin import with_check_digit
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo sign-in, never used in production

@@ -37,10 +37,11 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import auth, estimate, final_check, signatures, symptoms, walkaround, workshop
-from app.services import check_in as check_ins
-from app.services import check_in_fields as fields
+from app.services import estimate, final_check, signatures, workshop
 from app.services.audit import Actor
+from app.services.check_in import fields, symptoms, walkaround
+from app.services.check_in import steps as check_ins
+from app.services.staff import sign_in as auth
 
 DEVICE = "demo-tablet"
 LOCALE = "zh_CN"

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.i18n import _
 from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
-from app.services import estimate, promised_time, signatures, symptoms
+from app.services import estimate, promised_time, signatures
 from app.services.audit import Actor
-from app.services.check_in_view import GUIDED_POSITIONS, labels
+from app.services.check_in import symptoms
+from app.services.check_in.view import GUIDED_POSITIONS, labels
 from app.settings import Settings
 
 

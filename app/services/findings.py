@@ -27,8 +27,9 @@ from app.models import (
     SupplementStatus,
     WorkOrder,
 )
-from app.services import audit, board_events, photos
+from app.services import audit, board_events
 from app.services.audit import Actor
+from app.services.photos import receive as photos
 
 # What a technician taps when reporting; the first five are safety items.
 SAFETY_CATEGORIES = ("brakes", "tyres", "steering", "lights", "airbags")

@@ -29,7 +29,8 @@ from app.models import (
     Supplement,
     WorkOrder,
 )
-from app.services import estimate, symptoms
+from app.services import estimate
+from app.services.check_in import symptoms
 
 WORK_ORDER_SCHEMA = "walkaround.work_order/1"
 SUPPLEMENT_SCHEMA = "walkaround.supplement/1"

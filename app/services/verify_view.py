@@ -13,8 +13,9 @@ from typing import Any
 
 from app.i18n import Formatter, _
 from app.models import Signature, SignatureKind
-from app.services import final_check, symptoms
-from app.services.check_in_view import labels as check_in_labels
+from app.services import final_check
+from app.services.check_in import symptoms
+from app.services.check_in.view import labels as check_in_labels
 from app.services.customer_verify import OrderCheck
 from app.services.signatures import Verification
 from app.services.signed_content import Difference

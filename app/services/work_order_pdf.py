@@ -26,8 +26,8 @@ from weasyprint.urls import URLFetcher
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
 from app.services import customer_verify, qr
-from app.services.check_in_view import labels
-from app.services.photo_store import thumb_path
+from app.services.check_in.view import labels
+from app.services.photos.store import thumb_path
 from app.settings import Settings
 from app.web.templating import TEMPLATES_DIR, build_environment
 

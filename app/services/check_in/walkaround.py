@@ -12,7 +12,7 @@ from app.i18n import _
 from app.models import Belonging, CheckIn, DamageKind, DamageMark
 from app.services import audit
 from app.services.audit import Actor
-from app.services.check_in import bump_version
+from app.services.check_in.steps import bump_version
 
 MAX_PHOTOS_PER_MARK = 6
 BELONGING_KINDS = ("phone", "wallet", "bag", "documents", "child_seat", "umbrella", "charger",

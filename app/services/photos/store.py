@@ -18,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.services.photo_pipeline import ProcessedPhoto
+from app.services.photos.pipeline import ProcessedPhoto
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

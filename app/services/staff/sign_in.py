@@ -14,8 +14,9 @@ from app.i18n import _
 from app.models import LoginThrottle, Role, StaffRole, StaffSession, StaffUser, ThrottleKind
 from app.models.base import utcnow
 from app.passwords import hash_password, verify_password
-from app.services import audit, staff_sessions
+from app.services import audit
 from app.services.audit import Actor
+from app.services.staff import sessions as staff_sessions
 from app.text import clean_text
 
 

@@ -13,7 +13,7 @@ from app.models import CheckIn, Concern
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
-from app.services.check_in import bump_version
+from app.services.check_in.steps import bump_version
 
 W2H_FIELDS = ("what", "when", "where", "who", "why", "how", "how_much")
 MAX_TEXT = 1000

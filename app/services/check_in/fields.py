@@ -17,7 +17,7 @@ from app.models import CheckIn, Step, Vehicle
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
-from app.services.check_in import bump_version
+from app.services.check_in.steps import bump_version
 
 MAX_ODOMETER_KM = 2_000_000
 # More than this per day since the last reading (or 100,000 km at once) needs a second look.

@@ -21,10 +21,10 @@ from app.models import (
     Step,
     WorkOrder,
 )
-from app.services import check_in as check_ins
-from app.services import symptoms
-from app.services.check_in_fields import FOLLOW_UP_TIMES, WARNING_LIGHTS
-from app.services.walkaround import BELONGING_KINDS, MAX_PHOTOS_PER_MARK
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms
+from app.services.check_in.fields import FOLLOW_UP_TIMES, WARNING_LIGHTS
+from app.services.check_in.walkaround import BELONGING_KINDS, MAX_PHOTOS_PER_MARK
 from app.settings import Settings
 
 GUIDED_POSITIONS = tuple(p for p in PhotoPosition if p != PhotoPosition.EXTRA)

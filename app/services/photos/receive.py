@@ -17,9 +17,9 @@ from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
 from app.services import audit
 from app.services.audit import Actor
-from app.services.photo_pipeline import ProcessedPhoto, process_photo
-from app.services.photo_store import display_path, store_photo, thumb_path
-from app.services.walkaround import MAX_PHOTOS_PER_MARK
+from app.services.check_in.walkaround import MAX_PHOTOS_PER_MARK
+from app.services.photos.pipeline import ProcessedPhoto, process_photo
+from app.services.photos.store import display_path, store_photo, thumb_path
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
