@@ -28,10 +28,12 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import delivery, delivery_signing, estimate, findings, signatures, supplements
+from app.services import delivery, delivery_signing, findings, supplements
 from app.services.audit import Actor
+from app.services.estimate import editing as estimate
 from app.services.photos import receive as photos
-from app.services.signed_guard import SignedRecordLocked
+from app.services.signing import signatures
+from app.services.signing.guard import SignedRecordLocked
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.workshop_helpers import (

@@ -24,7 +24,8 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import delivery, estimate, supplements
+from app.services import delivery, supplements
+from app.services.estimate import editing as estimate
 from app.services.photos import receive as photo_service
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in

@@ -23,17 +23,11 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    board_events,
-    estimate,
-    findings,
-    signatures,
-    supplements,
-    workshop,
-    workshop_board,
-)
+from app.services import board_events, findings, supplements, workshop, workshop_board
+from app.services.estimate import editing as estimate
 from app.services.findings import Count
 from app.services.lane_board import board as lane_board
+from app.services.signing import signatures
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.test_delivery import ready_to_sign, refused_signing, sign

@@ -27,14 +27,8 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    board_events,
-    demo_data,
-    estimate,
-    supplements,
-    workshop,
-    workshop_board,
-)
+from app.services import board_events, demo_data, supplements, workshop, workshop_board
+from app.services.estimate import editing as estimate
 from app.settings import Settings
 from tests.estimate_helpers import advisor, order, signed_order
 from tests.workshop_helpers import (

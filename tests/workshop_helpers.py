@@ -37,13 +37,15 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import demo_data, estimate, final_check, signatures, supplements, workshop
+from app.services import demo_data, final_check, supplements, workshop
 from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms, walkaround
+from app.services.estimate import editing as estimate
 from app.services.photos import receive as photo_service
 from app.services.photos import receive as photos
+from app.services.signing import signatures
 from app.settings import Settings
 from tests.checkin_helpers import fresh
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signed_order

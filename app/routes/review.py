@@ -21,8 +21,11 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import SUPPORTED_LOCALES, _, set_locale
 from app.models import Role, StaffSession, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services import customer_verify, estimate, estimate_view, signatures
+from app.services.estimate import editing as estimate
+from app.services.estimate import view as estimate_view
+from app.services.signing import signatures
 from app.services.staff import sessions as staff_sessions
+from app.services.verify import customer as customer_verify
 from app.web.auth import (
     actor_for,
     current_session,

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.models import CheckIn, Job, JobLine, Signature, SignatureKind, WorkOrder, WorkOrderStatus
-from app.services import estimate
-from app.services.estimate import Totals
+from app.services.estimate import editing as estimate
+from app.services.estimate.editing import Totals
 
 MAX_PAGE = 200
 

@@ -44,9 +44,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, estimate, final_check, findings
+from app.services import audit, board_events, final_check, findings
 from app.services.audit import Actor
 from app.services.check_in import view as check_in_view
+from app.services.estimate import editing as estimate
 from app.services.photos import receive as photos
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)

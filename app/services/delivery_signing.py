@@ -20,9 +20,10 @@ from app.models import (
     Supplement,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, delivery, final_check, signatures, work_orders
+from app.services import audit, board_events, delivery, final_check, work_orders
 from app.services.audit import Actor
-from app.services.signed_content import amount, iso
+from app.services.signing import signatures
+from app.services.signing.content import amount, iso
 
 # /2 adds the final QC report's items and verdict; a /1 record is verified as /1.
 DELIVERY_SCHEMA = "walkaround.delivery/2"

@@ -37,10 +37,12 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import estimate, final_check, signatures, workshop
+from app.services import final_check, workshop
 from app.services.audit import Actor
 from app.services.check_in import fields, symptoms, walkaround
 from app.services.check_in import steps as check_ins
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
 from app.services.staff import sign_in as auth
 
 DEVICE = "demo-tablet"

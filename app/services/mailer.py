@@ -25,7 +25,7 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import Formatter, _, locale_as
 from app.models import OutboundMessage, Signature, WorkOrder
 from app.models.base import utcnow
-from app.services.work_order_pdf import verify_url
+from app.services.documents.work_order_pdf import verify_url
 from app.settings import Settings
 from app.text import clean_text
 

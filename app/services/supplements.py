@@ -24,17 +24,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import (
-    audit,
-    board_events,
-    estimate,
-    findings,
-    job_tasks,
-    mailer,
-    signatures,
-    webhooks,
-)
+from app.services import audit, board_events, findings, job_tasks, mailer, webhooks
 from app.services.audit import Actor
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
 from app.settings import Settings
 
 CHANNELS = ("sms", "email", "tablet")

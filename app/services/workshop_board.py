@@ -33,8 +33,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, board_events, dealership, estimate, findings, workshop
+from app.services import audit, board_events, dealership, findings, workshop
 from app.services.audit import Actor
+from app.services.estimate import editing as estimate
 from app.services.findings import Count as FindingCount
 from app.services.job_tasks import WORKSHOP_STATUSES
 

@@ -31,8 +31,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, estimate, work_orders
+from app.services import audit, work_orders
 from app.services.audit import Actor
+from app.services.estimate import editing as estimate
 
 
 async def get(session: AsyncSession, check_in_id: int) -> CheckIn:

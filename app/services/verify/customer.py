@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.i18n import _
 from app.models import Signature, SignatureKind
-from app.services import qr, signatures
-from app.services.signatures import Verification
+from app.services.signing import signatures
+from app.services.signing.signatures import Verification
+from app.services.verify import qr
 from app.settings import Settings
 
 PURPOSE = b"walkaround.customer-verify/1"

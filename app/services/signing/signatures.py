@@ -28,9 +28,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, estimate, job_tasks, work_orders
+from app.services import audit, job_tasks, work_orders
 from app.services.audit import Actor
-from app.services.signed_content import (
+from app.services.estimate import editing as estimate
+from app.services.signing.content import (
     Difference,
     canonical_json,
     differences,

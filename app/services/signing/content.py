@@ -29,8 +29,8 @@ from app.models import (
     Supplement,
     WorkOrder,
 )
-from app.services import estimate
 from app.services.check_in import symptoms
+from app.services.estimate import editing as estimate
 
 WORK_ORDER_SCHEMA = "walkaround.work_order/1"
 SUPPLEMENT_SCHEMA = "walkaround.supplement/1"

@@ -31,8 +31,8 @@ from app.errors import Conflict, InvalidInput
 from app.i18n import _, ngettext
 from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
-from app.services import catalogue as cat
 from app.services.audit import Actor
+from app.services.catalogue import items as cat
 from app.text import from_spreadsheet_cell, spreadsheet_cell
 
 MAX_BYTES = 2 * 1024 * 1024

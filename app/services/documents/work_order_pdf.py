@@ -25,9 +25,10 @@ from weasyprint.urls import URLFetcher
 
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
-from app.services import customer_verify, qr
 from app.services.check_in.view import labels
 from app.services.photos.store import thumb_path
+from app.services.verify import customer as customer_verify
+from app.services.verify import qr
 from app.settings import Settings
 from app.web.templating import TEMPLATES_DIR, build_environment
 

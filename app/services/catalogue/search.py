@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import LabourOperation, LineKind, Part
-from app.services.estimate import part_expected_on
+from app.services.estimate.editing import part_expected_on
 from app.text import search_text
 
 LIMIT = 8

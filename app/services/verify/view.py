@@ -16,9 +16,9 @@ from app.models import Signature, SignatureKind
 from app.services import final_check
 from app.services.check_in import symptoms
 from app.services.check_in.view import labels as check_in_labels
-from app.services.customer_verify import OrderCheck
-from app.services.signatures import Verification
-from app.services.signed_content import Difference
+from app.services.signing.content import Difference
+from app.services.signing.signatures import Verification
+from app.services.verify.customer import OrderCheck
 from app.settings import Settings
 
 PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
