@@ -28,11 +28,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.passwords import verify_password
-from app.services import demo_data, final_check, vin, workshop
+from app.services import demo_data, vin
 from app.services.check_in import symptoms
-from app.services.job_tasks import WORKSHOP_STATUSES
+from app.services.final_check import inspection as final_check
 from app.services.lane_board.board import day_bounds
 from app.services.signing import signatures
+from app.services.workshop import jobs as workshop
+from app.services.workshop.tasks import WORKSHOP_STATUSES
 from tests.conftest import sign_in
 
 

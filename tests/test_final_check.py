@@ -21,8 +21,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import demo_data, final_check
+from app.services import demo_data
 from app.services.audit import Actor
+from app.services.final_check import inspection as final_check
 from tests.estimate_helpers import order
 from tests.workshop_helpers import (
     actor,

@@ -28,8 +28,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import Base, utcnow
-from app.services import api_clients, demo_data, supplements
+from app.services import api_clients, demo_data
 from app.services.check_in import steps as check_ins
+from app.services.supplements import added_work as supplements
 from app.services.verify import customer as customer_verify
 from app.settings import Settings
 from tests.conftest import sign_in

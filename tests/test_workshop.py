@@ -27,8 +27,11 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import board_events, demo_data, supplements, workshop, workshop_board
+from app.services import board_events, demo_data
 from app.services.estimate import editing as estimate
+from app.services.supplements import added_work as supplements
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.estimate_helpers import advisor, order, signed_order
 from tests.workshop_helpers import (

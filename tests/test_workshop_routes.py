@@ -27,8 +27,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import board_events, demo_data, workshop
+from app.services import board_events, demo_data
 from app.services.audit import Actor
+from app.services.workshop import jobs as workshop
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 from tests.estimate_helpers import signed_order
 from tests.workshop_helpers import fail_final_check, in_qc, jpeg, signed_order_with

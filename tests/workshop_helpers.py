@@ -37,15 +37,18 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import demo_data, final_check, supplements, workshop
+from app.services import demo_data
 from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms, walkaround
 from app.services.estimate import editing as estimate
+from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photo_service
 from app.services.photos import receive as photos
 from app.services.signing import signatures
+from app.services.supplements import added_work as supplements
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.checkin_helpers import fresh
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signed_order

@@ -85,7 +85,7 @@ class Inspection(IdMixin, CreatedMixin, Base):
     inspector_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
     round: Mapped[int]
     passed: Mapped[bool]
-    # The checklist items ticked (keys of services.final_check.ITEMS).
+    # The checklist items ticked (keys of services.final_check.inspection.ITEMS).
     ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
     odometer_km: Mapped[int | None]
     fuel_eighths: Mapped[int | None]

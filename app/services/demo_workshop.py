@@ -37,13 +37,14 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import final_check, workshop
 from app.services.audit import Actor
 from app.services.check_in import fields, symptoms, walkaround
 from app.services.check_in import steps as check_ins
 from app.services.estimate import editing as estimate
+from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
+from app.services.workshop import jobs as workshop
 
 DEVICE = "demo-tablet"
 LOCALE = "zh_CN"

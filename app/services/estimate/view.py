@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.i18n import _
 from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
-from app.services import promised_time
 from app.services.audit import Actor
 from app.services.check_in import symptoms
 from app.services.check_in.view import GUIDED_POSITIONS, labels
 from app.services.estimate import editing as estimate
 from app.services.signing import signatures
+from app.services.workshop import promised_time
 from app.settings import Settings
 
 

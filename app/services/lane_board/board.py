@@ -19,9 +19,10 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import audit, findings
+from app.services import audit
 from app.services.audit import Actor
-from app.services.findings import Count as FindingCount
+from app.services.supplements import findings
+from app.services.supplements.findings import Count as FindingCount
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, job_tasks, work_orders
+from app.services import audit, work_orders
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
 from app.services.signing.content import (
@@ -40,6 +40,7 @@ from app.services.signing.content import (
     supplement_content,
     work_order_content,
 )
+from app.services.workshop import tasks as job_tasks
 
 MAX_IMAGE_BYTES = 1_000_000
 MAX_IMAGE_SIDE = 4096
@@ -350,7 +351,7 @@ async def _current(session: AsyncSession, signature: Signature, currency: str) -
         )  # fmt: skip
     if signature.kind == SignatureKind.DELIVERY.value:
         # Imported here: the delivery record is built on top of this module.
-        from app.services import delivery_signing
+        from app.services.delivery import acceptance as delivery_signing
 
         return await delivery_signing.current(session, signature, currency)
     return {}

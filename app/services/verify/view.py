@@ -13,9 +13,9 @@ from typing import Any
 
 from app.i18n import Formatter, _
 from app.models import Signature, SignatureKind
-from app.services import final_check
 from app.services.check_in import symptoms
 from app.services.check_in.view import labels as check_in_labels
+from app.services.final_check import inspection as final_check
 from app.services.signing.content import Difference
 from app.services.signing.signatures import Verification
 from app.services.verify.customer import OrderCheck

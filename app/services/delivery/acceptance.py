@@ -20,8 +20,10 @@ from app.models import (
     Supplement,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, delivery, final_check, work_orders
+from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
+from app.services.delivery import handover as delivery
+from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
 from app.services.signing.content import amount, iso
 

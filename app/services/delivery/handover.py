@@ -44,11 +44,13 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, final_check, findings
+from app.services import audit, board_events
 from app.services.audit import Actor
 from app.services.check_in import view as check_in_view
 from app.services.estimate import editing as estimate
+from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photos
+from app.services.supplements import findings
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
 # The outside of the car: each must be photographed again at delivery.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Inspection, StaffUser
-from app.services import final_check
+from app.services.final_check import inspection as final_check
 
 
 @dataclass(frozen=True)

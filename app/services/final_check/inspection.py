@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import _
 from app.models import CheckIn, Inspection, Job, JobTask, Role, WorkOrder, WorkOrderStatus
-from app.services import audit, board_events, work_orders, workshop
+from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
+from app.services.workshop import jobs as workshop
 
 ITEMS = (
     "jobs_done", "road_test", "no_warning_lights", "fluid_levels", "wheel_nuts",

@@ -24,10 +24,12 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, findings, job_tasks, mailer, webhooks
+from app.services import audit, board_events, mailer, webhooks
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
 from app.services.signing import signatures
+from app.services.supplements import findings
+from app.services.workshop import tasks as job_tasks
 from app.settings import Settings
 
 CHANNELS = ("sms", "email", "tablet")

@@ -33,11 +33,13 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, board_events, dealership, findings, workshop
+from app.services import audit, board_events, dealership
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
-from app.services.findings import Count as FindingCount
-from app.services.job_tasks import WORKSHOP_STATUSES
+from app.services.supplements import findings
+from app.services.supplements.findings import Count as FindingCount
+from app.services.workshop import jobs as workshop
+from app.services.workshop.tasks import WORKSHOP_STATUSES
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 PROMISE_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)

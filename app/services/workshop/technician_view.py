@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import JobTask, Photo, Supplement, SupplementStatus, TaskStatus, WorkOrderStatus
-from app.services import workshop, workshop_board
-from app.services.workshop_board import Board, Card, TaskRow
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
+from app.services.workshop.board import Board, Card, TaskRow
 
 # Orders a finding can still be reported on: the car is being worked on.
 FINDING_STATUSES = (WorkOrderStatus.SIGNED, WorkOrderStatus.IN_PROGRESS)

@@ -28,8 +28,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, findings, supplements, work_orders
+from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
+from app.services.supplements import added_work as supplements
+from app.services.supplements import findings
 
 DISPATCH_ROLES = (Role.FOREMAN.value, Role.SERVICE_MANAGER.value)
 MUTUAL_CHECK_ROLES = (Role.TECHNICIAN.value, Role.FOREMAN.value)
