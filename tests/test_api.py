@@ -29,7 +29,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import api_clients
+from app.services.api import clients as api_clients
 from app.services.estimate import editing as estimate
 from tests.conftest import sign_in
 

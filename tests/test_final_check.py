@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
@@ -21,7 +22,6 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import demo_data
 from app.services.audit import Actor
 from app.services.final_check import inspection as final_check
 from tests.estimate_helpers import order

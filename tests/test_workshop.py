@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
@@ -27,7 +28,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import board_events, demo_data
+from app.services import board_events
 from app.services.estimate import editing as estimate
 from app.services.supplements import added_work as supplements
 from app.services.workshop import board as workshop_board

@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import DomainError
 from app.models import (
     Appointment,
@@ -37,7 +38,6 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import demo_data
 from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins

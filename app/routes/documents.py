@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.i18n import SUPPORTED_LOCALES, _, locale_as, set_locale
 from app.models import Role, Signature, WorkOrder
-from app.services import mailer
 from app.services.documents import work_order_pdf
+from app.services.outbound import mailer
 from app.services.signing import signatures
 from app.services.verify import customer as customer_verify
 from app.services.verify import view as verify_view

@@ -24,9 +24,10 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, mailer, webhooks
+from app.services import audit, board_events
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
+from app.services.outbound import mailer, webhooks
 from app.services.signing import signatures
 from app.services.supplements import findings
 from app.services.workshop import tasks as job_tasks

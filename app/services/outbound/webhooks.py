@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Select, exists, func, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -31,7 +30,6 @@ from app.models import WebhookEvent, WorkOrder
 from app.models.base import utcnow
 
 if TYPE_CHECKING:
-    from litestar import Litestar
     from litestar.datastructures import State
 
     from app.settings import Settings
@@ -252,7 +250,7 @@ async def outbox_status(session: AsyncSession) -> OutboxStatus:
 
 async def run_dispatcher(app_state: State, poll_seconds: float = POLL_SECONDS) -> None:
     """Deliver due events until cancelled: every few seconds, and at once when
-    `app_state.webhook_wake` is set (after a commit, see dispatcher_lifespan)."""
+    `app_state.webhook_wake` is set (after a commit, see app.web.webhook_dispatcher)."""
     settings: Settings = app_state.settings
     wake: asyncio.Event = app_state.webhook_wake
     if not settings.webhook_secret:
@@ -273,42 +271,3 @@ async def run_dispatcher(app_state: State, poll_seconds: float = POLL_SECONDS) -
                     await asyncio.wait_for(wake.wait(), poll_seconds)
     finally:
         await engine.dispose()
-
-
-_COMMITTED = "walkaround_committed"
-
-
-@asynccontextmanager
-async def dispatcher_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Run the dispatcher while the app runs, when a webhook URL is set."""
-    settings: Settings = app.state.settings
-    if not settings.webhook_url:
-        yield
-        return
-    loop = asyncio.get_running_loop()
-    wake = app.state.webhook_wake = asyncio.Event()
-    app_engine = app.state.db_config.get_engine().sync_engine
-
-    # The "commit" event comes before the database has committed, so it only
-    # marks the connection; the dispatcher is woken when the connection goes
-    # back to the pool, committed. Thread-safe: requests may run on another loop.
-    def on_commit(connection: Any) -> None:
-        connection.info[_COMMITTED] = True
-
-    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None and record.info.pop(_COMMITTED, False):
-            loop.call_soon_threadsafe(wake.set)
-
-    sa_event.listen(app_engine, "commit", on_commit)
-    sa_event.listen(app_engine, "checkin", on_checkin)
-    task = app.state.webhook_dispatcher = asyncio.create_task(
-        run_dispatcher(app.state), name="webhook-dispatcher"
-    )
-    try:
-        yield
-    finally:
-        sa_event.remove(app_engine, "commit", on_commit)
-        sa_event.remove(app_engine, "checkin", on_checkin)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

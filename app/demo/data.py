@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import workshop as demo_workshop
 from app.models import (
     Appointment,
     AppointmentSource,
@@ -32,7 +33,6 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.passwords import hash_password
-from app.services import demo_workshop
 from app.services.lane_board.board import day_bounds
 from app.services.staff import sign_in as auth
 from app.services.vin import with_check_digit
