@@ -1,6 +1,6 @@
 """Demo data for a first look and for the e2e tests. Idempotent: the static
 records are created once, and today's appointments are topped up each run,
-with four cars already on site the first time (see demo_workshop)."""
+with four cars already on site the first time (see app.demo.workshop)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Opening the workshop's tasks when the customer agrees to work.
 
-Apart from `workshop` so that signing and supplements can open tasks without
+Apart from `workshop.jobs` so that signing and supplements can open tasks without
 importing the workshop's own use of supplements."""
 
 from __future__ import annotations
