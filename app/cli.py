@@ -15,9 +15,9 @@ from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import create_engine
+from app.demo import data as demo_data
+from app.demo.data import DemoSummary
 from app.models import Role, StaffUser
-from app.services import demo_data
-from app.services.demo_data import DemoSummary
 from app.settings import ROOT, Settings, SettingsError, from_env
 
 T = TypeVar("T")
@@ -92,7 +92,7 @@ def demo() -> None:
 def create_admin(username: str, display_name: str, locale: str) -> None:
     """Create the first admin of a real install (asks for the password)."""
     from app.errors import DomainError
-    from app.services import auth
+    from app.services.staff import sign_in as auth
 
     settings = _settings()
     upgrade(settings)
@@ -120,7 +120,7 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     """Upgrade the database, optionally load demo data, and serve."""
     import uvicorn
 
-    from app.services.demo_data import DEMO_PASSWORD, DEMO_USERS
+    from app.demo.data import DEMO_PASSWORD, DEMO_USERS
 
     settings = _settings()
     upgrade(settings)
@@ -153,7 +153,7 @@ def api_client() -> None:
 def api_client_create(name: str) -> None:
     """Create a client and print its token (shown only this once)."""
     from app.errors import DomainError
-    from app.services import api_clients
+    from app.services.api import clients as api_clients
 
     settings = _settings()
     upgrade(settings)
@@ -170,7 +170,7 @@ def api_client_create(name: str) -> None:
 @api_client.command("list")
 def api_client_list() -> None:
     """List the clients, with when each last used its token."""
-    from app.services import api_clients
+    from app.services.api import clients as api_clients
 
     clients = asyncio.run(_with_session(_settings(), api_clients.list_clients))
     if not clients:
@@ -186,7 +186,7 @@ def api_client_list() -> None:
 def api_client_revoke(client_id: int) -> None:
     """Refuse a client's token from now on."""
     from app.errors import DomainError
-    from app.services import api_clients
+    from app.services.api import clients as api_clients
 
     try:
         client = asyncio.run(_with_session(_settings(), lambda s: api_clients.revoke(s, client_id)))
@@ -205,7 +205,7 @@ def webhooks_deliver() -> None:
     """Send the webhooks that are due, once (the server also does this by itself)."""
     import httpx
 
-    from app.services import webhooks as outbox
+    from app.services.outbound import webhooks as outbox
 
     settings = _settings()
     if not settings.webhook_url:
@@ -229,7 +229,7 @@ def webhooks_deliver() -> None:
 @webhooks.command("status")
 def webhooks_status() -> None:
     """Count the webhooks waiting, failing and delivered."""
-    from app.services import webhooks as outbox
+    from app.services.outbound import webhooks as outbox
 
     status = asyncio.run(_with_session(_settings(), outbox.outbox_status))
     oldest = f"{status.oldest_pending_at:%Y-%m-%d %H:%M:%S}Z" if status.oldest_pending_at else "-"

@@ -41,7 +41,6 @@ from app.routes.technician import TechnicianController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
-from app.services.webhooks import dispatcher_lifespan
 from app.settings import Settings, from_env
 from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
@@ -51,6 +50,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import PathIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
+from app.web.webhook_dispatcher import dispatcher_lifespan
 
 
 def _derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         plugins=[SQLAlchemyPlugin(config=db_config), HTMXPlugin()],
         request_class=HTMXRequest,
-        # Sessions live on the server (app.services.staff_sessions): the cookie is set at
+        # Sessions live on the server (app.services.staff.sessions): the cookie is set at
         # sign-in and cleared at sign-out only, and the CSRF token is tied to the session.
         middleware=[
             PathIdMiddleware(),

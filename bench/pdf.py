@@ -29,9 +29,9 @@ from PIL import Image, ImageDraw, ImageFilter
 from pypdf import PdfReader
 
 from app.models import Signature
-from app.services import work_order_pdf
-from app.services.photo_store import thumb_path, write_atomic
-from app.services.signed_content import WORK_ORDER_SCHEMA, canonical_json, sha256_hex
+from app.services.documents import work_order_pdf
+from app.services.photos.store import thumb_path, write_atomic
+from app.services.signing.content import WORK_ORDER_SCHEMA, canonical_json, sha256_hex
 from app.settings import Settings
 from bench.photos import timed
 

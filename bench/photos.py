@@ -26,7 +26,7 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageDraw, ImageFilter, features
 
-from app.services.photo_pipeline import (
+from app.services.photos.pipeline import (
     DISPLAY_LONG_EDGE,
     JPEG_QUALITY,
     REDUCING_GAP,

@@ -35,9 +35,9 @@ import uvicorn
 from bs4 import BeautifulSoup
 
 from app.cli import load_demo, upgrade
+from app.demo.data import DEMO_PASSWORD
 from app.main import create_app
 from app.services.board_events import broker
-from app.services.demo_data import DEMO_PASSWORD
 from app.settings import Settings
 
 HERE = Path(__file__).resolve().parent

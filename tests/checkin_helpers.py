@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.models import Appointment, CheckIn, Role
-from app.services import check_in as check_ins
-from app.services import demo_data
 from app.services.audit import Actor
+from app.services.check_in import steps as check_ins
 from app.settings import Settings
 
 

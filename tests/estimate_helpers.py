@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import LabourOperation, Part, Role, Signature, Step, WorkOrder
 from app.models.base import utcnow
-from app.services import check_in as check_ins
-from app.services import check_in_fields, estimate, signatures, symptoms, walkaround
 from app.services.audit import Actor
+from app.services.check_in import fields as check_in_fields
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms, walkaround
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
 from app.settings import Settings
 from tests.checkin_helpers import fresh, started_check_in
 

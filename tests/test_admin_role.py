@@ -12,7 +12,8 @@ from app.errors import Forbidden
 from app.i18n import _
 from app.models import Role, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import delivery, final_check
+from app.services.delivery import handover as delivery
+from app.services.final_check import inspection as final_check
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, priced_estimate
 from tests.test_delivery_routes import ready_to_sign, sign_form, unchanged

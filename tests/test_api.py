@@ -29,7 +29,8 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import api_clients, estimate
+from app.services.api import clients as api_clients
+from app.services.estimate import editing as estimate
 from tests.conftest import sign_in
 
 SIGNED_AT = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
 from app.models import AuditEvent, LoginThrottle, Role, StaffSession, StaffUser
-from app.services import auth as auth_service
 from app.services.audit import Actor
+from app.services.staff import sign_in as auth_service
 from tests.conftest import PASSWORDS, USERNAMES, csrf_from, csrf_token, html, sign_in
 
 

@@ -12,9 +12,9 @@ from app.errors import Conflict, InvalidInput
 from app.i18n import set_locale
 from app.models import AuditEvent, LabourOperation, MenuPackage, Part, Role
 from app.models.base import utcnow
-from app.services import catalogue as cat
-from app.services import catalogue_import as imports
 from app.services.audit import Actor
+from app.services.catalogue import csv_import as imports
+from app.services.catalogue import items as cat
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 
 NOBODY = Actor(None)

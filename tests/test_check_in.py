@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from app.errors import Conflict, InvalidInput
 from app.models import Appointment, AppointmentStatus, CheckIn, Role, Step, Vehicle, WorkOrder
 from app.models.base import utcnow
-from app.services import check_in as check_ins
-from app.services import check_in_fields, symptoms, walkaround
 from app.services.audit import Actor
+from app.services.check_in import fields as check_in_fields
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms, walkaround
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
 

@@ -23,8 +23,8 @@ from app.db import write_intent
 from app.errors import Conflict
 from app.models import AuditEvent, Role, TaskStatus, TimeEntry, WorkOrder, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import workshop
 from app.services.audit import Actor
+from app.services.workshop import jobs as workshop
 from tests.conftest import csrf_token, html, sign_in
 from tests.workshop_helpers import actor, dispatch_all, signed_order_with, tasks
 

@@ -7,9 +7,9 @@ import io
 
 from app.models import Role
 from app.services import audit
-from app.services import catalogue as cat
-from app.services import catalogue_import as imports
 from app.services.audit import Actor
+from app.services.catalogue import csv_import as imports
+from app.services.catalogue import items as cat
 from tests.conftest import sign_in
 from tests.estimate_helpers import priced_estimate
 

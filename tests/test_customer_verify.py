@@ -17,15 +17,13 @@ from sqlalchemy import select, text
 from app.i18n import locale_as
 from app.models import Job, JobLine, Role, Signature, SignatureKind
 from app.models.base import utcnow
-from app.services import (
-    customer_verify,
-    delivery_signing,
-    signed_content,
-    supplements,
-    verify_view,
-    work_order_pdf,
-)
-from app.services.signed_content import _flatten
+from app.services.delivery import acceptance as delivery_signing
+from app.services.documents import work_order_pdf
+from app.services.signing import content as signed_content
+from app.services.signing.content import _flatten
+from app.services.supplements import added_work as supplements
+from app.services.verify import customer as customer_verify
+from app.services.verify import view as verify_view
 from tests.conftest import TEST_SECRET, html, sign_in
 from tests.estimate_helpers import advisor, signature, signed_order
 from tests.test_delivery import ready_to_sign, sign

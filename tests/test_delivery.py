@@ -28,17 +28,15 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    delivery,
-    delivery_signing,
-    estimate,
-    findings,
-    photos,
-    signatures,
-    supplements,
-)
 from app.services.audit import Actor
-from app.services.signed_guard import SignedRecordLocked
+from app.services.delivery import acceptance as delivery_signing
+from app.services.delivery import handover as delivery
+from app.services.estimate import editing as estimate
+from app.services.photos import receive as photos
+from app.services.signing import signatures
+from app.services.signing.guard import SignedRecordLocked
+from app.services.supplements import added_work as supplements
+from app.services.supplements import findings
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.workshop_helpers import (

@@ -24,8 +24,10 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import delivery, estimate, supplements
-from app.services import photos as photo_service
+from app.services.delivery import handover as delivery
+from app.services.estimate import editing as estimate
+from app.services.photos import receive as photo_service
+from app.services.supplements import added_work as supplements
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, ink, order

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.errors import Forbidden, InvalidInput
 from app.models import Dealership, Job, JobLine, MenuPackage, Part
-from app.services import estimate, promised_time
+from app.services.estimate import editing as estimate
+from app.services.workshop import promised_time
 from tests.estimate_helpers import advisor, manager, order, priced_estimate
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
@@ -21,8 +22,8 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import demo_data, final_check
 from app.services.audit import Actor
+from app.services.final_check import inspection as final_check
 from tests.estimate_helpers import order
 from tests.workshop_helpers import (
     actor,

@@ -11,7 +11,9 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from app.models import Inspection, Role, Signature, StaffUser
-from app.services import delivery_signing, final_check, signatures
+from app.services.delivery import acceptance as delivery_signing
+from app.services.final_check import inspection as final_check
+from app.services.signing import signatures
 from tests.conftest import html, sign_in
 from tests.test_delivery import ready_to_sign, sign
 from tests.workshop_helpers import (

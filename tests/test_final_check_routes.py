@@ -10,8 +10,9 @@ from app.i18n import _
 from app.models import Inspection, Role, StaffRole, TaskStatus, WorkOrderStatus
 from app.routes import final_check as final_check_routes
 from app.routes import workshop as workshop_routes
-from app.services import board_events, final_check
-from app.services.check_in_view import labels
+from app.services import board_events
+from app.services.check_in.view import labels
+from app.services.final_check import inspection as final_check
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signed_order
 from tests.workshop_helpers import car_in_qc, check_in_of, hx, in_qc, tasks, toast, work_done

@@ -23,17 +23,15 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    board_events,
-    estimate,
-    findings,
-    lane_board,
-    signatures,
-    supplements,
-    workshop,
-    workshop_board,
-)
-from app.services.findings import Count
+from app.services import board_events
+from app.services.estimate import editing as estimate
+from app.services.lane_board import board as lane_board
+from app.services.signing import signatures
+from app.services.supplements import added_work as supplements
+from app.services.supplements import findings
+from app.services.supplements.findings import Count
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.test_delivery import ready_to_sign, refused_signing, sign

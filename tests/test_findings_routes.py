@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.i18n import _
 from app.models import Photo, Role, Signature, StaffRole, StaffUser, Supplement, SupplementStatus
 from app.models.base import utcnow
-from app.services import check_in as check_ins
-from app.services import findings, signatures, supplements
+from app.services.check_in import steps as check_ins
+from app.services.signing import signatures
+from app.services.supplements import added_work as supplements
+from app.services.supplements import findings
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, ink, order
 from tests.test_findings import BRAKES, reported, sent

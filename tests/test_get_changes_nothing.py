@@ -16,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.demo import data as demo_data
 from app.models import (
     CheckIn,
     LabourOperation,
@@ -28,8 +29,10 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import Base, utcnow
-from app.services import api_clients, customer_verify, demo_data, supplements
-from app.services import check_in as check_ins
+from app.services.api import clients as api_clients
+from app.services.check_in import steps as check_ins
+from app.services.supplements import added_work as supplements
+from app.services.verify import customer as customer_verify
 from app.settings import Settings
 from tests.conftest import sign_in
 from tests.estimate_helpers import advisor, order

@@ -4,9 +4,9 @@ from litestar import Litestar, get
 from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import select
 
+from app.demo import data as demo_data
 from app.models import Appointment, AppointmentStatus, Role
 from app.routes.api import require_api_token
-from app.services import demo_data
 from tests.conftest import csrf_token, html, sign_in
 
 # Routes that Litestar itself generates for the OpenAPI schema: signed-in staff only.

@@ -9,8 +9,8 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import select
 
+from app.demo import data as demo_data
 from app.models import Photo, Role
-from app.services import demo_data
 from app.web.templating import asset_version
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import sign_in

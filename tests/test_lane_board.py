@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
+from app.demo import data as demo_data
 from app.models import Appointment, AppointmentStatus, AuditEvent, Role, WorkOrder
 from app.models.base import utcnow
-from app.services import demo_data, lane_board
 from app.services.audit import Actor
+from app.services.lane_board import board as lane_board
 from tests.conftest import csrf_token, html, sign_in
 
 

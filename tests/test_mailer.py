@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from app.errors import InvalidInput
 from app.main import create_app
 from app.models import OutboundMessage, Role
-from app.services import mailer
+from app.services.outbound import mailer
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signature, signed_order

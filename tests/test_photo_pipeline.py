@@ -24,8 +24,8 @@ from PIL import Image, ImageChops, ImageCms, ImageFile, ImageStat
 from PIL.JpegImagePlugin import JpegImageFile
 
 from app.errors import DomainError, InvalidInput
-from app.services import photo_pipeline
-from app.services.photo_pipeline import (
+from app.services.photos import pipeline as photo_pipeline
+from app.services.photos.pipeline import (
     DISPLAY_LONG_EDGE,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
@@ -156,7 +156,7 @@ def peak_memory_growth_mb(path: Path) -> float:
         "import resource, sys\n"
         "from pathlib import Path\n"
         "from app.errors import DomainError\n"
-        "from app.services.photo_pipeline import process_photo\n"
+        "from app.services.photos.pipeline import process_photo\n"
         "data = Path(sys.argv[1]).read_bytes()\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from app.services import photo_store
-from app.services.photo_pipeline import ProcessedPhoto
-from app.services.photo_store import display_path, is_stored, store_photo, thumb_path, write_atomic
+from app.services.photos import store as photo_store
+from app.services.photos.pipeline import ProcessedPhoto
+from app.services.photos.store import display_path, is_stored, store_photo, thumb_path, write_atomic
 
 
 def a_photo(content: bytes = b"upload") -> ProcessedPhoto:

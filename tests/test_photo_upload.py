@@ -104,8 +104,8 @@ async def test_a_decompression_bomb_is_refused(upload, db, settings) -> None:
 
 
 async def test_a_damage_mark_takes_at_most_six_photos(upload, client, db, settings, users):
-    from app.services import walkaround
     from app.services.audit import Actor
+    from app.services.check_in import walkaround
     from tests.checkin_helpers import fresh
 
     check_in = await fresh(db, upload.check_in_id)

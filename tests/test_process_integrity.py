@@ -19,7 +19,8 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import estimate, signatures
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, completed_check_in, ink, order, priced_estimate

@@ -16,7 +16,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import estimate, signatures, signed_content
+from app.services.estimate import editing as estimate
+from app.services.signing import content as signed_content
+from app.services.signing import signatures
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signature, signed_order
 
 

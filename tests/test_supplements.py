@@ -18,7 +18,9 @@ from app.models import (
     SupplementStatus,
 )
 from app.models.base import utcnow
-from app.services import estimate, signatures, supplements
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
+from app.services.supplements import added_work as supplements
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, ink, order, signed_order
 

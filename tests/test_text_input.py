@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.i18n import _
 from app.models import Customer, LabourOperation, Role, Vehicle
-from app.services import catalogue_import as imports
+from app.services.catalogue import csv_import as imports
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
 

@@ -31,8 +31,9 @@ from app.db import create_engine
 from app.main import create_app
 from app.models import Customer, Vehicle, WebhookEvent, WorkOrder, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import webhooks, work_orders
+from app.services import work_orders
 from app.services.audit import Actor
+from app.services.outbound import webhooks
 from app.settings import Settings
 
 SECRET = "whsec-test-secret"

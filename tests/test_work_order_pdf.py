@@ -15,8 +15,9 @@ from pypdf.generic import DictionaryObject
 
 from app.i18n import Formatter, locale_as
 from app.models import Role
-from app.services import customer_verify, work_order_pdf
-from app.services.photo_store import thumb_path, write_atomic
+from app.services.documents import work_order_pdf
+from app.services.photos.store import thumb_path, write_atomic
+from app.services.verify import customer as customer_verify
 from tests.conftest import sign_in
 from tests.estimate_helpers import order, priced_estimate, signature, signed_order
 

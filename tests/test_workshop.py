@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
@@ -27,14 +28,11 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    board_events,
-    demo_data,
-    estimate,
-    supplements,
-    workshop,
-    workshop_board,
-)
+from app.services import board_events
+from app.services.estimate import editing as estimate
+from app.services.supplements import added_work as supplements
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.estimate_helpers import advisor, order, signed_order
 from tests.workshop_helpers import (

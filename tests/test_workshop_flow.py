@@ -18,15 +18,13 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import (
-    delivery,
-    delivery_signing,
-    final_check,
-    signatures,
-    workshop,
-    workshop_board,
-)
-from app.services.signed_guard import SignedRecordLocked
+from app.services.delivery import acceptance as delivery_signing
+from app.services.delivery import handover as delivery
+from app.services.final_check import inspection as final_check
+from app.services.signing import signatures
+from app.services.signing.guard import SignedRecordLocked
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
 from tests.estimate_helpers import ink, order, signed_order
 from tests.workshop_helpers import actor, check_in_of, in_qc, pass_final_check, tasks, work_done
 

@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
+from app.demo import data as demo_data
 from app.i18n import _
 from app.models import (
     JobTask,
@@ -27,8 +28,9 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import board_events, demo_data, workshop
+from app.services import board_events
 from app.services.audit import Actor
+from app.services.workshop import jobs as workshop
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 from tests.estimate_helpers import signed_order
 from tests.workshop_helpers import fail_final_check, in_qc, jpeg, signed_order_with

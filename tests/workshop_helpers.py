@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo_data
 from app.errors import DomainError
 from app.models import (
     Appointment,
@@ -37,21 +38,17 @@ from app.models import (
     WorkOrder,
 )
 from app.models.base import utcnow
-from app.services import check_in as check_ins
-from app.services import (
-    check_in_fields,
-    demo_data,
-    estimate,
-    final_check,
-    photos,
-    signatures,
-    supplements,
-    symptoms,
-    walkaround,
-    workshop,
-)
-from app.services import photos as photo_service
 from app.services.audit import Actor
+from app.services.check_in import fields as check_in_fields
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms, walkaround
+from app.services.estimate import editing as estimate
+from app.services.final_check import inspection as final_check
+from app.services.photos import receive as photo_service
+from app.services.photos import receive as photos
+from app.services.signing import signatures
+from app.services.supplements import added_work as supplements
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.checkin_helpers import fresh
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signed_order

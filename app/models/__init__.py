@@ -21,7 +21,10 @@ from app.models.check_in import (
 )
 from app.models.customer import Customer
 from app.models.dealership import Dealership
+from app.models.delivery import Delivery, NewDamage
 from app.models.estimate import Job, JobLine, JobSource, LineKind
+from app.models.final_check import Inspection
+from app.models.follow_up import FollowUpTask
 from app.models.login_throttle import LoginThrottle, ThrottleKind
 from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition, PhotoStage
@@ -32,16 +35,7 @@ from app.models.staff_session import StaffSession
 from app.models.supplement import UNANSWERED, Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
-from app.models.workshop import (
-    Delivery,
-    FollowUpTask,
-    Inspection,
-    JobTask,
-    NewDamage,
-    PromiseChange,
-    TaskStatus,
-    TimeEntry,
-)
+from app.models.workshop import JobTask, PromiseChange, TaskStatus, TimeEntry
 
 __all__ = [
     "ON_SITE_STATUSES",

@@ -1,13 +1,12 @@
-"""The workshop (车间): dispatched jobs, clocked time, the three checks and
-promised-time changes agreed with the customer."""
+"""The workshop (车间): dispatched jobs, clocked time, the self and mutual checks,
+and promised-time changes agreed with the customer."""
 
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, CreatedMixin, IdMixin
@@ -74,27 +73,6 @@ class TimeEntry(IdMixin, Base):
     finished_at: Mapped[datetime | None]
 
 
-class Inspection(IdMixin, CreatedMixin, Base):
-    """One final inspection (终检) by the QC inspector: the final QC report."""
-
-    __tablename__ = "inspection"
-
-    work_order_id: Mapped[int] = mapped_column(
-        ForeignKey("work_order.id", ondelete="CASCADE"), index=True
-    )
-    inspector_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
-    round: Mapped[int]
-    passed: Mapped[bool]
-    # The checklist items ticked (keys of services.final_check.ITEMS).
-    ticked: Mapped[list[str]] = mapped_column(JSON, default=list)
-    odometer_km: Mapped[int | None]
-    fuel_eighths: Mapped[int | None]
-    # A failed check: why, in a category the monthly rework statistics count.
-    reason_category: Mapped[str] = mapped_column(String(24), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    rework_job_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-
-
 class PromiseChange(IdMixin, CreatedMixin, Base):
     """The customer was called before the promised time passed and agreed a new one."""
 
@@ -107,52 +85,3 @@ class PromiseChange(IdMixin, CreatedMixin, Base):
     new_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-
-
-class Delivery(IdMixin, CreatedMixin, Base):
-    """Handing the car back (交车) against the check-in record."""
-
-    __tablename__ = "delivery"
-
-    work_order_id: Mapped[int] = mapped_column(
-        ForeignKey("work_order.id", ondelete="CASCADE"), unique=True
-    )
-    advisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    advice: Mapped[str] = mapped_column(Text, default="")
-    next_service_on: Mapped[date | None]
-    next_service_km: Mapped[int | None]
-    old_parts_shown: Mapped[bool] = mapped_column(default=False)
-    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signature.id"))
-    delivered_at: Mapped[datetime | None]
-
-
-class NewDamage(IdMixin, CreatedMixin, Base):
-    """Damage found at delivery that the check-in record does not show:
-    photographed and escalated to the service manager, not argued at the car."""
-
-    __tablename__ = "new_damage"
-
-    work_order_id: Mapped[int] = mapped_column(
-        ForeignKey("work_order.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-
-
-class FollowUpTask(IdMixin, CreatedMixin, Base):
-    """The follow-up call (回访) due within the dealership's deadline after delivery."""
-
-    __tablename__ = "follow_up_task"
-
-    work_order_id: Mapped[int] = mapped_column(
-        ForeignKey("work_order.id", ondelete="CASCADE"), unique=True
-    )
-    due_at: Mapped[datetime] = mapped_column(index=True)
-    phone: Mapped[str] = mapped_column(String(40), default="")
-    # The customer's answer at check-in: when to call, and whether at all.
-    call_allowed: Mapped[bool] = mapped_column(default=True)
-    preferred_when: Mapped[str] = mapped_column(String(16), default="")
-    status: Mapped[str] = mapped_column(String(16), default="open")
-    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -8,7 +8,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
-from app.services import auth as auth_service
+from app.services.staff import sign_in as auth_service
 from app.web.auth import roles
 from app.web.render import render
 

@@ -20,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import write_intent
 from app.models import WorkOrderStatus
-from app.services import api_clients, api_views
-from app.services.api_views import MAX_PAGE, ApiError, ApiWorkOrder, ApiWorkOrderPage
+from app.services.api import clients as api_clients
+from app.services.api import views as api_views
+from app.services.api.views import MAX_PAGE, ApiError, ApiWorkOrder, ApiWorkOrderPage
 from app.settings import Settings
 from app.web.errors import error_response
 

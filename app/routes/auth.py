@@ -13,8 +13,8 @@ from app.errors import DomainError
 from app.i18n import normalise_locale
 from app.models import StaffUser
 from app.models.base import utcnow
-from app.services import auth as auth_service
-from app.services import staff_sessions
+from app.services.staff import sessions as staff_sessions
+from app.services.staff import sign_in as auth_service
 from app.settings import Settings
 from app.web import csrf
 from app.web.auth import (

@@ -19,8 +19,8 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
-from app.services import catalogue as cat
-from app.services import catalogue_import as imports
+from app.services.catalogue import csv_import as imports
+from app.services.catalogue import items as cat
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.render import go, is_fragment, refused, render

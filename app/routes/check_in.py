@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
 from app.models import CheckIn, Role, Step
-from app.services import check_in as check_ins
-from app.services import check_in_changes, check_in_fields, symptoms, walkaround
 from app.services.audit import Actor
-from app.services.check_in_view import step_context
+from app.services.check_in import changes as check_in_changes
+from app.services.check_in import fields as check_in_fields
+from app.services.check_in import steps as check_ins
+from app.services.check_in import symptoms, walkaround
+from app.services.check_in.view import step_context
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
 from app.web.render import go, is_fragment, refused, render

@@ -18,14 +18,12 @@ from app.errors import InvalidInput
 from app.i18n import get_locale
 from app.models import PhotoPosition, Role, Signature, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import (
-    customer_verify,
-    delivery,
-    delivery_signing,
-    final_check_report,
-    signatures,
-)
-from app.services.check_in_view import labels as check_in_labels
+from app.services.check_in.view import labels as check_in_labels
+from app.services.delivery import acceptance as delivery_signing
+from app.services.delivery import handover as delivery
+from app.services.final_check import report as final_check_report
+from app.services.signing import signatures
+from app.services.verify import customer as customer_verify
 from app.settings import SUPPORTED_LOCALES, Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

@@ -16,7 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import NotFound
 from app.i18n import SUPPORTED_LOCALES, _, locale_as, set_locale
 from app.models import Role, Signature, WorkOrder
-from app.services import customer_verify, mailer, signatures, verify_view, work_order_pdf
+from app.services.documents import work_order_pdf
+from app.services.outbound import mailer
+from app.services.signing import signatures
+from app.services.verify import customer as customer_verify
+from app.services.verify import view as verify_view
 from app.settings import Settings
 from app.web.auth import roles
 from app.web.render import is_fragment, render, toast_headers

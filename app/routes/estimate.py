@@ -15,8 +15,10 @@ from app.errors import NotFound
 from app.i18n import _, get_locale
 from app.models import Role, WorkOrder
 from app.models.base import utcnow
-from app.services import catalogue_search, estimate, estimate_view
 from app.services.audit import Actor
+from app.services.catalogue import search as catalogue_search
+from app.services.estimate import editing as estimate
+from app.services.estimate import view as estimate_view
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_int, form_version
 from app.web.render import is_fragment, render

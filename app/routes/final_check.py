@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role, StaffUser, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import board_events, final_check, final_check_report, workshop, workshop_board
-from app.services.check_in_view import labels as check_in_labels
+from app.services import board_events
+from app.services.check_in.view import labels as check_in_labels
+from app.services.final_check import inspection as final_check
+from app.services.final_check import report as final_check_report
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

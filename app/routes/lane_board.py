@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
 from app.routes.workshop import VIEWERS
-from app.services import board_events, dealership, lane_board
+from app.services import board_events, dealership
+from app.services.lane_board import board as lane_board
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, roles
 from app.web.render import is_fragment, render

@@ -11,9 +11,11 @@ from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Role
-from app.services import check_in as check_ins
-from app.services import delivery, findings, photos
-from app.services.photo_pipeline import MAX_UPLOAD_BYTES
+from app.services.check_in import steps as check_ins
+from app.services.delivery import handover as delivery
+from app.services.photos import receive as photos
+from app.services.photos.pipeline import MAX_UPLOAD_BYTES
+from app.services.supplements import findings
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, customer_mode_order, roles
 

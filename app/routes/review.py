@@ -3,7 +3,7 @@
 Entering it locks the tablet's session, on the server, to the review screens of
 one order (see `require_sign_in`): every copy of the session's cookie obeys it.
 Only the advisor's password unlocks staff screens; wrong ones count against the
-tablet, not the advisor's account (`app.services.staff_sessions`).
+tablet, not the advisor's account (`app.services.staff.sessions`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import SUPPORTED_LOCALES, _, set_locale
 from app.models import Role, StaffSession, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services import customer_verify, estimate, estimate_view, signatures, staff_sessions
+from app.services.estimate import editing as estimate
+from app.services.estimate import view as estimate_view
+from app.services.signing import signatures
+from app.services.staff import sessions as staff_sessions
+from app.services.verify import customer as customer_verify
 from app.web.auth import (
     actor_for,
     current_session,

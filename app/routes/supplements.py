@@ -16,8 +16,12 @@ from app.errors import DomainError, NotFound
 from app.i18n import _, set_locale
 from app.models import Role, StaffUser, Supplement, WorkOrder
 from app.models.base import utcnow
-from app.services import catalogue_search, estimate, estimate_view, findings, supplements
 from app.services.audit import Actor
+from app.services.catalogue import search as catalogue_search
+from app.services.estimate import editing as estimate
+from app.services.estimate import view as estimate_view
+from app.services.supplements import added_work as supplements
+from app.services.supplements import findings
 from app.web.auth import actor_for, enter_customer_mode, roles
 from app.web.form import form_data, form_int
 from app.web.render import go, is_fragment, render

@@ -22,8 +22,11 @@ from app.models import (
     Role,
 )
 from app.models.base import utcnow
-from app.services import board_events, findings, technician_view, workshop
+from app.services import board_events
 from app.services.audit import Actor
+from app.services.supplements import findings
+from app.services.workshop import jobs as workshop
+from app.services.workshop import technician_view
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError
 from app.models import Role
-from app.services import check_in as check_ins
 from app.services import customers, lookup
+from app.services.check_in import steps as check_ins
 from app.settings import Settings
 from app.text import clean_fields
 from app.web.auth import actor_for, roles

@@ -17,7 +17,11 @@ from app.errors import NotFound
 from app.i18n import _
 from app.models import AuditEvent, CheckIn, Role, Signature, StaffUser
 from app.models.base import utcnow
-from app.services import delivery, estimate_view, final_check_report, findings, signatures
+from app.services.delivery import handover as delivery
+from app.services.estimate import view as estimate_view
+from app.services.final_check import report as final_check_report
+from app.services.signing import signatures
+from app.services.supplements import findings
 from app.text import spreadsheet_cell
 from app.web.auth import actor_for, roles
 from app.web.render import render

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput
 from app.models import Role, TaskStatus
 from app.models.base import utcnow
-from app.services import board_events, workshop, workshop_board
-from app.services.workshop_board import STAGES, Board
+from app.services import board_events
+from app.services.workshop import board as workshop_board
+from app.services.workshop import jobs as workshop
+from app.services.workshop.board import STAGES, Board
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version

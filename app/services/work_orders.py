@@ -6,8 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import WorkOrder, WorkOrderStatus
 from app.models.base import utcnow
-from app.services import audit, webhooks
+from app.services import audit
 from app.services.audit import Actor
+from app.services.outbound import webhooks
 
 
 def change_status(

@@ -1,7 +1,7 @@
 """Who is asking: the signed-in staff user, their session, language and device.
 
 The session cookie holds only a random key; its row on the server
-(`app.services.staff_sessions`) says who is signed in and whether the tablet is
+(`app.services.staff.sessions`) says who is signed in and whether the tablet is
 in customer mode, for every copy of that cookie. The cookie is set at sign-in
 and cleared at sign-out, never on any other response.
 """
@@ -21,8 +21,8 @@ from app.db import write_intent
 from app.i18n import negotiate, normalise_locale, set_locale
 from app.models import Role, StaffSession, StaffUser
 from app.models.base import utcnow
-from app.services import staff_sessions
 from app.services.audit import Actor
+from app.services.staff import sessions as staff_sessions
 
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send

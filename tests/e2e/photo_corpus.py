@@ -13,7 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageStat
 
 from app.errors import DomainError
-from app.services.photo_pipeline import process_photo
+from app.services.photos.pipeline import process_photo
 from tests.e2e.flows import PHOTOS
 
 # Mean absolute difference per channel (0-255) between 32×32 fingerprints of two display

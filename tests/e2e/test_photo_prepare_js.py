@@ -20,7 +20,7 @@ import pytest
 from PIL import Image, ImageOps
 from playwright.sync_api import Browser, Route, expect
 
-from app.services.photo_pipeline import (
+from app.services.photos.pipeline import (
     DISPLAY_LONG_EDGE,
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-APPOINTMENTS_TODAY = 12  # demo data: app/services/demo_data.py APPOINTMENTS_PER_DAY
+APPOINTMENTS_TODAY = 12  # demo data: app/demo/data.py APPOINTMENTS_PER_DAY
 
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])

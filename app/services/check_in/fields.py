@@ -1,0 +1,195 @@
+"""Autosave: the fields each step's form sends, parsed and checked all at once.
+
+A form posts all of its fields on every change; either every field is valid
+and saved, or nothing is saved and the first problem names its field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InvalidInput
+from app.i18n import _
+from app.models import CheckIn, Step, Vehicle
+from app.models.base import utcnow
+from app.services import audit
+from app.services.audit import Actor
+from app.services.check_in.steps import bump_version
+
+MAX_ODOMETER_KM = 2_000_000
+# More than this per day since the last reading (or 100,000 km at once) needs a second look.
+PLAUSIBLE_KM_PER_DAY = 1_000
+PLAUSIBLE_JUMP_KM = 100_000
+FOLLOW_UP_TIMES = ("morning", "afternoon", "evening", "any")
+WARNING_LIGHTS = ("engine", "abs", "airbag", "oil", "battery", "brake", "tyre_pressure",
+                  "coolant", "other")  # fmt: skip
+
+Form = Mapping[str, Any]
+
+
+class FieldError(ValueError):
+    """A field's value is wrong; the message is for the user."""
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        text = str(value or "").strip()
+        if len(text) > limit:
+            raise FieldError(_("At most %(n)s characters.", n=limit))
+        return text
+
+    return parse
+
+
+def _bool(value: Any) -> bool:
+    return str(value).lower() in {"1", "true", "on", "yes"}
+
+
+def _optional_bool(value: Any) -> bool | None:
+    if value in (None, ""):
+        return None
+    return _bool(value)
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        if value not in options:
+            raise FieldError(_("Choose one of the options."))
+        return str(value)
+
+    return parse
+
+
+def _lights(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    chosen = [v for v in values if v]
+    if any(v not in WARNING_LIGHTS for v in chosen):
+        raise FieldError(_("Choose one of the options."))
+    return sorted(set(chosen))
+
+
+def _fuel(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    eighths = int(value)
+    if not 0 <= eighths <= 8:
+        raise FieldError(_("Fuel is between empty and full."))
+    return eighths
+
+
+def _odometer(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        km = int(str(value).replace(",", "").replace(" ", ""))
+    except ValueError as exc:
+        raise FieldError(_("Enter the odometer in whole kilometres.")) from exc
+    if km < 0 or km > MAX_ODOMETER_KM:
+        raise FieldError(_("%(km)s km is not a possible odometer reading.", km=km))
+    return km
+
+
+STEP_FIELDS: dict[Step, dict[str, Callable[[Any], Any]]] = {
+    Step.GREETING: {
+        "contact_phone": _text(40),
+        "contact_confirmed": _bool,
+        "follow_up_accepted": _optional_bool,
+        "follow_up_phone": _text(40),
+        "follow_up_when": _choice(FOLLOW_UP_TIMES),
+    },
+    Step.COVERS: {"covers_skip_reason": _text(500)},
+    Step.WALKAROUND: {
+        "exterior_accessories_ok": _optional_bool,
+        "glass_ok": _optional_bool,
+        "onboard_tools_present": _optional_bool,
+        "spare_tyre_present": _optional_bool,
+        "warning_triangle_present": _optional_bool,
+        "valuables_advised": _bool,
+        "warning_lights": _lights,
+        "odometer_km": _odometer,
+        "odometer_jump_confirmed": _bool,
+        "fuel_eighths": _fuel,
+    },
+    Step.SYMPTOMS: {"road_test_consent": _optional_bool},
+}
+
+
+def _check_odometer(values: dict[str, Any], vehicle: Vehicle) -> None:
+    km = values.get("odometer_km")
+    last = vehicle.last_odometer_km
+    if km is None or last is None:
+        return
+    if km < last:
+        raise InvalidInput(
+            _(
+                "%(km)s km is lower than the %(last)s km recorded at the last visit. "
+                "Check the reading.",
+                km=f"{km:,}",
+                last=f"{last:,}",
+            ),
+            field="odometer_km",
+        )
+    days = max((utcnow() - vehicle.last_odometer_at).days, 1) if vehicle.last_odometer_at else 365
+    allowed = min(PLAUSIBLE_JUMP_KM, days * PLAUSIBLE_KM_PER_DAY)
+    if km - last > allowed and not values.get("odometer_jump_confirmed"):
+        raise InvalidInput(
+            _(
+                "%(km)s km is %(jump)s km more than at the last visit. "
+                "Tick the confirmation if the reading is right.",
+                km=f"{km:,}",
+                jump=f"{km - last:,}",
+            ),
+            field="odometer_km",
+        )
+
+
+def parse(step: Step, form: Form) -> dict[str, Any]:
+    """All of this step's fields from the form, or InvalidInput naming the field."""
+    values: dict[str, Any] = {}
+    for name, parser in STEP_FIELDS[step].items():
+        raw = form.get(name)
+        try:
+            values[name] = parser(raw)
+        except FieldError as exc:
+            raise InvalidInput(str(exc), field=name) from exc
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(_("This value is not valid."), field=name) from exc
+    return values
+
+
+async def save(
+    session: AsyncSession,
+    check_in: CheckIn,
+    step: Step,
+    form: Form,
+    version: int | None,
+    vehicle: Vehicle,
+    actor: Actor,
+) -> dict[str, Any]:
+    values = parse(step, form)
+    if step == Step.WALKAROUND:
+        _check_odometer(values, vehicle)
+    changed = {k: v for k, v in values.items() if getattr(check_in, k) != v}
+    if not changed:
+        return {}
+    await bump_version(session, check_in, version)
+    for name, value in changed.items():
+        setattr(check_in, name, value)
+    if step == Step.SYMPTOMS:
+        check_in.summary_confirmed_at = None  # the read-back no longer matches
+    audit.record(
+        session,
+        actor,
+        "check_in_saved",
+        "check_in",
+        check_in.id,
+        step=step.value,
+        fields=sorted(changed),
+    )
+    await session.flush()
+    return changed

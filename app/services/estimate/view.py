@@ -1,0 +1,106 @@
+"""What the estimate and the customer's review screens show."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import NotFound
+from app.i18n import _
+from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
+from app.services.audit import Actor
+from app.services.check_in import symptoms
+from app.services.check_in.view import GUIDED_POSITIONS, labels
+from app.services.estimate import editing as estimate
+from app.services.signing import signatures
+from app.services.workshop import promised_time
+from app.settings import Settings
+
+
+async def get_order(session: AsyncSession, order_id: int) -> WorkOrder:
+    order = await session.get(WorkOrder, order_id)
+    if order is None:
+        raise NotFound(_("That work order does not exist."))
+    return order
+
+
+async def context(
+    session: AsyncSession, order: WorkOrder, settings: Settings, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    shop = await estimate.dealership(session)
+    jobs = await estimate.order_jobs(session, order)
+    totals = estimate.compute_totals(jobs, order.discount_amount, shop.tax_rate)
+    check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+    proposal = await promised_time.propose(session, shop, jobs, now, settings.tz)
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+    return {
+        "promised_local": local(order.promised_at),
+        "proposal_local": local(proposal.promised_at),
+        "order": order,
+        "vehicle": order.vehicle,
+        "customer": order.customer,
+        "check_in": check_in,
+        "jobs": jobs,
+        "totals": totals,
+        "shop": shop,
+        "proposal": proposal,
+        "suggestions": await estimate.menu_suggestions(session, order),
+        "problems": estimate.problems_before_signing(order, jobs),
+        "discount_limit": await estimate.discount_limit(session, order, actor),
+        "can_override_price": actor.has_role(*estimate.PRICE_OVERRIDE_ROLES),
+        "line_amount": estimate.line_amount,
+        "job_amount": estimate.job_amount,
+        "signature": await signatures.work_order_signature(session, order),
+        "return_visit": await session.scalar(
+            select(Appointment).where(
+                Appointment.vehicle_id == order.vehicle_id,
+                Appointment.notes.contains(order.number),
+            )
+        )
+        if proposal.parts_on
+        else None,
+        "supplements": (
+            await session.scalars(
+                select(Supplement)
+                .where(Supplement.work_order_id == order.id)
+                .order_by(Supplement.number)
+            )
+        ).all(),
+    }
+
+
+async def review_context(
+    session: AsyncSession, order: WorkOrder, settings: Settings, actor: Actor, now: datetime
+) -> dict[str, Any]:
+    """The estimate's context plus the check-in record the customer reviews."""
+    ctx = await context(session, order, settings, actor, now)
+    check_in = ctx["check_in"]
+    photos = (
+        (
+            await session.scalars(
+                select(Photo)
+                .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
+                .order_by(Photo.uploaded_at)
+            )
+        ).all()
+        if check_in
+        else []
+    )
+    latest: dict[str, Photo] = {}
+    for photo in photos:
+        if photo.position and photo.damage_mark_id is None:
+            latest[photo.position] = photo
+    ctx |= {
+        "positions": [p for p in GUIDED_POSITIONS if p in latest],
+        "photos_by_position": latest,
+        "mark_photos": [p for p in photos if p.damage_mark_id is not None],
+        "labels": labels(),
+        "read_back": symptoms.summary(check_in, order.customer.name) if check_in else [],
+    }
+    return ctx

@@ -1,0 +1,78 @@
+"""The final QC report as recorded: every round read back as the inspector left
+it (items ticked or not, odometer, fuel, verdict), for the report page, the
+work order and the delivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import Inspection, StaffUser
+from app.services.final_check import inspection as final_check
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    ticked: bool
+
+
+@dataclass(frozen=True)
+class Recorded:
+    inspection: Inspection
+    inspector: str
+    items: list[Item]
+    reason: str  # the failure's category, in words
+    rework_jobs: list[str]  # titles of the jobs sent back
+
+    @property
+    def ticked(self) -> int:
+        return sum(item.ticked for item in self.items)
+
+
+def items(inspection: Inspection, applicable: list[str]) -> list[Item]:
+    """The items that applied, in the report's order, and any the inspector ticked
+    beyond them: an unticked item on a failed round is part of the record too."""
+    labels = final_check.item_labels()
+    ticked = set(inspection.ticked or [])
+    return [
+        Item(key, labels[key], key in ticked)
+        for key in final_check.ITEMS
+        if key in applicable or key in ticked
+    ]
+
+
+async def rounds(session: AsyncSession, st: final_check.State) -> list[Recorded]:
+    """Every recorded inspection of the order, newest first."""
+    reasons = final_check.reason_labels()
+    titles = {job.id: job.title for _task, job in st.tasks}
+    names: dict[int, str] = {}
+    found = []
+    for inspection in reversed(st.inspections):
+        if inspection.inspector_id not in names:
+            user = await session.get(StaffUser, inspection.inspector_id)
+            names[inspection.inspector_id] = user.display_name if user else ""
+        found.append(
+            Recorded(
+                inspection=inspection,
+                inspector=names[inspection.inspector_id],
+                items=items(inspection, st.items),
+                reason=reasons.get(inspection.reason_category, inspection.reason_category),
+                rework_jobs=[titles.get(i, f"#{i}") for i in inspection.rework_job_ids or []],
+            )
+        )
+    return found
+
+
+async def for_order(session: AsyncSession, order_id: int) -> list[Recorded]:
+    return await rounds(session, await final_check.state(session, order_id))
+
+
+async def of(session: AsyncSession, inspection: Inspection | None) -> Recorded | None:
+    """One recorded round (the passed one the delivery shows), or None."""
+    if inspection is None:
+        return None
+    found = await for_order(session, inspection.work_order_id)
+    return next((r for r in found if r.inspection.id == inspection.id), None)

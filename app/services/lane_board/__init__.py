@@ -1,0 +1,1 @@
+"""The advisor's home: today's appointments and the cars on site."""

@@ -1,0 +1,120 @@
+"""The advisor's home: today's appointments and the cars on site."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import Conflict, NotFound
+from app.i18n import _
+from app.models import (
+    ON_SITE_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    CheckIn,
+    WorkOrder,
+)
+from app.models.base import utcnow
+from app.services import audit
+from app.services.audit import Actor
+from app.services.supplements import findings
+from app.services.supplements.findings import Count as FindingCount
+
+
+@dataclass(frozen=True)
+class WaitingAppointment:
+    appointment: Appointment
+    waited_minutes: int | None  # since arrival, while not yet greeted
+    overdue: bool  # past the greeting standard
+
+
+@dataclass(frozen=True)
+class LaneBoard:
+    day: datetime
+    appointments: list[WaitingAppointment]
+    on_site: list[WorkOrder]
+    # Where to resume a started check-in, by appointment and by work order.
+    check_in_by_appointment: dict[int, int]
+    check_in_by_order: dict[int, int]
+    # Workshop findings still without an answer, by work order.
+    findings: dict[int, FindingCount] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.appointments and not self.on_site
+
+    @property
+    def waiting_count(self) -> int:
+        return sum(1 for a in self.appointments if a.waited_minutes is not None)
+
+
+def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    local = now.astimezone(tz)
+    start = datetime.combine(local.date(), time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+async def load(
+    session: AsyncSession, tz: ZoneInfo, greeting_minutes: int = 5, now: datetime | None = None
+) -> LaneBoard:
+    now = now or utcnow()
+    start, end = day_bounds(now, tz)
+    appointments = (
+        await session.scalars(
+            select(Appointment)
+            .where(Appointment.scheduled_at >= start, Appointment.scheduled_at < end)
+            .where(Appointment.status != AppointmentStatus.CANCELLED)
+            .order_by(Appointment.scheduled_at, Appointment.id)
+        )
+    ).all()
+    rows = []
+    for appt in appointments:
+        waited = None
+        if appt.status == AppointmentStatus.ARRIVED and appt.arrived_at:
+            waited = max(0, int((now - appt.arrived_at).total_seconds() // 60))
+        rows.append(
+            WaitingAppointment(appt, waited, waited is not None and waited >= greeting_minutes)
+        )
+    on_site = (
+        await session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.status.in_(ON_SITE_STATUSES))
+            .order_by(WorkOrder.promised_at.is_(None), WorkOrder.promised_at, WorkOrder.id)
+        )
+    ).all()
+    started = (
+        await session.execute(
+            select(CheckIn.id, WorkOrder.id, WorkOrder.appointment_id)
+            .join(WorkOrder, CheckIn.work_order_id == WorkOrder.id)
+            .where(
+                (WorkOrder.appointment_id.in_([a.id for a in appointments]))
+                | (WorkOrder.id.in_([o.id for o in on_site]))
+            )
+        )
+    ).all()
+    return LaneBoard(
+        start,
+        rows,
+        list(on_site),
+        {appt_id: ci for ci, _wo, appt_id in started if appt_id is not None},
+        {wo: ci for ci, wo, _appt in started},
+        await findings.counts(session, [o.id for o in on_site]),
+    )
+
+
+async def mark_arrived(
+    session: AsyncSession, appointment_id: int, actor: Actor, now: datetime | None = None
+) -> Appointment:
+    appt = await session.get(Appointment, appointment_id)
+    if appt is None:
+        raise NotFound(_("This appointment does not exist."))
+    if appt.status != AppointmentStatus.BOOKED:
+        raise Conflict(_("This customer is already marked as arrived."))
+    appt.status = AppointmentStatus.ARRIVED
+    appt.arrived_at = now or utcnow()
+    audit.record(session, actor, "customer_arrived", "appointment", appt.id)
+    return appt

@@ -1,0 +1,2 @@
+"""What leaves the dealership: messages to customers and webhooks to the dealer management system,
+through an outbox."""
