@@ -19,6 +19,17 @@ def _ready_order(db: Path) -> int:
     return int(rows[0][0])
 
 
+def _next_km(db: Path, order_id: int) -> int:
+    """A mileage above the car's today, whichever demo car is the ready one."""
+    rows = query(
+        db,
+        "SELECT MAX(COALESCE(i.odometer_km, 0), COALESCE(c.odometer_km, 0)) FROM check_in c"
+        " LEFT JOIN inspection i ON i.work_order_id = c.work_order_id WHERE c.work_order_id = ?",
+        order_id,
+    )
+    return int(rows[0][0]) + 5000
+
+
 def test_a_delivery_form_refused_for_its_date_keeps_the_rest_and_marks_the_date(
     new_context, shot, db_path
 ) -> None:
@@ -32,11 +43,12 @@ def test_a_delivery_form_refused_for_its_date_keeps_the_rest_and_marks_the_date(
     advice = page.get_by_test_id("delivery-advice")
     expect(advice).to_be_visible()
 
+    next_km = str(_next_km(db_path, order_id))
     km = page.get_by_test_id("next-service-km")
     date = page.get_by_test_id("next-service-on")
     shown = page.get_by_test_id("old-parts-shown")
     advice.fill(ADVICE)
-    km.fill("95000")
+    km.fill(next_km)
     if shown.count():
         tap(shown)
         expect(shown.locator("input")).to_be_checked()
@@ -46,7 +58,7 @@ def test_a_delivery_form_refused_for_its_date_keeps_the_rest_and_marks_the_date(
 
     expect(toast(page)).to_contain_text("请填写下次保养日期")
     expect(advice).to_have_value(ADVICE)
-    expect(km).to_have_value("95000")
+    expect(km).to_have_value(next_km)
     if shown.count():
         expect(shown.locator("input")).to_be_checked()
     expect(date).to_have_attribute("aria-invalid", "true")
@@ -71,4 +83,4 @@ def test_a_delivery_form_refused_for_its_date_keeps_the_rest_and_marks_the_date(
         "SELECT advice, next_service_on, next_service_km FROM delivery WHERE work_order_id = ?",
         order_id,
     )
-    assert row == [(ADVICE, next_on, 95000)], row
+    assert row == [(ADVICE, next_on, int(next_km))], row
