@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.i18n import _
 from app.models import (
     REQUIRED_COVERS,
@@ -34,13 +34,11 @@ from app.models.base import utcnow
 from app.services import audit, work_orders
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
+from app.services.records import get_or_404
 
 
 async def get(session: AsyncSession, check_in_id: int) -> CheckIn:
-    check_in = await session.get(CheckIn, check_in_id)
-    if check_in is None:
-        raise NotFound(_("This check-in does not exist."))
-    return check_in
+    return await get_or_404(session, CheckIn, check_in_id, _("This check-in does not exist."))
 
 
 async def bump_version(session: AsyncSession, check_in: CheckIn, expected: int | None) -> None:
@@ -119,9 +117,9 @@ async def _open(
 async def start_from_appointment(
     session: AsyncSession, appointment_id: int, actor: Actor
 ) -> CheckIn:
-    appt = await session.get(Appointment, appointment_id)
-    if appt is None:
-        raise NotFound(_("This appointment does not exist."))
+    appt = await get_or_404(
+        session, Appointment, appointment_id, _("This appointment does not exist.")
+    )
     existing = await _for_appointment(session, appt.id)
     if existing is not None:
         return existing  # a double tap, or a second tablet: resume, never duplicate
@@ -143,9 +141,7 @@ async def _for_appointment(session: AsyncSession, appointment_id: int) -> CheckI
 
 
 async def start_walk_in(session: AsyncSession, vehicle_id: int, actor: Actor) -> CheckIn:
-    vehicle = await session.get(Vehicle, vehicle_id)
-    if vehicle is None:
-        raise NotFound(_("This vehicle does not exist."))
+    vehicle = await get_or_404(session, Vehicle, vehicle_id, _("This vehicle does not exist."))
     open_check_in = (
         await session.scalars(
             select(CheckIn)
