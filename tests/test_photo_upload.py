@@ -130,7 +130,7 @@ def test_every_page_with_the_outbox_loads_the_photo_preparation_before_it() -> N
     # Without them the outbox still works, but sends every photo as taken: 13 MP over the
     # dealership's Wi-Fi instead of the tablet's 2000 px copy.
     templates = Path(__file__).resolve().parents[1] / "app" / "templates"
-    scripts = ("js/photo-facts.js", "js/photo-prepare.js", "js/photo-outbox.js")
+    scripts = ("js/idb-store.js", "js/photo-facts.js", "js/photo-prepare.js", "js/photo-outbox.js")
     pages = [p for p in templates.rglob("*.html") if scripts[-1] in p.read_text()]
     assert len(pages) >= 3  # check-in, the technician's findings, delivery
     for page in pages:

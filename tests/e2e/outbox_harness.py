@@ -1,5 +1,5 @@
-"""The photo outbox's scripts (photo-facts.js, photo-prepare.js, photo-outbox.js) in a real
-Chromium, without the app.
+"""The photo outbox's scripts (idb-store.js, photo-facts.js, photo-prepare.js,
+photo-outbox.js) in a real Chromium, without the app.
 
 A fake origin, http://outbox.test, is served entirely by `page.route`: the page with the
 server-rendered markup the scripts expect, the scripts themselves, and an upload endpoint
@@ -28,7 +28,7 @@ from tests.e2e.flows import PHOTOS
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = ROOT / "app" / "static" / "js"
-SCRIPTS = ("photo-facts.js", "photo-prepare.js", "photo-outbox.js")
+SCRIPTS = ("idb-store.js", "photo-facts.js", "photo-prepare.js", "photo-outbox.js")
 ORIGIN = "http://outbox.test"
 UPLOAD_PATH = "/check-ins/12/photos"
 CSRF = "csrf-token-for-tests"
@@ -60,6 +60,7 @@ PAGE = """<!doctype html>
 <div data-outbox-status aria-live="polite" data-msg-one="1 photo waiting for network"
      data-msg-many="{{n}} photos waiting for network" data-msg-sending="Sending {{n}} photos…"
      data-msg-rejected="A photo was refused: {{error}}" hidden></div>
+<script src="{origin}/idb-store.js"></script>
 <script src="{origin}/photo-facts.js"></script>
 <script src="{origin}/photo-prepare.js"></script>
 <script src="{origin}/photo-outbox.js"></script>

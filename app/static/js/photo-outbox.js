@@ -15,48 +15,7 @@
   // --- storage: IndexedDB, or memory when the browser refuses it (private mode) ---
 
   var memory = new Map();
-  var dbPromise = null;
-
-  function openDb() {
-    if (dbPromise) return dbPromise;
-    dbPromise = new Promise(function (resolve) {
-      if (!window.indexedDB) return resolve(null);
-      var req;
-      try {
-        req = indexedDB.open(DB_NAME, 1);
-      } catch (e) {
-        return resolve(null);
-      }
-      req.onupgradeneeded = function () {
-        if (!req.result.objectStoreNames.contains(STORE)) {
-          req.result.createObjectStore(STORE, { keyPath: "client_id" });
-        }
-      };
-      req.onsuccess = function () {
-        var db = req.result;
-        // Another tab upgrading the schema must not be blocked by this one.
-        db.onversionchange = function () { db.close(); dbPromise = null; };
-        resolve(db);
-      };
-      req.onerror = function () { resolve(null); };
-      req.onblocked = function () { resolve(null); };
-    });
-    return dbPromise;
-  }
-
-  function run(mode, fn) {
-    return openDb().then(function (db) {
-      if (!db) return fn(null);
-      return new Promise(function (resolve, reject) {
-        var tx = db.transaction(STORE, mode);
-        var result;
-        Promise.resolve(fn(tx.objectStore(STORE))).then(function (r) { result = r; });
-        tx.oncomplete = function () { resolve(result); };
-        tx.onerror = function () { reject(tx.error); };
-        tx.onabort = function () { reject(tx.error || new Error("aborted")); };
-      });
-    });
-  }
+  var run = window.walkaroundIdb(DB_NAME, STORE, "client_id").run;
 
   function request(req) {
     return new Promise(function (resolve, reject) {
