@@ -53,6 +53,10 @@ class CurrentUserMiddleware(ASGIMiddleware):
             found = await staff_sessions.find(db, key, utcnow())
             if found is not None:
                 row, user = found
+            # Give the connection back to the pool now (nothing was written; the rows stay
+            # loaded): held for the whole request, a handler that needs a second connection
+            # waits on the pool while holding one, and enough such requests deadlock it.
+            await db.commit()
         scope["user"] = user
         scope["staff_session"] = row  # type: ignore[typeddict-unknown-key]
         set_locale(resolve_locale(scope, user, settings))
