@@ -1,4 +1,5 @@
-"""`walkaround` command line: migrate, load demo data, create the first admin, serve."""
+"""`walkaround` command line: migrate, load demo data, create the first admin, serve, back up and
+restore."""
 
 from __future__ import annotations
 
@@ -236,6 +237,38 @@ def webhooks_status() -> None:
     click.echo(
         f"pending {status.pending} (failing {status.failing}), "
         f"delivered {status.delivered}, oldest pending {oldest}"
+    )
+
+
+@cli.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(archive: Path) -> None:
+    """Back up the database and the data folder into one archive, while the app serves."""
+    from app.operations import backup
+
+    try:
+        summary = backup.backup(_settings(), archive)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"backed up the {summary.database} database and {summary.files} files "
+        f"({summary.bytes} bytes) to {summary.archive}"
+    )
+
+
+@cli.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def restore_command(archive: Path) -> None:
+    """Restore an archive into the configured database and data folder, which must be empty."""
+    from app.operations import backup
+
+    try:
+        summary = backup.restore(_settings(), archive)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"restored the {summary.database} database and {summary.files} files from "
+        f"{summary.archive}; run `walkaround migrate` if this version is newer"
     )
 
 

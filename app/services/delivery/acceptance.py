@@ -25,7 +25,7 @@ from app.services.audit import Actor
 from app.services.delivery import handover as delivery
 from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
-from app.services.signing.content import amount, iso
+from app.services.signing.content import amount, iso, quantity
 
 # /2 adds the final QC report's items and verdict; a /1 record is verified as /1.
 DELIVERY_SCHEMA = "walkaround.delivery/2"
@@ -106,7 +106,7 @@ async def content(
                 "code": ln.code,
                 "name_zh": ln.name_zh,
                 "name_en": ln.name_en,
-                "quantity": str(ln.quantity),
+                "quantity": quantity(ln.quantity),
             }
             for ln in st.replaced_parts
         ],

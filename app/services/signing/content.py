@@ -58,6 +58,11 @@ def amount(value: Decimal) -> str:
     return str(estimate.money(value))
 
 
+def quantity(value: Decimal) -> str:
+    """At the column's two places: a line just typed ("1") and read back ("1.00") sign alike."""
+    return str(value.quantize(Decimal("0.01")))
+
+
 def _job(job: Job) -> dict[str, Any]:
     return {
         "title": job.title,
@@ -71,7 +76,7 @@ def _job(job: Job) -> dict[str, Any]:
                 "code": line.code,
                 "name_zh": line.name_zh,
                 "name_en": line.name_en,
-                "quantity": str(line.quantity),
+                "quantity": quantity(line.quantity),
                 "list_price": amount(line.list_price),
                 "unit_price": amount(line.unit_price),
                 "override_reason": line.override_reason,

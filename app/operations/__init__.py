@@ -1,0 +1,1 @@
+"""Running an installation: backing it up and restoring it."""
