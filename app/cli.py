@@ -139,6 +139,8 @@ def serve(host: str, port: int, with_demo: bool) -> None:
         port=port,
         proxy_headers=True,
         log_level="info",
+        # Uvicorn's own lines go through the app's logging: JSON, with the request id.
+        log_config=None,
         # Open workshop boards hold event streams: don't wait on them for ever at shutdown.
         timeout_graceful_shutdown=5,
     )

@@ -42,12 +42,14 @@ from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
 from app.settings import Settings, from_env
+from app.web import request_log
 from app.web.api_docs import LocalSwaggerPlugin
 from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.caching import no_store_unless_chosen
 from app.web.csrf import CsrfMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import PathIdMiddleware
+from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
 from app.web.templating import STATIC_DIR, template_config
 from app.web.webhook_dispatcher import dispatcher_lifespan
@@ -59,6 +61,7 @@ def _derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or from_env()).with_secret()
+    request_log.stamp_records()
     engine = create_engine(settings.database_url)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -105,11 +108,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Sessions live on the server (app.services.staff.sessions): the cookie is set at
         # sign-in and cleared at sign-out only, and the CSRF token is tied to the session.
         middleware=[
+            RequestIdMiddleware(settings.slow_request_ms),
             PathIdMiddleware(),
             CurrentUserMiddleware(),
             CsrfMiddleware(_derived_key(settings.secret_key, "csrf"), settings.https),
         ],
-        before_send=[no_store_unless_chosen, security_headers],
+        before_send=[request_log.add_header, no_store_unless_chosen, security_headers],
         guards=[require_sign_in],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
@@ -129,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         logging_config=LoggingConfig(
+            **request_log.logging_dict(),
             root={"level": "INFO", "handlers": ["queue_listener"]},
             log_exceptions="always" if settings.debug else "debug",
         ),

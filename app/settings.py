@@ -36,6 +36,15 @@ def env_bool(name: str, default: bool, environ: dict[str, str]) -> bool:
     raise SettingsError(f"{name}={raw!r} is not a boolean (use true/false)")
 
 
+def _int(name: str, default: int, environ: dict[str, str]) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise SettingsError(f"{name}={raw!r} is not a whole number")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -65,6 +74,8 @@ class Settings:
     # Status changes for the dealer management system; empty URL sends nothing.
     webhook_url: str = ""
     webhook_secret: str = ""
+    # Requests slower than this are logged with their time (open event streams aside).
+    slow_request_ms: int = 1000
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -159,5 +170,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         mail_from=env.get("WALKAROUND_MAIL_FROM", "walkaround@localhost"),
         webhook_url=env.get("WALKAROUND_WEBHOOK_URL", ""),
         webhook_secret=env.get("WALKAROUND_WEBHOOK_SECRET", ""),
+        slow_request_ms=_int("WALKAROUND_SLOW_REQUEST_MS", 1000, env),
     )
     return settings.with_secret()

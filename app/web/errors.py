@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import DomainError
 from app.i18n import _, set_locale
+from app.web import request_log
 from app.web.auth import ROLE_DENIED, CustomerModeLocked, resolve_locale
 from app.web.render import is_fragment, toast_headers
 
@@ -42,9 +43,10 @@ def error_response(
     if "user" not in request.scope:
         # No route matched, so the middleware that sets the language never ran.
         set_locale(resolve_locale(request.scope, None, request.app.state.settings))
+    reference = request_log.for_scope(request.scope)
     if _wants_json(request):
         return Response(
-            {"error": message, "status": status, "field": field},
+            {"error": message, "status": status, "field": field, "request_id": reference},
             status_code=status,
             media_type=MediaType.JSON,
         )
@@ -58,7 +60,9 @@ def error_response(
         )
     page = f"errors/{status}.html" if status in ERROR_PAGES else "errors/error.html"
     return Template(
-        template_name=page, context={"status": status, "message": message}, status_code=status
+        template_name=page,
+        context={"status": status, "message": message, "request_id": reference},
+        status_code=status,
     )
 
 
