@@ -11,15 +11,26 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import event
+from litestar import get
+from litestar.datastructures import State
+from sqlalchemy import event, text
 
 from app.models import Role
 from tests.conftest import PASSWORDS, USERNAMES, csrf_from, html
 
-ROUTES = ("/healthz", "/lane", "/workshop", "/final-check")
+ROUTES = ("/test/own-connection", "/lane", "/workshop", "/final-check")
+
+
+@get("/test/own-connection")
+async def own_connection(state: State) -> str:
+    """As a handler that opens its own connection (a report, a health probe) after sign-in."""
+    async with state.db_config.get_engine().connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return "ok"
 
 
 async def test_two_hundred_signed_in_requests_at_once_all_complete(app, users) -> None:
+    app.register(own_connection)
     async with (
         app.lifespan(),
         httpx.AsyncClient(

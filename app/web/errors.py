@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -16,6 +17,7 @@ from litestar.exceptions import (
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy import exc as sa_exc
 
 from app.errors import DomainError
 from app.i18n import _, set_locale
@@ -24,7 +26,7 @@ from app.web.auth import ROLE_DENIED, CustomerModeLocked, resolve_locale
 from app.web.render import is_fragment, toast_headers
 
 log = logging.getLogger("walkaround")
-ERROR_PAGES = {400, 403, 404, 409, 422, 429, 500}
+ERROR_PAGES = {400, 403, 404, 409, 422, 429, 500, 503}
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -123,7 +125,49 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
     return error_response(request, exc.status_code, _("The request could not be handled."))
 
 
+_PG_UNREACHABLE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+
+
+def _database_unreachable(exc: BaseException) -> bool:
+    """The database server is down, restarting, or the network to it is cut (not a bug)."""
+    seen: BaseException | None = exc
+    for _depth in range(8):  # the driver's error is wrapped once or twice
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionError, TimeoutError, sa_exc.TimeoutError)):
+            return True
+        if isinstance(seen, sa_exc.DBAPIError) and (
+            seen.connection_invalidated or isinstance(seen, sa_exc.InterfaceError)
+        ):
+            return True
+        if isinstance(seen, _PG_UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    request_log.adopt(request.scope)  # raised after the middleware let go of the request
+    if _database_unreachable(exc):
+        log.warning(
+            "database unreachable on %s %s: %s", request.method, request.url.path,
+            type(exc).__name__,
+        )  # fmt: skip
+        response = error_response(
+            request,
+            503,
+            _(
+                "The database cannot be reached right now, so nothing was saved. Try again in a "
+                "moment; photos and answers waiting on the tablet are sent again by themselves."
+            ),
+        )
+        response.headers["Retry-After"] = "10"
+        return response
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(
         request, 500, _("Something went wrong on our side. It has been logged; please try again.")

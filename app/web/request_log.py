@@ -80,12 +80,16 @@ class RequestIdMiddleware(ASGIMiddleware):
 async def add_header(message: Message, scope: Scope) -> None:
     """before_send: the id on every response, error pages and unmatched routes included."""
     if message["type"] == "http.response.start" and scope["type"] == "http":
-        rid = for_scope(scope)
-        MutableScopeHeaders.from_message(message)[HEADER] = rid
-        if request_id.get() == "-":
-            # No route matched, so the middleware never ran: the server's access line,
-            # written in this request's own task, still names it.
-            request_id.set(rid)
+        MutableScopeHeaders.from_message(message)[HEADER] = adopt(scope)
+
+
+def adopt(scope: Scope) -> str:
+    """Name this request in the logs from here on, where the middleware did not (no route
+    matched, or an error raised after it let go): still in the request's own task."""
+    rid = for_scope(scope)
+    if request_id.get() == "-":
+        request_id.set(rid)
+    return rid
 
 
 def stamp_records() -> None:
