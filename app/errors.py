@@ -34,3 +34,12 @@ class Conflict(DomainError):
 
 class TooManyAttempts(DomainError):
     status_code = 429
+
+
+class StorageUnavailable(DomainError):
+    """The disk refused a file (full, read-only, gone): nothing was stored; the tablet keeps it."""
+
+    def __init__(self, message: str, *, full: bool) -> None:
+        super().__init__(message)
+        # 507 Insufficient Storage when the disk is full, else the store is out of service.
+        self.status_code = 507 if full else 503

@@ -32,6 +32,7 @@ SCRIPTS = ("idb-store.js", "photo-facts.js", "photo-prepare.js", "photo-outbox.j
 ORIGIN = "http://outbox.test"
 UPLOAD_PATH = "/check-ins/12/photos"
 CSRF = "csrf-token-for-tests"
+DISK_FULL = "The server's disk is full, so the photo was not stored."
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 SLOT = """
@@ -100,7 +101,8 @@ class FakeServer:
     multiple: bool = False
     offline: bool = False
     # What to do with the next uploads, first first: "abort" (connection lost before the
-    # server saw it), "503", or "stored-abort" (stored, then the response was lost).
+    # server saw it), "503", "507" (the server's disk is full, with its message), or
+    # "stored-abort" (stored, then the response was lost).
     failures: list[str] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
     stored: dict[str, int] = field(default_factory=dict)
@@ -173,6 +175,12 @@ class FakeServer:
         if failure == "503":
             record("503")
             route.fulfill(status=503, content_type="text/plain", body="restarting")
+            return
+        if failure == "507":
+            record("507")
+            route.fulfill(
+                status=507, content_type="application/json", body=json.dumps({"error": DISK_FULL})
+            )
             return
         refusal = self.judge(data)
         if refusal is not None:

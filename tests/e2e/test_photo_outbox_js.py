@@ -15,7 +15,16 @@ import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.outbox_harness import CSRF, PHOTOS, SLOT, UPLOAD_PATH, UUID, Outbox, outbox_page
+from tests.e2e.outbox_harness import (
+    CSRF,
+    DISK_FULL,
+    PHOTOS,
+    SLOT,
+    UPLOAD_PATH,
+    UUID,
+    Outbox,
+    outbox_page,
+)
 
 
 @pytest.fixture
@@ -108,6 +117,21 @@ def test_failed_uploads_back_off_and_arrive_exactly_once(outbox: Outbox) -> None
     counts = outbox.page.evaluate("window.__counts")
     assert {"waiting": 2, "rejected": 0} in counts
     assert counts[-1] == {"waiting": 0, "rejected": 0}
+
+
+def test_a_full_disk_on_the_server_keeps_the_photo_waiting_with_the_servers_message(
+    outbox: Outbox,
+) -> None:
+    outbox.server.failures = ["507", "507"]
+    outbox.take("orientation_1.jpg")
+
+    expect(outbox.status).to_contain_text(DISK_FULL)
+    expect(outbox.status).to_contain_text("1 photo waiting for network")
+    expect(outbox.page.locator('img[data-state="waiting"]')).to_have_count(1)
+    outbox.wait_stored(1, timeout_s=20)
+    assert [u.outcome for u in outbox.server.uploads] == ["507", "507", "201"]
+    expect(outbox.status).to_be_hidden()
+    assert outbox.count() == {"waiting": 0, "rejected": 0}
 
 
 def test_offline_photos_survive_a_reload_and_arrive_once_online(outbox: Outbox, shot) -> None:

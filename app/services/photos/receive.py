@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
 from app.services import audit
@@ -24,6 +26,8 @@ from app.services.photos.store import display_path, store_photo, thumb_path
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
 _PROCESSING = threading.BoundedSemaphore(2)
+
+log = logging.getLogger("walkaround.photos")
 
 
 def _process(data: bytes) -> ProcessedPhoto:
@@ -49,6 +53,17 @@ class Target:
     stage: PhotoStage = PhotoStage.CHECK_IN
     supplement_id: int | None = None
     new_damage_ids: frozenset[int] = frozenset()  # the order's recorded new damage
+
+
+def _storage_refused(exc: OSError) -> StorageUnavailable:
+    log.warning("photo not stored: %s", exc)  # the operator's detail; the tablet gets words
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        message = _("The server's disk is full, so the photo was not stored. It stays on this "
+                    "tablet and is sent again by itself; tell the service manager.")  # fmt: skip
+        return StorageUnavailable(message, full=True)
+    message = _("The server cannot store photos right now. The photo stays on this tablet and "
+                "is sent again by itself; tell the service manager.")  # fmt: skip
+    return StorageUnavailable(message, full=False)
 
 
 async def receive(
@@ -92,7 +107,10 @@ async def receive(
     # Pillow work is CPU-bound: keep the event loop answering other tablets.
     processed = await asyncio.to_thread(_process, data)
     # Files first, durably; the row only commits after they are on disk.
-    await asyncio.to_thread(store_photo, photo_root, processed)
+    try:
+        await asyncio.to_thread(store_photo, photo_root, processed)
+    except OSError as exc:
+        raise _storage_refused(exc) from exc
     photo = Photo(
         client_id=client_id,
         check_in_id=check_in.id,

@@ -230,6 +230,7 @@
   var lastCounts = null;
   var sending = false;
   var failing = false; // the last attempt failed: we are waiting for the network
+  var serverNote = null; // why the server could not store it, when it said
 
   function statusEl() {
     return document.querySelector("[data-outbox-status]");
@@ -261,8 +262,9 @@
     var d = el.dataset;
     var template = sending && !failing && d.msgSending ? d.msgSending
       : n === 1 && d.msgOne ? d.msgOne : d.msgMany || "{n}";
-    el.textContent = template.replace(/\{n\}/g, String(n));
-    el.setAttribute("data-state", sending && !failing ? "sending" : "waiting");
+    var text = template.replace(/\{n\}/g, String(n));
+    el.textContent = failing && serverNote ? text + " — " + serverNote : text;
+    el.setAttribute("data-state", sending && !failing ? "sending" : failing && serverNote ? "server" : "waiting");
     el.hidden = false;
   }
 
@@ -313,7 +315,9 @@
           return;
         }
         var after = parseInt(xhr.getResponseHeader("Retry-After") || "", 10);
-        resolve({ retry: true, wait: after > 0 ? after * 1000 : 0 });
+        // The server is up but cannot store (disk full, database away): say what it said.
+        var note = (status === 503 || status === 507) && data && data.error ? String(data.error) : null;
+        resolve({ retry: true, wait: after > 0 ? after * 1000 : 0, note: note });
       };
       setProgress(item.client_id, 0);
       try {
@@ -354,6 +358,7 @@
             if (res.ok) {
               streak = 0;
               failing = false;
+              serverNote = null;
               return deleteItem(item.client_id).then(function () {
                 showUploaded(item.client_id, res.data);
                 document.dispatchEvent(
@@ -364,6 +369,7 @@
             if (res.rejected) {
               streak = 0; // the server answered, so the network is fine
               failing = false;
+              serverNote = null;
               item.state = "rejected";
               item.error = res.error;
               return putItem(item).then(function () {
@@ -377,6 +383,7 @@
             // Network down or server unwell: the rest of the queue would fail the same way.
             streak++;
             failing = true;
+            serverNote = res.note || null;
             rerun = false; // this attempt already answered the triggers before it
             backoff(res.wait);
             return refreshCounts();
