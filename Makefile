@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint types unit e2e messages bench
+.PHONY: run test lint types unit e2e messages bench faults
 
 run:
 	scripts/bootstrap.sh run
@@ -22,3 +22,8 @@ messages:
 
 bench:
 	$(PY) -m bench
+
+# The fault tests at length (make test runs them short): 25 kills of the server mid-upload,
+# on both databases.
+faults:
+	WALKAROUND_FAULTS_LONG=1 $(VENV)/bin/pytest -p no:warnings -s tests/test_server_killed.py tests/test_database_outage.py tests/test_photo_storage_faults.py

@@ -51,6 +51,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import PathIdMiddleware
 from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
+from app.web.startup import sweep_photo_store
 from app.web.templating import STATIC_DIR, template_config
 from app.web.webhook_dispatcher import dispatcher_lifespan
 
@@ -138,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="always" if settings.debug else "debug",
         ),
         state=state,
-        lifespan=[dispatcher_lifespan],
+        lifespan=[sweep_photo_store, dispatcher_lifespan],
         debug=settings.debug,
     )
 

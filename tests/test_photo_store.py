@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +172,24 @@ def test_stored_files_are_private_to_the_app(tmp_path: Path) -> None:
 def test_a_name_that_is_not_a_sha256_never_becomes_a_path(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="SHA-256"):
         display_path(tmp_path, name)
+
+
+def test_a_killed_writers_temporary_files_are_swept_and_nothing_else(tmp_path: Path) -> None:
+    stored = store_photo(tmp_path, a_photo())
+    folder = stored.display.parent
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname().replace(".", "_")
+    killed = folder / f".{stored.display.name}.{host}~{dead.pid}.abc123.tmp"
+    writing = folder / f".{stored.thumb.name}.{host}~{os.getpid()}.def456.tmp"
+    old = folder / f".{stored.thumb.name}.ghi789.tmp"
+    for path in (killed, writing, old):
+        path.write_bytes(b"half a jpeg")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+
+    assert photo_store.sweep_temporary(tmp_path) == 2
+    assert not killed.exists()
+    assert not old.exists()
+    assert writing.exists()  # a live writer's file is left to it
+    assert stored.display.is_file()
+    assert stored.thumb.is_file()

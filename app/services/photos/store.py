@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +64,7 @@ def write_atomic(path: Path, data: bytes) -> bool:
         return False
     _make_directories(path.parent)
     descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+        dir=path.parent, prefix=f".{path.name}.{_owner()}.", suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, "wb") as file:
@@ -76,6 +78,45 @@ def write_atomic(path: Path, data: bytes) -> bool:
         raise
     _fsync_directory(path.parent)
     return True
+
+
+def _owner() -> str:
+    """Which process writes a temporary file: a killed one's are found and removed."""
+    return f"{_host()}~{os.getpid()}"
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def sweep_temporary(root: Path, *, older_than_s: float = 3600) -> int:
+    """Remove the temporary files of writers that died mid-write (a power cut, kill -9):
+    this host's files whose process is gone, and any older than `older_than_s` (another
+    host's, or an older naming). Returns how many went. Never touches a finished photo."""
+    if not root.is_dir():
+        return 0
+    host, removed, now = _host(), 0, time.time()
+    for path in root.glob("*/*/.*.tmp"):
+        # .<final name>.<host>~<pid>.<random>.tmp
+        name, _, pid = path.name.rsplit(".", 3)[-3].rpartition("~")
+        dead = name == host and pid.isdigit() and not _alive(int(pid))
+        try:
+            if dead or now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its writer finished (renamed it) or another sweep got it
+    return removed
 
 
 def _directory(root: Path, sha256: str) -> Path:

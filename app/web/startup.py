@@ -1,0 +1,25 @@
+"""What the app does as it starts, before it serves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from app.services.photos import store
+from app.settings import Settings
+
+log = logging.getLogger("walkaround")
+
+
+@asynccontextmanager
+async def sweep_photo_store(app: Litestar) -> AsyncIterator[None]:
+    """A server killed mid-upload leaves a temporary file; the next start removes it."""
+    settings: Settings = app.state.settings
+    removed = await asyncio.to_thread(store.sweep_temporary, settings.photos)
+    if removed:
+        log.info("removed %s temporary photo files left by a stopped server", removed)
+    yield
