@@ -274,5 +274,33 @@ def restore_command(archive: Path) -> None:
     )
 
 
+@cli.command("retention")
+@click.option("--apply", "do_it", is_flag=True, help="Delete; without it, only say what would go")
+def retention_command(do_it: bool) -> None:
+    """Delete the photos no record needs, past WALKAROUND_PHOTO_RETENTION_DAYS."""
+    from app.models.base import utcnow
+    from app.operations import retention
+    from app.services.audit import Actor
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> tuple[retention.Plan, int]:
+        found = await retention.plan(
+            session, settings.photos, settings.photo_retention_days, utcnow()
+        )
+        size = found.bytes
+        if do_it:
+            await retention.apply(session, found, Actor(None, device_id="walkaround retention"))
+        return found, size
+
+    found, size = asyncio.run(_with_session(settings, work))
+    verb = "deleted" if do_it else "would delete (run with --apply)"
+    click.echo(
+        f"{verb}: {len(found.rows)} photo rows, {len(found.files)} files ({size} bytes); "
+        f"kept {found.kept_signed} past the {settings.photo_retention_days} days: "
+        "a signed record names them"
+    )
+
+
 if __name__ == "__main__":
     cli()

@@ -76,6 +76,8 @@ class Settings:
     webhook_secret: str = ""
     # Requests slower than this are logged with their time (open event streams aside).
     slow_request_ms: int = 1000
+    # Photos no signed record names go this long after their order closed (app/operations).
+    photo_retention_days: int = 180
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -171,5 +173,6 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         webhook_url=env.get("WALKAROUND_WEBHOOK_URL", ""),
         webhook_secret=env.get("WALKAROUND_WEBHOOK_SECRET", ""),
         slow_request_ms=_int("WALKAROUND_SLOW_REQUEST_MS", 1000, env),
+        photo_retention_days=_int("WALKAROUND_PHOTO_RETENTION_DAYS", 180, env),
     )
     return settings.with_secret()

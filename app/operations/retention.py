@@ -1,0 +1,103 @@
+"""`walkaround retention`: photos no record needs are deleted after the dealership's period.
+
+Kept for as long as the database keeps them: every photo a signed record names (the work order,
+added work, the delivery), whatever its age, and every photo of a car still in the lane.
+Deleted after `WALKAROUND_PHOTO_RETENTION_DAYS` (default 180): photos of an order that was
+delivered, cancelled, or never signed (a check-in abandoned), that no signed record names —
+retakes, and the photos of a check-in nobody finished. A file goes when no row names it any
+more; a file no row ever named (a server stopped between the file and its row) goes after a day.
+The audit log is append-only by design (database triggers refuse deletes) and is kept."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import CheckIn, Photo, Signature, WorkOrder, WorkOrderStatus
+from app.services import audit
+from app.services.audit import Actor
+from app.services.photos import store
+
+_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+_CLOSED = (WorkOrderStatus.DELIVERED.value, WorkOrderStatus.CANCELLED.value)
+ORPHAN_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Plan:
+    rows: list[int]  # photo ids past the period that no signed record names
+    files: list[Path]  # their files no remaining row names, and orphans a day old
+    kept_signed: int  # rows past the period kept because a signed record names them
+
+    @property
+    def bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.files if p.exists())
+
+
+async def _named_by_signatures(session: AsyncSession) -> set[str]:
+    named: set[str] = set()
+    for content in (await session.scalars(select(Signature.content))).all():
+        named.update(_SHA256.findall(content))
+    return named
+
+
+async def plan(session: AsyncSession, photo_root: Path, days: int, now: datetime) -> Plan:
+    """What the policy would delete now; changes nothing."""
+    cutoff = now - timedelta(days=days)
+    named = await _named_by_signatures(session)
+    signed_orders = select(Signature.work_order_id)
+    rows = (
+        await session.execute(
+            select(Photo.id, Photo.sha256)
+            .join(CheckIn, CheckIn.id == Photo.check_in_id)
+            .join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
+            .where(
+                Photo.uploaded_at < cutoff,
+                (WorkOrder.status.in_(_CLOSED)) | (WorkOrder.id.not_in(signed_orders)),
+                CheckIn.started_at < cutoff,
+            )
+        )
+    ).all()
+    going = [(pid, sha) for pid, sha in rows if sha not in named]
+    going_ids = {pid for pid, _ in going}
+    staying = {
+        sha for pid, sha in (await session.execute(select(Photo.id, Photo.sha256))).all()
+        if pid not in going_ids
+    }  # fmt: skip
+    files = [
+        path
+        for sha in sorted({sha for _, sha in going} - staying)
+        for path in (store.display_path(photo_root, sha), store.thumb_path(photo_root, sha))
+        if path.exists()
+    ]
+    files += _orphans(photo_root, staying | {sha for _, sha in going}, now)
+    return Plan(sorted(going_ids), files, kept_signed=len(rows) - len(going))
+
+
+def _orphans(photo_root: Path, known: set[str], now: datetime) -> list[Path]:
+    if not photo_root.is_dir():
+        return []
+    old = (now - ORPHAN_AGE).timestamp()
+    return [
+        path
+        for path in sorted(photo_root.glob("*/*/*.jpg"))
+        if path.name.split("-", 1)[0] not in known and path.stat().st_mtime < old
+    ]
+
+
+async def apply(session: AsyncSession, found: Plan, actor: Actor) -> None:
+    """Delete the planned rows (committed by the caller), then their files."""
+    if found.rows:
+        await session.execute(delete(Photo).where(Photo.id.in_(found.rows)))
+    audit.record(
+        session, actor, "retention.photos", "photo", "",
+        rows=len(found.rows), files=len(found.files), kept_signed=found.kept_signed,
+    )  # fmt: skip
+    await session.commit()
+    for path in found.files:  # after the commit: a failed commit leaves every file
+        path.unlink(missing_ok=True)
