@@ -23,6 +23,7 @@ from app.i18n import _
 from app.models import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.services import audit
 from app.services.audit import Actor
+from app.services.records import get_or_404
 from app.text import clean_text, search_text
 
 LIST_LIMIT = 200
@@ -255,10 +256,9 @@ async def search(session: AsyncSession, kind: Kind[M], q: str = "") -> Listing[M
 
 
 async def get(session: AsyncSession, kind: Kind[M], item_id: int) -> M:
-    item = await session.get(kind.model, item_id)
-    if item is None:
-        raise NotFound(_("This catalogue entry does not exist (any more)."))
-    return item
+    return await get_or_404(
+        session, kind.model, item_id, _("This catalogue entry does not exist (any more).")
+    )
 
 
 async def by_key(session: AsyncSession, kind: Kind[M], key: str) -> M | None:
