@@ -13,8 +13,10 @@ from app.i18n import set_locale
 from app.models import AuditEvent, LabourOperation, MenuPackage, Part, Role
 from app.models.base import utcnow
 from app.services.audit import Actor
+from app.services.catalogue import csv_file, csv_uploads
 from app.services.catalogue import csv_import as imports
 from app.services.catalogue import items as cat
+from app.services.catalogue import packages as menu
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 
 NOBODY = Actor(None)
@@ -155,22 +157,22 @@ async def test_a_menu_package_holds_labour_and_parts_at_todays_prices(db) -> Non
     await cat.create(db, cat.LABOUR, OIL, NOBODY)
     await cat.create(db, cat.PARTS, FILTER, NOBODY)
     package = await cat.create(db, cat.PACKAGES, SERVICE_5K, NOBODY)
-    await cat.add_package_item(db, package.id, "labour", "L-OIL", "1", NOBODY)
-    await cat.add_package_item(db, package.id, "part", "P-OILF", "1", NOBODY)
-    await cat.add_package_item(db, package.id, "part", "P-OILF", "2", NOBODY)  # same part: new qty
+    await menu.add_package_item(db, package.id, "labour", "L-OIL", "1", NOBODY)
+    await menu.add_package_item(db, package.id, "part", "P-OILF", "1", NOBODY)
+    await menu.add_package_item(db, package.id, "part", "P-OILF", "2", NOBODY)  # same part: new qty
     assert len(package.items) == 2
-    assert cat.package_price(package) == Decimal("0.5") * 180 + 2 * 48
+    assert menu.package_price(package) == Decimal("0.5") * 180 + 2 * 48
     with pytest.raises(InvalidInput, match="No part") as refused:
-        await cat.add_package_item(db, package.id, "part", "P-NONE", "1", NOBODY)
+        await menu.add_package_item(db, package.id, "part", "P-NONE", "1", NOBODY)
     assert refused.value.field == "item_code"
     with pytest.raises(InvalidInput) as refused:
-        await cat.add_package_item(db, package.id, "part", "P-OILF", "-1", NOBODY)
+        await menu.add_package_item(db, package.id, "part", "P-OILF", "-1", NOBODY)
     assert refused.value.field == "item_quantity"
     labour_item = next(i for i in package.items if i.labour_operation is not None)
-    await cat.remove_package_item(db, package.id, labour_item.id, NOBODY)
+    await menu.remove_package_item(db, package.id, labour_item.id, NOBODY)
     await db.commit()
     stored = (await db.scalars(select(MenuPackage).execution_options(populate_existing=True))).one()
-    assert [(cat.item_code(i), i.quantity) for i in stored.items] == [("P-OILF", Decimal("2.00"))]
+    assert [(menu.item_code(i), i.quantity) for i in stored.items] == [("P-OILF", Decimal("2.00"))]
     assert await _actions(db) == [
         "catalogue_created", "catalogue_created", "catalogue_created",
         "menu_item_added", "menu_item_added", "menu_item_changed", "menu_item_removed",
@@ -189,7 +191,7 @@ async def test_a_good_file_with_a_bom_imports_every_row(db) -> None:
             '"L-ALN","四轮定位","Wheel alignment, 4 wheels",1,180\n'
         ).encode()
     )
-    report = imports.parse_csv("labour", content)
+    report = csv_file.parse_csv("labour", content)
     assert (report.encoding, report.file_errors, len(report.good)) == ("UTF-8 (BOM)", [], 2)
     result = await imports.apply_import(db, report, "all_or_nothing", NOBODY)
     assert (result.created, result.updated) == (2, 0)
@@ -202,7 +204,7 @@ async def test_a_good_file_with_a_bom_imports_every_row(db) -> None:
 
 async def test_a_gbk_file_from_chinese_excel_with_chinese_headers_is_read(db) -> None:
     text = "零件号,中文名称,英文名称,单价,库存\r\nP-AIRF,空气滤芯,Air filter,85.00,18\r\n"
-    report = imports.parse_csv("parts", text.encode("gbk"))
+    report = csv_file.parse_csv("parts", text.encode("gbk"))
     assert report.encoding == "GBK"
     assert report.file_errors == []
     assert len(report.good) == 1
@@ -215,7 +217,7 @@ async def test_a_gbk_file_from_chinese_excel_with_chinese_headers_is_read(db) ->
 
 async def test_bad_rows_are_reported_by_row_and_column(db) -> None:
     set_locale("en")
-    report = imports.parse_csv("labour", LABOUR_FILE.encode())
+    report = csv_file.parse_csv("labour", LABOUR_FILE.encode())
     assert [r.number for r in report.good] == [2, 3]
     assert [(e.row, e.column, e.message) for e in report.errors] == [
         (4, "labour_rate", "The labour rate cannot be negative."),
@@ -227,7 +229,7 @@ async def test_all_or_nothing_imports_nothing_when_a_row_is_bad(db) -> None:
     set_locale("en")
     await cat.create(db, cat.LABOUR, OIL, NOBODY)
     await db.commit()
-    report = imports.parse_csv("labour", LABOUR_FILE.encode())
+    report = csv_file.parse_csv("labour", LABOUR_FILE.encode())
     with pytest.raises(InvalidInput, match="2 rows have errors, so nothing was imported"):
         await imports.apply_import(db, report, "all_or_nothing", NOBODY)
     await db.commit()
@@ -242,7 +244,7 @@ async def test_all_or_nothing_imports_nothing_when_a_row_is_bad(db) -> None:
 async def test_good_rows_only_imports_the_good_rows_and_updates_existing_codes(db) -> None:
     await cat.create(db, cat.LABOUR, OIL, NOBODY)
     await db.commit()
-    report = imports.parse_csv("labour", LABOUR_FILE.encode())
+    report = csv_file.parse_csv("labour", LABOUR_FILE.encode())
     await imports.resolve(db, report)
     assert [r.action for r in report.good] == ["update", "create"]
     result = await imports.apply_import(db, report, "good_rows_only", NOBODY)
@@ -269,7 +271,7 @@ async def test_a_code_twice_in_one_file_is_an_error_on_both_rows(db) -> None:
         "L-ROT,轮胎换位,Tyre rotation,0.4,180\n"
         " L-OIL ,更换机油,Oil change,0.6,180\n"
     ).encode()
-    report = imports.parse_csv("labour", content)
+    report = csv_file.parse_csv("labour", content)
     assert [r.number for r in report.bad] == [2, 4]
     assert report.errors[0].message == "“L-OIL” is on rows 2, 4: keep one row for it."
     assert report.errors[0].column == "code"
@@ -287,7 +289,7 @@ async def test_an_upsert_leaves_columns_the_file_lacks_as_they_were(db) -> None:
         "P-OILF,机油滤清器,Oil filter,52.5\n"
         "P-NEW,新零件,New part,10\n"
     )
-    report = imports.parse_csv("parts", content.encode())
+    report = csv_file.parse_csv("parts", content.encode())
     await imports.apply_import(db, report, "all_or_nothing", NOBODY)
     await db.commit()
     kept = await _part(db, "P-OILF")
@@ -309,7 +311,7 @@ async def test_an_upsert_leaves_columns_the_file_lacks_as_they_were(db) -> None:
 )
 async def test_a_file_that_cannot_be_read_changes_nothing(db, content, message) -> None:
     set_locale("en")
-    report = imports.parse_csv("parts", content)
+    report = csv_file.parse_csv("parts", content)
     assert report.file_errors
     assert report.file_errors[0].startswith(message)
     for mode in imports.MODES:
@@ -323,19 +325,19 @@ async def test_package_items_can_be_imported_by_code(db) -> None:
     await cat.create(db, cat.LABOUR, OIL, NOBODY)
     await cat.create(db, cat.PARTS, FILTER, NOBODY)
     package = await cat.create(db, cat.PACKAGES, SERVICE_5K, NOBODY)
-    await cat.add_package_item(db, package.id, "part", "P-OILF", "1", NOBODY)
+    await menu.add_package_item(db, package.id, "part", "P-OILF", "1", NOBODY)
     await db.commit()
     content = (
         b"package_code,item_code,quantity\n"
         b"M-5K,L-OIL,1\nM-5K,P-OILF,2\nM-NONE,L-OIL,1\nM-5K,X-NONE,1\n"
     )
-    report = await imports.resolve(db, imports.parse_csv("package_items", content))
+    report = await imports.resolve(db, csv_file.parse_csv("package_items", content))
     assert [(r.number, r.action) for r in report.good] == [(2, "create"), (3, "update")]
     assert [(e.row, e.column) for e in report.errors] == [(4, "package_code"), (5, "item_code")]
     await imports.apply_import(db, report, "good_rows_only", NOBODY)
     await db.commit()
     stored = (await db.scalars(select(MenuPackage).execution_options(populate_existing=True))).one()
-    assert sorted((cat.item_code(i), i.quantity) for i in stored.items) == [
+    assert sorted((menu.item_code(i), i.quantity) for i in stored.items) == [
         ("L-OIL", Decimal("1.00")), ("P-OILF", Decimal("2.00"))]  # fmt: skip
 
 
@@ -344,29 +346,29 @@ async def test_a_preview_is_applied_only_while_it_still_says_what_will_happen(
 ) -> None:
     me, someone_else = Actor(users[Role.ADMIN]), Actor(users[Role.SERVICE_MANAGER])
     content = LABOUR_FILE.encode()
-    report = await imports.resolve(db, imports.parse_csv("labour", content))
+    report = await imports.resolve(db, csv_file.parse_csv("labour", content))
     now = utcnow()
-    upload = imports.store_upload(tmp_path, report, content, "labour.csv", me.user_id, now)
+    upload = csv_uploads.store_upload(tmp_path, report, content, "labour.csv", me.user_id, now)
     with pytest.raises(Conflict):
-        await imports.confirm(db, tmp_path, upload.id, "good_rows_only", someone_else, now)
+        await csv_uploads.confirm(db, tmp_path, upload.id, "good_rows_only", someone_else, now)
     with pytest.raises(Conflict):  # not an id that was given out
-        await imports.confirm(db, tmp_path, "../../etc/passwd", "good_rows_only", me, now)
-    later = now + imports.PREVIEW_TTL + timedelta(minutes=1)
+        await csv_uploads.confirm(db, tmp_path, "../../etc/passwd", "good_rows_only", me, now)
+    later = now + csv_uploads.PREVIEW_TTL + timedelta(minutes=1)
     with pytest.raises(Conflict):
-        await imports.confirm(db, tmp_path, upload.id, "good_rows_only", me, later)
+        await csv_uploads.confirm(db, tmp_path, upload.id, "good_rows_only", me, later)
     # The file's new row appears in the catalogue after the preview.
     await cat.create(db, cat.LABOUR, {**OIL, "code": "L-NEW"}, NOBODY)
     await db.commit()
-    with pytest.raises(imports.StalePreview) as stale:
-        await imports.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
+    with pytest.raises(csv_uploads.StalePreview) as stale:
+        await csv_uploads.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
     assert [r.action for r in stale.value.report.good] == ["create", "update"]
     await db.rollback()  # what the web layer does after a refusal
     assert await _labour(db, "L-OIL") is None
     # The fresh preview, once shown, may be confirmed; then it is used up.
-    result = await imports.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
+    result = await csv_uploads.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
     assert (result.created, result.updated) == (1, 1)
     with pytest.raises(Conflict):
-        await imports.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
+        await csv_uploads.confirm(db, tmp_path, upload.id, "good_rows_only", me, now)
 
 
 # -- the pages ---------------------------------------------------------------------------------
@@ -572,7 +574,7 @@ async def test_the_current_list_downloads_as_a_csv_that_imports_again(client, db
     assert response.status_code == 200
     assert response.content.startswith(codecs.BOM_UTF8)
     assert "attachment" in response.headers["content-disposition"]
-    report = imports.parse_csv("parts", response.content)
+    report = csv_file.parse_csv("parts", response.content)
     assert [r.values["name_zh"] for r in report.good] == ["机油滤清器"]
     assert report.good[0].values["price"] == Decimal("48.00")
 

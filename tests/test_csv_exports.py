@@ -8,7 +8,7 @@ import io
 from app.models import Role
 from app.services import audit
 from app.services.audit import Actor
-from app.services.catalogue import csv_import as imports
+from app.services.catalogue import csv_file
 from app.services.catalogue import items as cat
 from tests.conftest import sign_in
 from tests.estimate_helpers import priced_estimate
@@ -63,6 +63,6 @@ async def test_the_catalogue_csv_neutralises_formulas_and_imports_back_as_typed(
     assert (row["name_zh"], row["name_en"]) == ("'@SUM(A1)", "'" + HYPERLINK)
     assert row["flat_rate_hours"] == "1.00"
     # Downloaded, edited in Excel, imported again: the names are what was typed.
-    report = imports.parse_csv("labour", response.content)
+    report = csv_file.parse_csv("labour", response.content)
     [again] = [r for r in report.good if r.values["code"] == "L-LINK"]
     assert (again.values["name_zh"], again.values["name_en"]) == ("@SUM(A1)", HYPERLINK)

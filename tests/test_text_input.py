@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.i18n import _
 from app.models import Customer, LabourOperation, Role, Vehicle
-from app.services.catalogue import csv_import as imports
+from app.services.catalogue import csv_file
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
 
@@ -105,7 +105,7 @@ async def test_a_catalogue_name_with_a_bidi_override_is_refused_in_the_form_and_
     assert response.status_code == 422
     assert _(HIDDEN) in html(response).get_text()
     assert await db.scalar(select(func.count(LabourOperation.id))) == 0
-    report = imports.parse_csv(
+    report = csv_file.parse_csv(
         "labour",
         (
             "code,name_zh,name_en,flat_rate_hours,labour_rate\n"

@@ -19,8 +19,10 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.i18n import _
 from app.models import Role
 from app.models.base import utcnow
+from app.services.catalogue import csv_export, csv_file, csv_uploads
 from app.services.catalogue import csv_import as imports
 from app.services.catalogue import items as cat
+from app.services.catalogue import packages as menu
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.render import go, is_fragment, refused, render
@@ -58,7 +60,7 @@ def _as_form(item: Any, kind: cat.Kind[Any]) -> dict[str, str]:
 
 
 def _import_kind(name: str) -> str:
-    if name not in imports.COLUMNS:
+    if name not in csv_file.COLUMNS:
         raise NotFound(_("This page does not exist."))
     return name
 
@@ -79,8 +81,8 @@ class CatalogueController(Controller):
         self, request: Request[Any, Any, Any], kind: FromQuery[str] = "labour"
     ) -> Template:
         context = {
-            "kind": kind if kind in imports.COLUMNS else "labour",
-            "columns": imports.COLUMNS,
+            "kind": kind if kind in csv_file.COLUMNS else "labour",
+            "columns": csv_file.COLUMNS,
         }
         return render(request, "catalogue/import.html", context)
 
@@ -88,7 +90,7 @@ class CatalogueController(Controller):
     async def export(
         self, db_session: NamedDependency[AsyncSession], kind: FromPath[str]
     ) -> Response[bytes]:
-        body = await imports.export_csv(db_session, _import_kind(kind))
+        body = await csv_export.export_csv(db_session, _import_kind(kind))
         return Response(
             body,
             media_type="text/csv; charset=utf-8",
@@ -103,15 +105,15 @@ class CatalogueController(Controller):
         settings: NamedDependency[Settings],
         data: MultipartBody[ImportUpload],
     ) -> Template:
-        kind = data.kind if data.kind in imports.COLUMNS else "labour"
+        kind = data.kind if data.kind in csv_file.COLUMNS else "labour"
         content = await data.file.read() if data.file else b""
         if not content:
-            context = {"kind": kind, "columns": imports.COLUMNS,
+            context = {"kind": kind, "columns": csv_file.COLUMNS,
                        "error": _("Choose a CSV file to import.")}  # fmt: skip
             return render(request, "catalogue/import.html", context, status_code=422)
-        report = await imports.resolve(db_session, imports.parse_csv(kind, content))
+        report = await imports.resolve(db_session, csv_file.parse_csv(kind, content))
         filename = data.file.filename if data.file else ""
-        upload = imports.store_upload(
+        upload = csv_uploads.store_upload(
             _uploads(settings), report, content, filename, actor_for(request).user_id, utcnow()
         )
         return render(request, "catalogue/preview.html", {"report": report, "upload": upload})
@@ -125,15 +127,15 @@ class CatalogueController(Controller):
         data: URLEncodedBody[ConfirmForm],
     ) -> Template | Redirect:
         try:
-            result = await imports.confirm(
+            result = await csv_uploads.confirm(
                 db_session, _uploads(settings), data.upload_id, data.mode,
                 actor_for(request), utcnow(),
             )  # fmt: skip
-        except imports.StalePreview as stale:
+        except csv_uploads.StalePreview as stale:
             context = {"report": stale.report, "upload": stale.upload, "notice": stale.message}
             return render(request, "catalogue/preview.html", context, status_code=409)
         except DomainError as exc:  # nothing written: the transaction is rolled back
-            context = {"kind": "labour", "columns": imports.COLUMNS, "error": exc.message}
+            context = {"kind": "labour", "columns": csv_file.COLUMNS, "error": exc.message}
             return render(request, "catalogue/import.html", context, status_code=exc.status_code)
         kind = IMPORT_LISTS[result.kind]
         query = f"created={result.created}&updated={result.updated}&unchanged={result.unchanged}"
@@ -151,7 +153,9 @@ class CatalogueController(Controller):
     ) -> Template:
         spec = cat.kind_named(kind)
         listing = await cat.search(db_session, spec, q)
-        prices = {p.id: cat.package_price(p) for p in listing.items} if spec is cat.PACKAGES else {}
+        prices = (
+            {p.id: menu.package_price(p) for p in listing.items} if spec is cat.PACKAGES else {}
+        )
         imported = {
             k: request.query_params.get(k) for k in ("created", "updated", "unchanged", "skipped")
         }
@@ -229,7 +233,7 @@ class CatalogueController(Controller):
     def _package_context(spec: cat.Kind[Any], item: Any) -> dict[str, Any]:
         if spec is not cat.PACKAGES:
             return {}
-        prices = {i.id: cat.item_price(i) for i in item.items}
+        prices = {i.id: menu.item_price(i) for i in item.items}
         total = sum(prices.values(), Decimal("0.00"))
         return {"package": item, "item_prices": prices, "package_total": total}
 
@@ -251,7 +255,7 @@ class CatalogueController(Controller):
         if kind != "packages":
             raise NotFound(_("This page does not exist."))
         try:
-            package = await cat.add_package_item(
+            package = await menu.add_package_item(
                 db_session, item_id, data.item_kind, data.item_code, data.item_quantity,
                 actor_for(request),
             )  # fmt: skip
@@ -275,5 +279,5 @@ class CatalogueController(Controller):
     ) -> Template | Redirect:
         if kind != "packages":
             raise NotFound(_("This page does not exist."))
-        package = await cat.remove_package_item(db_session, item_id, entry_id, actor_for(request))
+        package = await menu.remove_package_item(db_session, item_id, entry_id, actor_for(request))
         return self._items(request, package)

@@ -20,6 +20,7 @@ from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms, walkaround
 from app.services.check_in.view import step_context
+from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
 from app.web.render import go, is_fragment, refused, render
@@ -53,6 +54,7 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: AsyncSession,
+        settings: Settings,
         check_in_id: int,
         part: str,
         page_step: Step,
@@ -61,7 +63,7 @@ class CheckInController(Controller):
         if not is_fragment(request):  # no htmx: back to the page, which shows the change
             return Redirect(f"/check-ins/{check_in_id}/{page_step.value}", status_code=303)
         check_in = await check_ins.get(db, check_in_id)
-        context = await step_context(db, check_in, page_step, request.app.state.settings)
+        context = await step_context(db, check_in, page_step, settings)
         # The version this change made: the tablet's outbox bases its next change on it.
         headers = {CHANGE_VERSION_HEADER: str(version)}
         return render(request, PARTIALS[part], {**context, "oob_version": True}, headers=headers)
@@ -70,6 +72,7 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: AsyncSession,
+        settings: Settings,
         check_in: CheckIn,
         form: dict[str, Any],
         apply: Callable[[], Awaitable[Any]],
@@ -84,10 +87,10 @@ class CheckInController(Controller):
             if is_fragment(request):
                 raise
             check_in = await check_ins.get(db, check_in.id)
-            context = await step_context(db, check_in, page_step, request.app.state.settings)
+            context = await step_context(db, check_in, page_step, settings)
             return refused(request, f"check_in/{page_step.value}.html", context, exc, form)
         await check_ins.enter_step(db, check_in, page_step)  # work on this step began
-        return await self._partial(request, db, check_in.id, part, page_step, version)
+        return await self._partial(request, db, settings, check_in.id, part, page_step, version)
 
     @post("/from-appointment/{appointment_id:int}")
     async def start_from_appointment(
@@ -124,12 +127,11 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
     ) -> Template:
         check_in = await check_ins.get(db_session, check_in_id)
-        context = await step_context(
-            db_session, check_in, Step.SYMPTOMS, request.app.state.settings
-        )
+        context = await step_context(db_session, check_in, Step.SYMPTOMS, settings)
         return render(
             request, "check_in/done.html", {**context, "duration": check_ins.duration(check_in)}
         )
@@ -139,12 +141,13 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         step: FromPath[str],
     ) -> Template:
         check_in = await check_ins.get(db_session, check_in_id)
         current = _step(step)
-        context = await step_context(db_session, check_in, current, request.app.state.settings)
+        context = await step_context(db_session, check_in, current, settings)
         return render(request, f"check_in/{current.value}.html", context)
 
     @post("/{check_in_id:int}/{step:str}/save")
@@ -152,6 +155,7 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         step: FromPath[str],
     ) -> Template | Redirect:
@@ -162,6 +166,7 @@ class CheckInController(Controller):
         return await self._apply(
             request,
             db_session,
+            settings,
             check_in,
             form,
             lambda: check_in_fields.save(
@@ -191,6 +196,7 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: AsyncSession,
+        settings: Settings,
         check_in_id: int,
         action: Action,
         part: str,
@@ -202,6 +208,7 @@ class CheckInController(Controller):
         return await self._apply(
             request,
             db,
+            settings,
             check_in,
             form,
             lambda: action(check_in, form, form_version(form), actor_for(request)),
@@ -214,12 +221,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         kind: FromPath[str],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, _f, v, a: check_ins.toggle_cover(db_session, ci, kind, v, a),
             "covers",
@@ -231,11 +240,13 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, f, v, a: walkaround.add_mark(db_session, ci, f.get("x"), f.get("y"), v, a),
             "marks",
@@ -247,12 +258,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         mark_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, f, v, a: walkaround.save_mark(db_session, ci, mark_id, f, v, a),
             "saved",
@@ -264,12 +277,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         mark_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, _f, v, a: walkaround.remove_mark(db_session, ci, mark_id, v, a),
             "marks",
@@ -281,11 +296,13 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, f, v, a: walkaround.add_belonging(
                 db_session, ci, str(f.get("kind") or ""), f.get("count"), v, a
@@ -299,12 +316,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         belonging_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, _f, v, a: walkaround.remove_belonging(db_session, ci, belonging_id, v, a),
             "belongings",
@@ -316,11 +335,13 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, f, v, a: symptoms.add_concern(
                 db_session, ci, str(f.get("customer_words") or ""), v, a
@@ -334,12 +355,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         concern_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, f, v, a: symptoms.save_concern(db_session, ci, concern_id, f, v, a),
             "saved",
@@ -351,12 +374,14 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
         concern_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, _f, v, a: symptoms.remove_concern(db_session, ci, concern_id, v, a),
             "concerns",
@@ -368,11 +393,13 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         check_in_id: FromPath[int],
     ) -> Template | Redirect:
         return await self._act(
             request,
             db_session,
+            settings,
             check_in_id,
             lambda ci, _f, v, a: symptoms.confirm_summary(db_session, ci, v, a),
             "concerns",

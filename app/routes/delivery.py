@@ -4,7 +4,6 @@ and the customer's signed acceptance."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -16,14 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
 from app.i18n import get_locale
-from app.models import PhotoPosition, Role, Signature, StaffUser, WorkOrderStatus
+from app.models import Role
 from app.models.base import utcnow
-from app.services.check_in.view import labels as check_in_labels
 from app.services.delivery import acceptance as delivery_signing
 from app.services.delivery import handover as delivery
-from app.services.final_check import report as final_check_report
-from app.services.signing import signatures
-from app.services.verify import customer as customer_verify
+from app.services.delivery import view as delivery_view
 from app.settings import SUPPORTED_LOCALES, Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
@@ -34,46 +30,6 @@ FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 
 def _flag(form: dict[str, Any], name: str) -> bool:
     return str(form.get(name, "")).lower() in {"1", "true", "on", "yes"}
-
-
-async def _customer_link(
-    db: AsyncSession, st: delivery.State, settings: Settings
-) -> customer_verify.Link | None:
-    """The customer's own check of the order, delivery acceptance included."""
-    original = await signatures.work_order_signature(db, st.order)
-    return customer_verify.link(settings, original.id) if original else None
-
-
-async def _context(
-    db: AsyncSession, order_id: int, settings: Settings, *, oob: bool = False
-) -> dict[str, Any]:
-    st = await delivery.state(db, order_id)
-    inspection = st.inspection
-    inspector = await db.get(StaffUser, inspection.inspector_id) if inspection else None
-    signature = (
-        await db.get(Signature, st.delivery.signature_id)
-        if st.delivery and st.delivery.signature_id
-        else None
-    )
-    today = utcnow().astimezone(settings.tz).date()
-    return {
-        "st": st,
-        "order": st.order,
-        "vehicle": st.order.vehicle,
-        "customer": st.order.customer,
-        "check_in": st.check_in,
-        "inspector": inspector,
-        "qc_report": await final_check_report.of(db, inspection),
-        "verify": await _customer_link(db, st, settings) if signature else None,
-        "signature": signature,
-        "positions": list(PhotoPosition),
-        "position_labels": check_in_labels()["positions"],
-        "ready": st.order.status == WorkOrderStatus.READY and inspection is not None,
-        "missing_photos": {c.position for c in st.comparisons if c.delivery is None},
-        "tomorrow": today + timedelta(days=1),
-        "locale": get_locale(),
-        "oob": oob,
-    }
 
 
 class DeliveryController(Controller):
@@ -89,7 +45,7 @@ class DeliveryController(Controller):
         settings: NamedDependency[Settings],
         order_id: FromPath[int],
     ) -> Template:
-        ctx = await _context(db_session, order_id, settings)
+        ctx = await delivery_view.context(db_session, order_id, settings, utcnow())
         if ctx["st"].signed:
             return render(request, "delivery/delivered.html", ctx)
         return render(request, "delivery/page.html", ctx)
@@ -103,7 +59,7 @@ class DeliveryController(Controller):
         order_id: FromPath[int],
     ) -> Template:
         """What still blocks the signature: re-read after each delivery photo arrives."""
-        ctx = await _context(db_session, order_id, settings)
+        ctx = await delivery_view.context(db_session, order_id, settings, utcnow())
         return render(request, "delivery/_problems.html", ctx)
 
     @post("/{order_id:int}/begin")
@@ -132,12 +88,12 @@ class DeliveryController(Controller):
         except InvalidInput as exc:
             if is_fragment(request):
                 raise
-            ctx = await _context(db_session, order_id, settings)
+            ctx = await delivery_view.context(db_session, order_id, settings, utcnow())
             return refused(request, "delivery/page.html", ctx, exc, form)
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/delivery/{order_id}", status_code=303)
-        ctx = await _context(db_session, order_id, settings, oob=True)
+        ctx = await delivery_view.context(db_session, order_id, settings, utcnow(), oob=True)
         return render(request, "delivery/_damage.html", ctx)
 
     @post("/{order_id:int}/details")
@@ -160,12 +116,12 @@ class DeliveryController(Controller):
         except InvalidInput as exc:
             if is_fragment(request):
                 raise
-            ctx = await _context(db_session, order_id, settings)
+            ctx = await delivery_view.context(db_session, order_id, settings, utcnow())
             return refused(request, "delivery/page.html", ctx, exc, form)
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/delivery/{order_id}", status_code=303)
-        ctx = await _context(db_session, order_id, settings, oob=True)
+        ctx = await delivery_view.context(db_session, order_id, settings, utcnow(), oob=True)
         return render(request, "delivery/_details.html", {**ctx, "saved": True})
 
     @post("/{order_id:int}/sign")

@@ -18,6 +18,7 @@ from app.i18n import SUPPORTED_LOCALES, _, locale_as, set_locale
 from app.models import Role, Signature, WorkOrder
 from app.services.documents import work_order_pdf
 from app.services.outbound import mailer
+from app.services.records import get_or_404
 from app.services.signing import signatures
 from app.services.verify import customer as customer_verify
 from app.services.verify import view as verify_view
@@ -36,10 +37,11 @@ class EmailForm:
 
 
 async def _signed(session: AsyncSession, order_id: int) -> tuple[WorkOrder, Signature]:
-    order = await session.get(WorkOrder, order_id)
-    signature = await signatures.work_order_signature(session, order) if order else None
-    if order is None or signature is None:
-        raise NotFound(_("This work order has not been signed yet, so there is no copy to give."))
+    unsigned = _("This work order has not been signed yet, so there is no copy to give.")
+    order = await get_or_404(session, WorkOrder, order_id, unsigned)
+    signature = await signatures.work_order_signature(session, order)
+    if signature is None:
+        raise NotFound(unsigned)
     return order, signature
 
 

@@ -17,15 +17,15 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, DomainError, Forbidden, InvalidInput
-from app.i18n import SUPPORTED_LOCALES, _, set_locale
-from app.models import Role, StaffSession, StaffUser, WorkOrder
+from app.errors import DomainError
+from app.i18n import set_locale
+from app.models import Role, StaffUser, WorkOrder
 from app.models.base import utcnow
 from app.services.estimate import editing as estimate
 from app.services.estimate import view as estimate_view
-from app.services.signing import signatures
+from app.services.staff import customer_mode
 from app.services.staff import sessions as staff_sessions
-from app.services.verify import customer as customer_verify
+from app.settings import Settings
 from app.web.auth import (
     actor_for,
     current_session,
@@ -41,22 +41,12 @@ FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 IN_CUSTOMER_MODE = {"customer_mode": True}
 
 
-def _customer_locale(request: Request[Any, Any, Any], order: WorkOrder) -> str:
-    row = current_session(request)
-    chosen = row.customer_locale if row is not None else None
-    locale = chosen if chosen in SUPPORTED_LOCALES else order.customer.locale
-    return locale if locale in SUPPORTED_LOCALES else SUPPORTED_LOCALES[0]
-
-
 async def _order_in_hand(
     request: Request[Any, Any, Any], db: AsyncSession, order_id: int
 ) -> WorkOrder:
-    """The order the tablet is locked to (staff outside customer mode may preview any)."""
-    locked = customer_mode_order(request)
-    if locked is not None and locked != order_id:
-        raise Forbidden(_("The tablet is in customer mode for another order."))
-    order = await estimate_view.get_order(db, order_id)
-    set_locale(_customer_locale(request, order))
+    """The order the tablet holds, with the page in the customer's language."""
+    order = await customer_mode.order_in_hand(db, customer_mode_order(request), order_id)
+    set_locale(customer_mode.review_locale(current_session(request), order))
     return order
 
 
@@ -82,13 +72,14 @@ class ReviewController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
     ) -> Template | Redirect:
         order = await _order_in_hand(request, db_session, order_id)
         if order.signed_at is not None:
             return Redirect(f"/review/{order_id}/thanks", status_code=303)
         ctx = await estimate_view.review_context(
-            db_session, order, request.app.state.settings, actor_for(request), utcnow()
+            db_session, order, settings, actor_for(request), utcnow()
         )
         return render(request, "review/index.html", {**ctx, "customer_mode": True})
 
@@ -101,15 +92,8 @@ class ReviewController(Controller):
     ) -> Redirect | ClientRedirect:
         order = await _order_in_hand(request, db_session, order_id)
         form = await form_data(request)
-        locale = str(form.get("locale", ""))
-        if locale not in SUPPORTED_LOCALES:
-            raise InvalidInput(_("Unknown language."))
-        row: StaffSession | None = current_session(request)
-        if row is not None:
-            row.customer_locale = locale
-        order.customer.locale = locale  # the customer's copy and messages follow it
-        target = f"/review/{order_id}"
-        return go(request, target)
+        customer_mode.choose_language(current_session(request), order, str(form.get("locale", "")))
+        return go(request, f"/review/{order_id}")
 
     @post("/review/{order_id:int}/consent", opt=IN_CUSTOMER_MODE)
     async def consent(
@@ -132,44 +116,30 @@ class ReviewController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
     ) -> Redirect | ClientRedirect:
         order = await _order_in_hand(request, db_session, order_id)
-        if customer_mode_order(request) != order.id:
-            # The customer signs on the tablet the advisor handed over, never staff.
-            raise Conflict(_("Hand the tablet to the customer to sign."))
         form = await form_data(request)
-        settings = request.app.state.settings
-        await signatures.sign_work_order(
-            db_session, order, signer_name=form.get("signer_name"),
-            strokes_json=form.get("strokes"), image_data_url=form.get("image"),
-            locale=_customer_locale(request, order), currency=settings.currency,
+        await customer_mode.sign(
+            db_session, order, customer_mode_order(request), current_session(request),
+            signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
+            image_data_url=form.get("image"), currency=settings.currency,
             version=form_version(form), actor=actor_for(request), now=utcnow(),
         )  # fmt: skip
-        target = f"/review/{order_id}/thanks"
-        return go(request, target)
+        return go(request, f"/review/{order_id}/thanks")
 
     @get("/review/{order_id:int}/thanks", opt=IN_CUSTOMER_MODE)
     async def thanks(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
     ) -> Template:
         order = await _order_in_hand(request, db_session, order_id)
-        signature = await signatures.work_order_signature(db_session, order)
-        if signature is None:
-            raise Conflict(_("This work order is not signed yet."))
-        return render(
-            request,
-            "review/thanks.html",
-            {
-                "order": order,
-                "signature": signature,
-                "customer_mode": True,
-                "verify": customer_verify.link(request.app.state.settings, signature.id),
-            },
-        )
+        ctx = await customer_mode.thanks_context(db_session, order, settings)
+        return render(request, "review/thanks.html", {**ctx, "customer_mode": True})
 
     @get("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
     async def exit_page(self, request: Request[Any, Any, Any]) -> Template:
@@ -177,7 +147,10 @@ class ReviewController(Controller):
 
     @post("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
     async def exit(
-        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
     ) -> Redirect | ClientRedirect:
         """Back to staff screens with the signed-in advisor's password. Wrong ones
         are counted against this tablet and lock its exit for a while; the
@@ -185,7 +158,6 @@ class ReviewController(Controller):
         user: StaffUser = request.scope["user"]
         row = signed_in_session(request)
         form = await form_data(request)
-        settings = request.app.state.settings
         try:
             order_id = await staff_sessions.exit_customer_mode(
                 db_session, row, user, str(form.get("password", "")), actor_for(request),

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.models import ApiClient
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
+from app.services.records import get_or_404
 
 TOKEN_PREFIX = "wa_"  # noqa: S105 - not a secret; makes a leaked token easy to recognise in logs and secret scanners
 MAX_NAME = 120
@@ -72,9 +73,9 @@ async def revoke(
     session: AsyncSession, client_id: int, actor: Actor = COMMAND_LINE, now: datetime | None = None
 ) -> ApiClient:
     """Refuse the client's token from now on (idempotent: the first revocation time stays)."""
-    client = await session.get(ApiClient, client_id)
-    if client is None:
-        raise NotFound(f"There is no API client with id {client_id}.")
+    client = await get_or_404(
+        session, ApiClient, client_id, f"There is no API client with id {client_id}."
+    )
     if client.revoked_at is None:
         client.revoked_at = now or utcnow()
         audit.record(session, actor, "api_client.revoke", "api_client", client.id)

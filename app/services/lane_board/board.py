@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.i18n import _
 from app.models import (
     ON_SITE_STATUSES,
@@ -21,6 +21,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
+from app.services.records import get_or_404
 from app.services.supplements import findings
 from app.services.supplements.findings import Count as FindingCount
 
@@ -109,9 +110,9 @@ async def load(
 async def mark_arrived(
     session: AsyncSession, appointment_id: int, actor: Actor, now: datetime | None = None
 ) -> Appointment:
-    appt = await session.get(Appointment, appointment_id)
-    if appt is None:
-        raise NotFound(_("This appointment does not exist."))
+    appt = await get_or_404(
+        session, Appointment, appointment_id, _("This appointment does not exist.")
+    )
     if appt.status != AppointmentStatus.BOOKED:
         raise Conflict(_("This customer is already marked as arrived."))
     appt.status = AppointmentStatus.ARRIVED

@@ -22,6 +22,7 @@ from app.services.audit import Actor
 from app.services.check_in.walkaround import MAX_PHOTOS_PER_MARK
 from app.services.photos.pipeline import ProcessedPhoto, process_photo
 from app.services.photos.store import display_path, store_photo, thumb_path
+from app.services.records import get_or_404
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
@@ -179,9 +180,9 @@ async def file_for(
 ) -> Path:
     """The stored file of one photo. `only_order`: a tablet in customer mode sees
     the photos of the order it is locked to and no other (as if they did not exist)."""
-    photo = await session.get(Photo, photo_id)
-    if photo is None or size not in {"thumb", "display"}:
+    if size not in {"thumb", "display"}:
         raise NotFound(_("This photo does not exist."))
+    photo = await get_or_404(session, Photo, photo_id, _("This photo does not exist."))
     if only_order is not None:
         order_id = await session.scalar(
             select(CheckIn.work_order_id).where(CheckIn.id == photo.check_in_id)
