@@ -17,7 +17,7 @@ from app.models import Role, WorkOrder
 from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.catalogue import search as catalogue_search
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, guards, menus, return_visit, terms
 from app.services.estimate import view as estimate_view
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_int, form_version
@@ -37,16 +37,16 @@ async def _promised(
     db: AsyncSession, order: WorkOrder, form: Form, v: int | None, a: Actor, r: Any
 ) -> Any:
     settings = r.app.state.settings
-    return await estimate.set_promised_at(
+    return await terms.set_promised_at(
         db, order, form.get("promised_at"), settings.tz, v, a, utcnow()
     )
 
 
 ACTIONS: dict[str, Action] = {
     # Orders whose check-in completed before the estimate opened itself.
-    "start": lambda db, o, f, v, a, r: estimate.start(db, o, a),
-    "add-job": lambda db, o, f, v, a, r: estimate.add_job(db, o, f.get("title"), v, a),
-    "add-line": lambda db, o, f, v, a, r: estimate.add_line(
+    "start": lambda db, o, f, v, a, r: editing.start(db, o, a),
+    "add-job": lambda db, o, f, v, a, r: editing.add_job(db, o, f.get("title"), v, a),
+    "add-line": lambda db, o, f, v, a, r: editing.add_line(
         db,
         o,
         form_int(f, "job"),
@@ -57,21 +57,21 @@ ACTIONS: dict[str, Action] = {
         a,
         utcnow().astimezone(r.app.state.settings.tz).date(),
     ),
-    "quantity": lambda db, o, f, v, a, r: estimate.set_quantity(
+    "quantity": lambda db, o, f, v, a, r: editing.set_quantity(
         db, o, form_int(f, "line"), f.get("quantity"), v, a
     ),
-    "price": lambda db, o, f, v, a, r: estimate.set_price(
+    "price": lambda db, o, f, v, a, r: editing.set_price(
         db, o, form_int(f, "line"), f.get("price"), f.get("reason"), v, a
     ),
-    "remove-line": lambda db, o, f, v, a, r: estimate.remove_line(db, o, form_int(f, "line"), v, a),
-    "remove-job": lambda db, o, f, v, a, r: estimate.remove_job(db, o, form_int(f, "job"), v, a),
-    "warranty": lambda db, o, f, v, a, r: estimate.set_job_flags(
+    "remove-line": lambda db, o, f, v, a, r: editing.remove_line(db, o, form_int(f, "line"), v, a),
+    "remove-job": lambda db, o, f, v, a, r: editing.remove_job(db, o, form_int(f, "job"), v, a),
+    "warranty": lambda db, o, f, v, a, r: editing.set_job_flags(
         db, o, form_int(f, "job"), v, a, warranty=_flag(f, "value")
     ),
-    "decline": lambda db, o, f, v, a, r: estimate.set_job_flags(
+    "decline": lambda db, o, f, v, a, r: editing.set_job_flags(
         db, o, form_int(f, "job"), v, a, declined=_flag(f, "value")
     ),
-    "menu": lambda db, o, f, v, a, r: estimate.add_menu_package(
+    "menu": lambda db, o, f, v, a, r: menus.add_menu_package(
         db,
         o,
         form_int(f, "package"),
@@ -80,11 +80,11 @@ ACTIONS: dict[str, Action] = {
         a,
         utcnow().astimezone(r.app.state.settings.tz).date(),
     ),
-    "discount": lambda db, o, f, v, a, r: estimate.set_discount(
+    "discount": lambda db, o, f, v, a, r: terms.set_discount(
         db, o, f.get("discount"), f.get("discount_reason"), v, a
     ),
     "promised": _promised,
-    "return-visit": lambda db, o, f, v, a, r: estimate.book_return_visit(
+    "return-visit": lambda db, o, f, v, a, r: return_visit.book_return_visit(
         db, o, r.app.state.settings.tz, a
     ),
 }
@@ -112,13 +112,13 @@ class EstimateController(Controller):
         order = await estimate_view.get_order(db_session, order_id)
         if order.signed_at is not None:
             return Redirect(f"/work-orders/{order_id}", status_code=303)
-        check_in = await estimate.check_in_of(db_session, order)
+        check_in = await guards.check_in_of(db_session, order)
         if check_in is None or check_in.completed_at is None:
             # Looking never moves the order on: the check-in comes first.
             return render(
                 request,
                 "estimate/check_in_first.html",
-                {"order": order, "check_in": check_in, "message": estimate.check_in_first()},
+                {"order": order, "check_in": check_in, "message": guards.check_in_first()},
                 status_code=409,
             )
         ctx = await self._context(request, db_session, order)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -18,7 +19,7 @@ from app.models import Role, StaffUser, Supplement, WorkOrder
 from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.catalogue import search as catalogue_search
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing
 from app.services.estimate import view as estimate_view
 from app.services.supplements import added_work as supplements
 from app.services.supplements import findings
@@ -36,10 +37,10 @@ def _today(request: Any) -> Any:
 
 
 ACTIONS: dict[str, Action] = {
-    "add-job": lambda db, s, o, f, a, r: estimate.add_job(
+    "add-job": lambda db, s, o, f, a, r: editing.add_job(
         db, o, f.get("title"), None, a, supplement=s
     ),
-    "add-line": lambda db, s, o, f, a, r: estimate.add_line(
+    "add-line": lambda db, s, o, f, a, r: editing.add_line(
         db,
         o,
         form_int(f, "job"),
@@ -60,7 +61,7 @@ ACTIONS: dict[str, Action] = {
 
 
 async def _context(db: AsyncSession, supplement: Supplement, order: WorkOrder) -> dict[str, Any]:
-    shop = await estimate.dealership(db)
+    shop = await pricing.dealership(db)
     found = await supplements.jobs(db, supplement)
     people = {
         role: await db.get(StaffUser, user_id) if user_id else None
@@ -79,9 +80,9 @@ async def _context(db: AsyncSession, supplement: Supplement, order: WorkOrder) -
         "vehicle": order.vehicle,
         "customer": order.customer,
         "jobs": found,
-        "totals": estimate.compute_totals(found, estimate.Decimal("0"), shop.tax_rate),
-        "line_amount": estimate.line_amount,
-        "job_amount": estimate.job_amount,
+        "totals": pricing.compute_totals(found, Decimal("0"), shop.tax_rate),
+        "line_amount": pricing.line_amount,
+        "job_amount": pricing.job_amount,
     }
 
 
@@ -206,7 +207,7 @@ class ApprovalController(Controller):
             else None
         )
         return supplement, order, {
-            **ctx, "token": token, "shop": await estimate.dealership(db), "statement": statement,
+            **ctx, "token": token, "shop": await pricing.dealership(db), "statement": statement,
         }  # fmt: skip
 
     @get("/{token:str}", opt=PUBLIC)
