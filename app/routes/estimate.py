@@ -66,7 +66,7 @@ class EstimateController(Controller):
         if order.signed_at is not None:
             return Redirect(f"/work-orders/{order_id}", status_code=303)
         check_in = await guards.check_in_of(db_session, order)
-        if check_in is None or check_in.completed_at is None:
+        if not guards.completed(check_in):
             # Looking never moves the order on: the check-in comes first.
             return render(
                 request,

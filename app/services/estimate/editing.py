@@ -1,4 +1,8 @@
-"""Editing the estimate (维修费用预估): opening it, its jobs, their lines at published prices."""
+"""Editing the estimate (维修费用预估): opening it, its jobs, their lines at published prices.
+
+A little over 300 lines because jobs and lines change together: the same loaders
+and guards serve the estimate and a draft supplement's added work.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from app.services.audit import Actor
 from app.services.estimate.guards import (
     check_in_first,
     check_in_of,
+    completed,
     ensure_draft,
     ensure_estimating,
     touch,
@@ -60,7 +65,7 @@ async def start(session: AsyncSession, order: WorkOrder, actor: Actor) -> None:
     if order.signed_at is not None:
         return
     check_in = await check_in_of(session, order)
-    if check_in is None or check_in.completed_at is None:
+    if not completed(check_in):
         raise Conflict(check_in_first())
     existing = await session.scalar(select(Job.id).where(Job.work_order_id == order.id).limit(1))
     if existing is not None:

@@ -7,6 +7,8 @@ signed, added work goes on a supplement the customer approves.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,9 +27,13 @@ async def check_in_of(session: AsyncSession, order: WorkOrder) -> CheckIn | None
     return await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
 
 
-async def check_in_complete(session: AsyncSession, order: WorkOrder) -> bool:
-    check_in = await check_in_of(session, order)
+def completed(check_in: CheckIn | None) -> TypeGuard[CheckIn]:
+    """The car was walked round with the customer: only then is a price written."""
     return check_in is not None and check_in.completed_at is not None
+
+
+async def check_in_complete(session: AsyncSession, order: WorkOrder) -> bool:
+    return completed(await check_in_of(session, order))
 
 
 def ensure_estimating(order: WorkOrder, version: int | None) -> None:
