@@ -17,7 +17,7 @@ from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms, walkaround
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing, terms
 from app.services.signing import signatures
 from app.settings import Settings
 from tests.checkin_helpers import fresh, started_check_in
@@ -73,20 +73,20 @@ async def priced_estimate(db: AsyncSession, settings: Settings, users: dict[Role
     order_id = await completed_check_in(db, settings, users)
     wo = await order(db, order_id)
     actor = advisor(users)
-    await estimate.start(db, wo, actor)
+    await editing.start(db, wo, actor)
     await db.flush()
     today = utcnow().date()
     oil = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-OIL"))
     filt = await db.scalar(select(Part).where(Part.number == "P-OILF"))
     assert oil is not None
     assert filt is not None
-    for job in await estimate.order_jobs(db, wo):
-        await estimate.add_line(db, wo, job.id, "labour", oil.id, None, wo.version, actor, today)
-        await estimate.add_line(db, wo, job.id, "part", filt.id, "1", wo.version, actor, today)
+    for job in await pricing.order_jobs(db, wo):
+        await editing.add_line(db, wo, job.id, "labour", oil.id, None, wo.version, actor, today)
+        await editing.add_line(db, wo, job.id, "part", filt.id, "1", wo.version, actor, today)
     promised = (utcnow() + timedelta(hours=5)).astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M")
-    await estimate.set_promised_at(db, wo, promised, settings.tz, wo.version, actor, utcnow())
-    await estimate.set_consent(db, wo, "consent_keep_old_parts", True, wo.version, actor)
-    await estimate.set_consent(db, wo, "consent_follow_up", True, wo.version, actor)
+    await terms.set_promised_at(db, wo, promised, settings.tz, wo.version, actor, utcnow())
+    await terms.set_consent(db, wo, "consent_keep_old_parts", True, wo.version, actor)
+    await terms.set_consent(db, wo, "consent_follow_up", True, wo.version, actor)
     await db.commit()
     return order_id
 

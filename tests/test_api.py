@@ -30,7 +30,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.services.api import clients as api_clients
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing
 from tests.conftest import sign_in
 
 SIGNED_AT = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -218,7 +218,7 @@ async def test_the_detail_shows_the_order_as_the_database_has_it(client, db, tok
     assert body["totals"]["total"] == "1073.50"
     order = await db.get(WorkOrder, arranged.order_id)
     assert order is not None
-    expected = await estimate.order_totals(db, order, with_supplements=True)
+    expected = await pricing.order_totals(db, order, with_supplements=True)
     assert Decimal(body["totals"]["total"]) == expected.total
     assert body["signature"] == {
         "signed_at": "2026-11-22T02:00:00Z", "signer_name": "王1", "content_hash": "c" * 64,

@@ -31,7 +31,7 @@ from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.delivery import acceptance as delivery_signing
 from app.services.delivery import handover as delivery
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing
 from app.services.photos import receive as photos
 from app.services.signing import signatures
 from app.services.signing.guard import SignedRecordLocked
@@ -449,7 +449,7 @@ async def test_a_signed_delivery_never_changes(db, settings, users) -> None:
 
 async def test_the_follow_up_call_is_due_within_the_dealerships_days(db, settings, users) -> None:
     order_id = await ready_to_sign(db, settings, users)
-    shop = await estimate.dealership(db)
+    shop = await pricing.dealership(db)
     shop.follow_up_days = 2
     await db.commit()
     now = utcnow()

@@ -25,7 +25,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.delivery import handover as delivery
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing
 from app.services.photos import receive as photo_service
 from app.services.supplements import added_work as supplements
 from app.settings import Settings
@@ -255,9 +255,9 @@ async def test_unapproved_added_work_blocks_the_signature(client, db, settings, 
     order_id = await ready_to_sign(db, settings, users)
     wo = await order(db, order_id)
     added = await supplements.create(db, wo, "后刹车片磨损", advisor(users))
-    job = await estimate.add_job(db, wo, "更换后刹车片", None, advisor(users), supplement=added)
+    job = await editing.add_job(db, wo, "更换后刹车片", None, advisor(users), supplement=added)
     oil = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-OIL"))
-    await estimate.add_line(
+    await editing.add_line(
         db, wo, job.id, "labour", oil.id, None, None, advisor(users), utcnow().date(),
         supplement=added,
     )  # fmt: skip

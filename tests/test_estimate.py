@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.errors import Forbidden, InvalidInput
 from app.models import Dealership, Job, JobLine, MenuPackage, Part
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, menus, pricing, return_visit, terms
 from app.services.workshop import promised_time
 from tests.estimate_helpers import advisor, manager, order, priced_estimate
 
@@ -37,7 +37,7 @@ def test_totals_leave_out_declined_jobs_and_charge_nothing_for_warranty() -> Non
         _job(("labour", "1", "300"), warranty=True),
         _job(("part", "1", "720"), declined=True),
     ]
-    totals = estimate.compute_totals(jobs, Decimal("17"), Decimal("0.13"))
+    totals = pricing.compute_totals(jobs, Decimal("17"), Decimal("0.13"))
     assert totals.labour == Decimal("450.00")
     assert totals.parts == Decimal("97.00")
     assert totals.warranty == Decimal("300.00")
@@ -53,11 +53,11 @@ def _package(code: str, km: int) -> MenuPackage:
 
 def test_menu_packages_are_suggested_near_their_interval_largest_first() -> None:
     packages = [_package("M-5K", 5000), _package("M-10K", 10000), _package("M-40K", 40000)]
-    due = [p.code for p in estimate.due_packages(packages, 39_200)]
+    due = [p.code for p in menus.due_packages(packages, 39_200)]
     assert due == ["M-40K", "M-10K", "M-5K"]
-    assert [p.code for p in estimate.due_packages(packages, 12_400)] == []
-    assert [p.code for p in estimate.due_packages(packages, 15_300)] == ["M-5K"]
-    assert estimate.due_packages(packages, None) == []
+    assert [p.code for p in menus.due_packages(packages, 12_400)] == []
+    assert [p.code for p in menus.due_packages(packages, 15_300)] == ["M-5K"]
+    assert menus.due_packages(packages, None) == []
 
 
 def _shop() -> Dealership:
@@ -88,34 +88,38 @@ async def test_only_a_manager_changes_a_published_price_and_with_a_reason(
 ) -> None:
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
-    line = (await estimate.order_jobs(db, wo))[0].lines[0]
+    line = (await pricing.order_jobs(db, wo))[0].lines[0]
     with pytest.raises(Forbidden):
-        await estimate.set_price(db, wo, line.id, "1.00", "朋友", wo.version, advisor(users))
+        await editing.set_price(db, wo, line.id, "1.00", "朋友", wo.version, advisor(users))
     with pytest.raises(InvalidInput):
-        await estimate.set_price(db, wo, line.id, "1.00", "", wo.version, manager(users))
+        await editing.set_price(db, wo, line.id, "1.00", "", wo.version, manager(users))
     with pytest.raises(InvalidInput):
-        await estimate.set_price(db, wo, line.id, "-5", "x", wo.version, manager(users))
-    await estimate.set_price(db, wo, line.id, "80.00", "促销活动", wo.version, manager(users))
+        await editing.set_price(db, wo, line.id, "-5", "x", wo.version, manager(users))
+    with pytest.raises(InvalidInput) as refused:  # a decimal comma is not read as 8000
+        await editing.set_price(db, wo, line.id, "80,00", "x", wo.version, manager(users))
+    assert refused.value.field == "price"
+    # Typed as it is printed: the currency sign is dropped (app.parsing).
+    await editing.set_price(db, wo, line.id, "¥80.00", "促销活动", wo.version, manager(users))
     await db.commit()
     wo = await order(db, order_id)
-    line = (await estimate.order_jobs(db, wo))[0].lines[0]
+    line = (await pricing.order_jobs(db, wo))[0].lines[0]
     assert (line.unit_price, line.override_reason) == (Decimal("80.00"), "促销活动")
 
 
 async def test_discounts_are_limited_by_role(db, settings, users) -> None:
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
-    advisor_limit = await estimate.discount_limit(db, wo, advisor(users))
-    manager_limit = await estimate.discount_limit(db, wo, manager(users))
+    advisor_limit = await terms.discount_limit(db, wo, advisor(users))
+    manager_limit = await terms.discount_limit(db, wo, manager(users))
     assert Decimal(0) < advisor_limit < manager_limit
     over = str(advisor_limit + Decimal("0.01"))
     with pytest.raises(Forbidden):
-        await estimate.set_discount(db, wo, over, "老客户", wo.version, advisor(users))
+        await terms.set_discount(db, wo, over, "老客户", wo.version, advisor(users))
     with pytest.raises(InvalidInput):
-        await estimate.set_discount(db, wo, "-1", "x", wo.version, advisor(users))
+        await terms.set_discount(db, wo, "-1", "x", wo.version, advisor(users))
     with pytest.raises(InvalidInput):
-        await estimate.set_discount(db, wo, "1", "", wo.version, advisor(users))
-    await estimate.set_discount(db, wo, over, "老客户", wo.version, manager(users))
+        await terms.set_discount(db, wo, "1", "", wo.version, advisor(users))
+    await terms.set_discount(db, wo, over, "老客户", wo.version, manager(users))
     await db.commit()
     assert (await order(db, order_id)).discount_amount == Decimal(over)
 
@@ -125,14 +129,14 @@ async def test_a_negative_or_zero_quantity_is_refused_and_changes_nothing(
 ) -> None:
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
-    line = (await estimate.order_jobs(db, wo))[0].lines[0]
+    line = (await pricing.order_jobs(db, wo))[0].lines[0]
     before = line.quantity
     for bad in ("-1", "0", "abc", "1e9", "0.001"):
         with pytest.raises(InvalidInput):
-            await estimate.set_quantity(db, wo, line.id, bad, wo.version, advisor(users))
+            await editing.set_quantity(db, wo, line.id, bad, wo.version, advisor(users))
     await db.rollback()
     wo = await order(db, order_id)
-    assert (await estimate.order_jobs(db, wo))[0].lines[0].quantity == before
+    assert (await pricing.order_jobs(db, wo))[0].lines[0].quantity == before
 
 
 async def test_a_part_out_of_stock_is_quoted_with_its_expected_date(db, settings, users) -> None:
@@ -140,9 +144,9 @@ async def test_a_part_out_of_stock_is_quoted_with_its_expected_date(db, settings
     wo = await order(db, order_id)
     battery = await db.scalar(select(Part).where(Part.number == "P-BATT"))
     assert battery.stock_on_hand == 0
-    job = (await estimate.order_jobs(db, wo))[0]
+    job = (await pricing.order_jobs(db, wo))[0]
     today = date(2026, 11, 23)
-    line = await estimate.add_line(
+    line = await editing.add_line(
         db, wo, job.id, "part", battery.id, "1", wo.version, advisor(users), today
     )
     assert line.expected_on == date(2026, 11, 23 + max(battery.lead_time_days, 1))
@@ -152,15 +156,15 @@ async def test_a_return_visit_is_booked_for_the_day_the_part_arrives(db, setting
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
     with pytest.raises(InvalidInput):
-        await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
+        await return_visit.book_return_visit(db, wo, settings.tz, advisor(users))
     battery = await db.scalar(select(Part).where(Part.number == "P-BATT"))
-    job = (await estimate.order_jobs(db, wo))[0]
+    job = (await pricing.order_jobs(db, wo))[0]
     today = date(2026, 11, 23)
-    line = await estimate.add_line(
+    line = await editing.add_line(
         db, wo, job.id, "part", battery.id, "1", wo.version, advisor(users), today
     )
-    first = await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
-    again = await estimate.book_return_visit(db, wo, settings.tz, advisor(users))
+    first = await return_visit.book_return_visit(db, wo, settings.tz, advisor(users))
+    again = await return_visit.book_return_visit(db, wo, settings.tz, advisor(users))
     assert first.id == again.id
     local = first.scheduled_at.astimezone(settings.tz)
     assert local.date() == line.expected_on

@@ -146,3 +146,18 @@ async def test_the_customer_signs_in_customer_mode(client, db, settings, users) 
     audit = await client.get(f"/work-orders/{order_id}/audit.csv")
     assert audit.headers["content-type"].startswith("text/csv")
     assert "work_order.signed" in audit.text
+
+
+def test_each_change_has_its_own_url_in_the_openapi_schema(app) -> None:
+    """The route list and the schema say what the screens do: no catch-all /{action}."""
+    paths = app.openapi_schema.paths or {}
+    assert not [p for p in paths if "{action}" in p]
+    estimate = "/work-orders/{order_id}/estimate/"
+    for change in ("start", "add-job", "add-line", "quantity", "price", "remove-line",
+                   "remove-job", "warranty", "decline", "menu", "discount", "promised",
+                   "return-visit"):  # fmt: skip
+        assert estimate + change in paths
+    for change in ("add-job", "add-line", "remove-line", "promised", "withdraw", "send"):
+        assert "/supplements/{supplement_id}/" + change in paths
+    for step in ("start", "finish", "self-check", "mutual-check"):
+        assert "/my-jobs/tasks/{task_id}/" + step in paths

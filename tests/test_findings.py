@@ -24,7 +24,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import board_events
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing
 from app.services.lane_board import board as lane_board
 from app.services.signing import signatures
 from app.services.supplements import added_work as supplements
@@ -60,12 +60,12 @@ async def reported(
     if priced:
         db.expire_all()
         supplement, wo = await supplements.get(db, supplement_id)
-        job = await estimate.add_job(
+        job = await editing.add_job(
             db, wo, "更换前刹车片", None, advisor(users), supplement=supplement
         )
         brake = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-BRKF"))
         assert brake is not None
-        await estimate.add_line(
+        await editing.add_line(
             db, wo, job.id, "labour", brake.id, None, None, advisor(users), utcnow().date(),
             supplement=supplement,
         )  # fmt: skip
@@ -248,7 +248,7 @@ async def test_withdrawing_a_finding_needs_a_reason_and_it_cannot_be_sent_after(
     )  # fmt: skip
     await refused(
         db, order_id, Conflict,
-        lambda: estimate.add_job(db, wo, "更换刹车盘", None, advisor(users), supplement=withdrawn),
+        lambda: editing.add_job(db, wo, "更换刹车盘", None, advisor(users), supplement=withdrawn),
         cannot_send,
     )  # fmt: skip
     nothing_to_answer = _(

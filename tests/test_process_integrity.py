@@ -19,7 +19,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing, ready
 from app.services.signing import signatures
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
@@ -100,7 +100,7 @@ async def test_completing_the_check_in_opens_the_estimate_with_a_job_per_concern
     order_id = await completed_check_in(db, settings, users)
     wo = await order(db, order_id)
     assert wo.status == WorkOrderStatus.ESTIMATE
-    jobs = await estimate.order_jobs(db, wo)
+    jobs = await pricing.order_jobs(db, wo)
     check_in = await db.scalar(select(CheckIn).where(CheckIn.work_order_id == order_id))
     assert [j.title for j in jobs] == [c.customer_words for c in check_in.concerns]
     assert wo.consent_road_test is True
@@ -148,7 +148,7 @@ async def test_handing_over_re_reads_what_is_still_missing(db, settings, users) 
     order_id = await completed_check_in(db, settings, users)
     wo = await order(db, order_id)
     with pytest.raises(InvalidInput) as refused:
-        await estimate.hand_over(db, wo, advisor(users), utcnow())
+        await ready.hand_over(db, wo, advisor(users), utcnow())
     assert "请设定承诺交车时间。" in refused.value.message
     await db.rollback()
     assert (await order(db, order_id)).customer_mode_since is None

@@ -16,7 +16,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing
 from app.services.signing import content as signed_content
 from app.services.signing import signatures
 from tests.estimate_helpers import advisor, ink, order, priced_estimate, signature, signed_order
@@ -36,7 +36,7 @@ async def test_signing_stores_the_ink_and_a_hash_of_the_canonical_record(
     content = json.loads(sig.content)
     assert signed_content.sha256_hex(sig.content.encode()) == sig.content_hash
     assert content["order"]["number"] == wo.number
-    assert content["totals"]["total"] == str((await estimate.order_totals(db, wo)).total)
+    assert content["totals"]["total"] == str((await pricing.order_totals(db, wo)).total)
     assert content["check_in"]["read_back"][0].startswith("1.")
     assert content["consents"]["road_test"] is True
     # The status change is reported to the dealer system through the outbox.
@@ -83,11 +83,11 @@ async def test_signed_content_cannot_change_through_the_app(db, settings, users)
     order_id, _ = await signed_order(db, settings, users)
     wo = await order(db, order_id)
     actor = advisor(users)
-    jobs = await estimate.order_jobs(db, wo)
+    jobs = await pricing.order_jobs(db, wo)
     line = jobs[0].lines[0]
     signed_quantity = line.quantity
     with pytest.raises(Conflict, match="签"):
-        await estimate.set_quantity(db, wo, line.id, "3", wo.version, actor)
+        await editing.set_quantity(db, wo, line.id, "3", wo.version, actor)
     # Even code that skips the service's check is stopped at the flush.
     line.quantity = line.quantity + 1
     with pytest.raises(Conflict):
@@ -99,7 +99,7 @@ async def test_signed_content_cannot_change_through_the_app(db, settings, users)
         await db.flush()
     await db.rollback()
     wo = await order(db, order_id)
-    assert (await estimate.order_jobs(db, wo))[0].lines[0].quantity == signed_quantity
+    assert (await pricing.order_jobs(db, wo))[0].lines[0].quantity == signed_quantity
 
 
 async def test_signing_twice_is_refused_and_changes_nothing(db, settings, users) -> None:
@@ -147,7 +147,7 @@ async def test_an_empty_trivial_or_damaged_signature_is_refused(
 async def test_a_job_with_no_lines_blocks_signing(db, settings, users) -> None:
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
-    await estimate.add_job(db, wo, "检查异响", wo.version, advisor(users))
+    await editing.add_job(db, wo, "检查异响", wo.version, advisor(users))
     await db.commit()
     wo = await order(db, order_id)
     strokes, image = ink()
@@ -162,8 +162,8 @@ async def test_a_job_with_no_lines_blocks_signing(db, settings, users) -> None:
 async def test_declined_jobs_become_recommendations_for_the_next_visit(db, settings, users) -> None:
     order_id = await priced_estimate(db, settings, users)
     wo = await order(db, order_id)
-    job = await estimate.add_job(db, wo, "更换雨刮片", wo.version, advisor(users))
-    await estimate.set_job_flags(db, wo, job.id, wo.version, advisor(users), declined=True)
+    job = await editing.add_job(db, wo, "更换雨刮片", wo.version, advisor(users))
+    await editing.set_job_flags(db, wo, job.id, wo.version, advisor(users), declined=True)
     await db.commit()
     wo = await order(db, order_id)
     strokes, image = ink()

@@ -18,7 +18,7 @@ from app.models import (
     SupplementStatus,
 )
 from app.models.base import utcnow
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing
 from app.services.signing import signatures
 from app.services.supplements import added_work as supplements
 from tests.conftest import csrf_token, html, sign_in
@@ -30,9 +30,9 @@ async def priced_supplement(db, settings, users) -> tuple[int, int]:
     wo = await order(db, order_id)
     actor = advisor(users)
     supplement = await supplements.create(db, wo, "后刹车片磨损到极限", actor)
-    job = await estimate.add_job(db, wo, "更换后刹车片", None, actor, supplement=supplement)
+    job = await editing.add_job(db, wo, "更换后刹车片", None, actor, supplement=supplement)
     brake = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-BRKF"))
-    await estimate.add_line(
+    await editing.add_line(
         db, wo, job.id, "labour", brake.id, None, None, actor, utcnow().date(),
         supplement=supplement,
     )  # fmt: skip
@@ -61,7 +61,7 @@ async def test_a_link_sent_by_sms_lands_in_the_outbox_and_freezes_the_supplement
     assert supplement.token_hash != token  # only the hash is stored
     job = (await supplements.jobs(db, supplement))[0]
     with pytest.raises(Conflict):
-        await estimate.add_line(
+        await editing.add_line(
             db, wo, job.id, "labour", job.lines[0].labour_operation_id, None, None,
             advisor(users), utcnow().date(), supplement=supplement,
         )  # fmt: skip
@@ -88,8 +88,8 @@ async def test_the_customer_approves_through_the_link_once(client, db, settings,
     sig = await db.scalar(select(Signature).where(Signature.supplement_id == supplement_id))
     assert sig.decision == "approved"
     assert (await signatures.verify(db, sig, settings.currency)).intact
-    totals = await estimate.order_totals(db, wo, with_supplements=True)
-    assert totals.total > (await estimate.order_totals(db, wo)).total
+    totals = await pricing.order_totals(db, wo, with_supplements=True)
+    assert totals.total > (await pricing.order_totals(db, wo)).total
     again = await client.post(f"/approve/{token}", data=data, headers=headers)
     assert again.status_code == 409
     assert await db.scalar(select(func.count(Signature.id))) == 2  # order + this approval
@@ -124,8 +124,8 @@ async def test_an_approval_that_is_declined_is_signed_too(db, settings, users) -
     )  # fmt: skip
     await db.commit()
     wo = await order(db, order_id)
-    with_added = await estimate.order_totals(db, wo, with_supplements=True)
-    assert with_added.total == (await estimate.order_totals(db, wo)).total
+    with_added = await pricing.order_totals(db, wo, with_supplements=True)
+    assert with_added.total == (await pricing.order_totals(db, wo)).total
     jobs = (await db.scalars(select(Job).where(Job.supplement_id == supplement_id))).all()
     assert len(jobs) == 1
 

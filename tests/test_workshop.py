@@ -29,7 +29,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import board_events
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing, terms
 from app.services.supplements import added_work as supplements
 from app.services.workshop import board as workshop_board
 from app.services.workshop import jobs as workshop
@@ -403,7 +403,7 @@ async def test_an_order_is_at_risk_when_the_remaining_work_no_longer_fits(
     db, settings, users
 ) -> None:
     order_id = await dispatched(db, settings, users)
-    shop = await estimate.dealership(db)
+    shop = await pricing.dealership(db)
     handover = timedelta(minutes=shop.handover_minutes)
 
     async def card_at(now: datetime) -> tuple[workshop_board.Card, workshop_board.Board]:
@@ -478,7 +478,7 @@ async def test_a_new_promised_time_is_agreed_by_the_advisor(db, settings, users)
     await db.commit()
     assert change.old_at == old
     wo = await order(db, order_id)
-    assert await workshop_board.promised_at(db, wo) == estimate.parse_local_time(later, settings.tz)
+    assert await workshop_board.promised_at(db, wo) == terms.parse_local_time(later, settings.tz)
 
 
 async def test_an_approved_supplements_later_time_becomes_the_promise(db, settings, users) -> None:
@@ -494,7 +494,7 @@ async def test_an_approved_supplements_later_time_becomes_the_promise(db, settin
 
     await decide_supplement(db, settings, users, supplement_id)
     wo = await order(db, order_id)
-    assert await workshop_board.promised_at(db, wo) == estimate.parse_local_time(later, settings.tz)
+    assert await workshop_board.promised_at(db, wo) == terms.parse_local_time(later, settings.tz)
 
 
 async def test_added_work_agreed_after_a_new_time_sets_the_promise(db, settings, users) -> None:
@@ -514,7 +514,7 @@ async def test_added_work_agreed_after_a_new_time_sets_the_promise(db, settings,
     await db.commit()
     await decide_supplement(db, settings, users, supplement_id)
     wo = await order(db, order_id)
-    assert await workshop_board.promised_at(db, wo) == estimate.parse_local_time(later, settings.tz)
+    assert await workshop_board.promised_at(db, wo) == terms.parse_local_time(later, settings.tz)
 
 
 async def test_first_time_fix_counts_only_first_inspections(db, settings, users) -> None:

@@ -42,7 +42,7 @@ from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
 from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms, walkaround
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing, terms
 from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photo_service
 from app.services.photos import receive as photos
@@ -230,24 +230,24 @@ async def signed_order_with(
     )  # fmt: skip
     wo = await order(db, order_id)
     actor = advisor(users)
-    await estimate.start(db, wo, actor)
+    await editing.start(db, wo, actor)
     await db.flush()
     if second_job:
-        await estimate.add_job(db, wo, "空调有异味", None, actor)
+        await editing.add_job(db, wo, "空调有异味", None, actor)
     today = utcnow().date()
     oil = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-OIL"))
     filt = await db.scalar(select(Part).where(Part.number == "P-OILF"))
     assert oil is not None
     assert filt is not None
-    for job in await estimate.order_jobs(db, wo):
-        await estimate.add_line(db, wo, job.id, "labour", oil.id, None, None, actor, today)
-        await estimate.add_line(db, wo, job.id, "part", filt.id, "1", None, actor, today)
+    for job in await pricing.order_jobs(db, wo):
+        await editing.add_line(db, wo, job.id, "labour", oil.id, None, None, actor, today)
+        await editing.add_line(db, wo, job.id, "part", filt.id, "1", None, actor, today)
     promised = (utcnow() + promised_in).astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M")
-    await estimate.set_promised_at(db, wo, promised, settings.tz, None, actor, utcnow())
-    await estimate.set_consent(db, wo, "consent_keep_old_parts", keep_old_parts, None, actor)
-    await estimate.set_consent(db, wo, "consent_follow_up", follow_up, None, actor)
+    await terms.set_promised_at(db, wo, promised, settings.tz, None, actor, utcnow())
+    await terms.set_consent(db, wo, "consent_keep_old_parts", keep_old_parts, None, actor)
+    await terms.set_consent(db, wo, "consent_follow_up", follow_up, None, actor)
     if consent_road_test is not None:
-        await estimate.set_consent(db, wo, "consent_road_test", consent_road_test, None, actor)
+        await terms.set_consent(db, wo, "consent_road_test", consent_road_test, None, actor)
     strokes, image = ink()
     await signatures.sign_work_order(
         db, wo, signer_name=wo.customer.name, strokes_json=strokes, image_data_url=image,
@@ -356,10 +356,10 @@ async def draft_supplement(db: AsyncSession, users: dict[Role, int], order_id: i
     wo = await order(db, order_id)
     actor = advisor(users)
     supplement = await supplements.create(db, wo, "后刹车片磨损到极限", actor)
-    job = await estimate.add_job(db, wo, "更换后刹车片", None, actor, supplement=supplement)
+    job = await editing.add_job(db, wo, "更换后刹车片", None, actor, supplement=supplement)
     brake = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-BRKF"))
     assert brake is not None
-    await estimate.add_line(
+    await editing.add_line(
         db, wo, job.id, "labour", brake.id, None, None, actor, utcnow().date(),
         supplement=supplement,
     )  # fmt: skip

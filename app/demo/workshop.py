@@ -40,7 +40,7 @@ from app.models import (
 from app.services.audit import Actor
 from app.services.check_in import fields, symptoms, walkaround
 from app.services.check_in import steps as check_ins
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, pricing, terms
 from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
@@ -330,12 +330,12 @@ async def _estimate(
     """The concern's job and any the advisor added, priced from the catalogue
     (labour and part), the promised time and the consents."""
     advisor = crew.advisor
-    await estimate.start(session, order, advisor)
+    await editing.start(session, order, advisor)
     await session.flush()
     for plan in story.jobs:
         if plan.title is not None:
-            await estimate.add_job(session, order, plan.title, None, advisor)
-    jobs = await estimate.order_jobs(session, order)
+            await editing.add_job(session, order, plan.title, None, advisor)
+    jobs = await pricing.order_jobs(session, order)
     today = at.astimezone(tz).date()
     for job, plan in zip(jobs, story.jobs, strict=True):
         labour = await session.scalar(
@@ -344,16 +344,14 @@ async def _estimate(
         part = await session.scalar(select(Part.id).where(Part.number == plan.part))
         if labour is None or part is None:
             raise LookupError(f"demo catalogue has no {plan.labour} or {plan.part}")
-        await estimate.add_line(
-            session, order, job.id, "labour", labour, None, None, advisor, today
-        )
-        await estimate.add_line(
+        await editing.add_line(session, order, job.id, "labour", labour, None, None, advisor, today)
+        await editing.add_line(
             session, order, job.id, "part", part, plan.quantity, None, advisor, today
         )
     local = promised.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-    await estimate.set_promised_at(session, order, local, tz, None, advisor, at)
-    await estimate.set_consent(session, order, "consent_keep_old_parts", True, None, advisor)
-    await estimate.set_consent(session, order, "consent_follow_up", True, None, advisor)
+    await terms.set_promised_at(session, order, local, tz, None, advisor, at)
+    await terms.set_consent(session, order, "consent_keep_old_parts", True, None, advisor)
+    await terms.set_consent(session, order, "consent_follow_up", True, None, advisor)
 
 
 async def _workshop(

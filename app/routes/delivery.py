@@ -13,6 +13,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import parsing
 from app.errors import InvalidInput
 from app.i18n import get_locale
 from app.models import Role
@@ -26,10 +27,6 @@ from app.web.form import form_data, form_version
 from app.web.render import go, is_fragment, refused, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
-
-
-def _flag(form: dict[str, Any], name: str) -> bool:
-    return str(form.get(name, "")).lower() in {"1", "true", "on", "yes"}
 
 
 class DeliveryController(Controller):
@@ -110,7 +107,7 @@ class DeliveryController(Controller):
                 db_session, order_id, advice=form.get("advice"),
                 next_service_on=form.get("next_service_on"),
                 next_service_km=form.get("next_service_km"),
-                old_parts_shown=_flag(form, "old_parts_shown"), actor=actor_for(request),
+                old_parts_shown=parsing.flag(form.get("old_parts_shown")), actor=actor_for(request),
                 today=utcnow().astimezone(settings.tz).date(),
             )  # fmt: skip
         except InvalidInput as exc:

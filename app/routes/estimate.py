@@ -1,8 +1,12 @@
-"""The estimate: one page, and one action endpoint that answers with the estimate region."""
+"""The estimate: one page, and one endpoint per change, each answering with the estimate region.
+
+Every change posts a form to /work-orders/{id}/estimate/<change>; `_load` reads the
+order and the form, and `_changed` answers alike for all: the estimate region for
+htmx, a redirect to the page for a plain form post.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -11,83 +15,38 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
-from app.i18n import _, get_locale
+from app import parsing
+from app.i18n import get_locale
 from app.models import Role, WorkOrder
 from app.models.base import utcnow
-from app.services.audit import Actor
 from app.services.catalogue import search as catalogue_search
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, guards, menus, return_visit, terms
 from app.services.estimate import view as estimate_view
+from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_int, form_version
 from app.web.render import is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 Form = dict[str, Any]
-# One estimate action: (session, order, form, version, actor, request) -> done.
-Action = Callable[[AsyncSession, WorkOrder, Form, int | None, Actor, Any], Awaitable[Any]]
+Answer = Template | Redirect
 
 
-def _flag(form: Form, name: str) -> bool:
-    return str(form.get(name, "")).lower() in {"1", "true", "on", "yes"}
+async def _load(
+    request: Request[Any, Any, Any], db: AsyncSession, order_id: int
+) -> tuple[WorkOrder, Form]:
+    order = await estimate_view.get_order(db, order_id)
+    return order, await form_data(request)
 
 
-async def _promised(
-    db: AsyncSession, order: WorkOrder, form: Form, v: int | None, a: Actor, r: Any
-) -> Any:
-    settings = r.app.state.settings
-    return await estimate.set_promised_at(
-        db, order, form.get("promised_at"), settings.tz, v, a, utcnow()
-    )
-
-
-ACTIONS: dict[str, Action] = {
-    # Orders whose check-in completed before the estimate opened itself.
-    "start": lambda db, o, f, v, a, r: estimate.start(db, o, a),
-    "add-job": lambda db, o, f, v, a, r: estimate.add_job(db, o, f.get("title"), v, a),
-    "add-line": lambda db, o, f, v, a, r: estimate.add_line(
-        db,
-        o,
-        form_int(f, "job"),
-        str(f.get("kind", "")),
-        form_int(f, "item"),
-        f.get("quantity"),
-        v,
-        a,
-        utcnow().astimezone(r.app.state.settings.tz).date(),
-    ),
-    "quantity": lambda db, o, f, v, a, r: estimate.set_quantity(
-        db, o, form_int(f, "line"), f.get("quantity"), v, a
-    ),
-    "price": lambda db, o, f, v, a, r: estimate.set_price(
-        db, o, form_int(f, "line"), f.get("price"), f.get("reason"), v, a
-    ),
-    "remove-line": lambda db, o, f, v, a, r: estimate.remove_line(db, o, form_int(f, "line"), v, a),
-    "remove-job": lambda db, o, f, v, a, r: estimate.remove_job(db, o, form_int(f, "job"), v, a),
-    "warranty": lambda db, o, f, v, a, r: estimate.set_job_flags(
-        db, o, form_int(f, "job"), v, a, warranty=_flag(f, "value")
-    ),
-    "decline": lambda db, o, f, v, a, r: estimate.set_job_flags(
-        db, o, form_int(f, "job"), v, a, declined=_flag(f, "value")
-    ),
-    "menu": lambda db, o, f, v, a, r: estimate.add_menu_package(
-        db,
-        o,
-        form_int(f, "package"),
-        get_locale(),
-        v,
-        a,
-        utcnow().astimezone(r.app.state.settings.tz).date(),
-    ),
-    "discount": lambda db, o, f, v, a, r: estimate.set_discount(
-        db, o, f.get("discount"), f.get("discount_reason"), v, a
-    ),
-    "promised": _promised,
-    "return-visit": lambda db, o, f, v, a, r: estimate.book_return_visit(
-        db, o, r.app.state.settings.tz, a
-    ),
-}
+async def _changed(
+    request: Request[Any, Any, Any], db: AsyncSession, settings: Settings, order: WorkOrder
+) -> Answer:
+    await db.flush()
+    if not is_fragment(request):
+        return Redirect(f"/work-orders/{order.id}/estimate", status_code=303)
+    ctx = await estimate_view.context(db, order, settings, actor_for(request), utcnow())
+    return render(request, "estimate/_estimate.html", ctx)
 
 
 class EstimateController(Controller):
@@ -95,33 +54,27 @@ class EstimateController(Controller):
     guards = [roles(*FRONT_DESK)]  # noqa: RUF012
     tags = ["estimate"]  # noqa: RUF012
 
-    async def _context(
-        self, request: Request[Any, Any, Any], db: AsyncSession, order: WorkOrder
-    ) -> dict[str, Any]:
-        return await estimate_view.context(
-            db, order, request.app.state.settings, actor_for(request), utcnow()
-        )
-
     @get("/")
     async def page(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
-    ) -> Template | Redirect:
+    ) -> Answer:
         order = await estimate_view.get_order(db_session, order_id)
         if order.signed_at is not None:
             return Redirect(f"/work-orders/{order_id}", status_code=303)
-        check_in = await estimate.check_in_of(db_session, order)
-        if check_in is None or check_in.completed_at is None:
+        check_in = await guards.check_in_of(db_session, order)
+        if not guards.completed(check_in):
             # Looking never moves the order on: the check-in comes first.
             return render(
                 request,
                 "estimate/check_in_first.html",
-                {"order": order, "check_in": check_in, "message": estimate.check_in_first()},
+                {"order": order, "check_in": check_in, "message": guards.check_in_first()},
                 status_code=409,
             )
-        ctx = await self._context(request, db_session, order)
+        ctx = await estimate_view.context(db_session, order, settings, actor_for(request), utcnow())
         return render(request, "estimate/index.html", ctx)
 
     @get("/search")
@@ -129,11 +82,12 @@ class EstimateController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
         q: str = "",
         job: int = 0,
     ) -> Template:
-        today = utcnow().astimezone(request.app.state.settings.tz).date()
+        today = utcnow().astimezone(settings.tz).date()
         hits = await catalogue_search.search(db_session, q, today)
         return render(
             request,
@@ -147,22 +101,190 @@ class EstimateController(Controller):
             },
         )
 
-    @post("/{action:str}")
-    async def act(
+    @post("/start")
+    async def start(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         order_id: FromPath[int],
-        action: FromPath[str],
-    ) -> Template | Redirect:
-        handler = ACTIONS.get(action)
-        if handler is None:
-            raise NotFound(_("This page does not exist."))
-        order = await estimate_view.get_order(db_session, order_id)
-        form = await form_data(request)
-        await handler(db_session, order, form, form_version(form), actor_for(request), request)
-        await db_session.flush()
-        if not is_fragment(request):
-            return Redirect(f"/work-orders/{order_id}/estimate", status_code=303)
-        ctx = await self._context(request, db_session, order)
-        return render(request, "estimate/_estimate.html", ctx)
+    ) -> Answer:
+        """Orders whose check-in completed before the estimate opened itself."""
+        order, _form = await _load(request, db_session, order_id)
+        await editing.start(db_session, order, actor_for(request))
+        return await _changed(request, db_session, settings, order)
+
+    @post("/add-job")
+    async def add_job(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.add_job(
+            db_session, order, form.get("title"), form_version(form), actor_for(request)
+        )
+        return await _changed(request, db_session, settings, order)
+
+    @post("/add-line")
+    async def add_line(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.add_line(
+            db_session, order, form_int(form, "job"), str(form.get("kind", "")),
+            form_int(form, "item"), form.get("quantity"), form_version(form),
+            actor_for(request), utcnow().astimezone(settings.tz).date(),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/quantity")
+    async def quantity(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.set_quantity(
+            db_session, order, form_int(form, "line"), form.get("quantity"),
+            form_version(form), actor_for(request),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/price")
+    async def price(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.set_price(
+            db_session, order, form_int(form, "line"), form.get("price"), form.get("reason"),
+            form_version(form), actor_for(request),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/remove-line")
+    async def remove_line(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.remove_line(
+            db_session, order, form_int(form, "line"), form_version(form), actor_for(request)
+        )
+        return await _changed(request, db_session, settings, order)
+
+    @post("/remove-job")
+    async def remove_job(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.remove_job(
+            db_session, order, form_int(form, "job"), form_version(form), actor_for(request)
+        )
+        return await _changed(request, db_session, settings, order)
+
+    @post("/warranty")
+    async def warranty(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.set_job_flags(
+            db_session, order, form_int(form, "job"), form_version(form), actor_for(request),
+            warranty=parsing.flag(form.get("value")),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/decline")
+    async def decline(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await editing.set_job_flags(
+            db_session, order, form_int(form, "job"), form_version(form), actor_for(request),
+            declined=parsing.flag(form.get("value")),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/menu")
+    async def menu(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await menus.add_menu_package(
+            db_session, order, form_int(form, "package"), get_locale(), form_version(form),
+            actor_for(request), utcnow().astimezone(settings.tz).date(),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/discount")
+    async def discount(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await terms.set_discount(
+            db_session, order, form.get("discount"), form.get("discount_reason"),
+            form_version(form), actor_for(request),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/promised")
+    async def promised(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, form = await _load(request, db_session, order_id)
+        await terms.set_promised_at(
+            db_session, order, form.get("promised_at"), settings.tz, form_version(form),
+            actor_for(request), utcnow(),
+        )  # fmt: skip
+        return await _changed(request, db_session, settings, order)
+
+    @post("/return-visit")
+    async def book_return_visit(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Answer:
+        order, _form = await _load(request, db_session, order_id)
+        await return_visit.book_return_visit(db_session, order, settings.tz, actor_for(request))
+        return await _changed(request, db_session, settings, order)

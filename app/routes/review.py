@@ -21,7 +21,7 @@ from app.errors import DomainError
 from app.i18n import set_locale
 from app.models import Role, StaffUser, WorkOrder
 from app.models.base import utcnow
-from app.services.estimate import editing as estimate
+from app.services.estimate import ready, terms
 from app.services.estimate import view as estimate_view
 from app.services.staff import customer_mode
 from app.services.staff import sessions as staff_sessions
@@ -63,7 +63,7 @@ class ReviewController(Controller):
         order_id: FromPath[int],
     ) -> Redirect:
         order = await estimate_view.get_order(db_session, order_id)
-        await estimate.hand_over(db_session, order, actor_for(request), utcnow())
+        await ready.hand_over(db_session, order, actor_for(request), utcnow())
         enter_customer_mode(request, order.id, order.customer.locale)
         return Redirect(f"/review/{order.id}", status_code=303)
 
@@ -104,7 +104,7 @@ class ReviewController(Controller):
     ) -> Template:
         order = await _order_in_hand(request, db_session, order_id)
         form = await form_data(request)
-        await estimate.set_consent(
+        await terms.set_consent(
             db_session, order, str(form.get("name", "")), str(form.get("value")) == "1",
             form_version(form), actor_for(request),
         )  # fmt: skip

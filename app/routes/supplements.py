@@ -1,8 +1,12 @@
-"""Added work: the advisor's editor, and the customer's approval by link or tablet."""
+"""Added work: the advisor's editor, and the customer's approval by link or tablet.
+
+Each change to a draft posts a form to /supplements/{id}/<change>; `_load` reads the
+supplement and the form, and `_changed` answers alike for all: the editor region for
+htmx, a redirect to the page for a plain form post.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -12,77 +16,41 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError, NotFound
-from app.i18n import _, set_locale
-from app.models import Role, StaffUser, Supplement, WorkOrder
+from app.errors import DomainError
+from app.i18n import set_locale
+from app.models import Role, Supplement, WorkOrder
 from app.models.base import utcnow
-from app.services.audit import Actor
 from app.services.catalogue import search as catalogue_search
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing
 from app.services.estimate import view as estimate_view
 from app.services.supplements import added_work as supplements
 from app.services.supplements import findings
+from app.services.supplements import view as supplement_view
+from app.settings import Settings
 from app.web.auth import actor_for, enter_customer_mode, roles
 from app.web.form import form_data, form_int
 from app.web.render import go, is_fragment, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 Form = dict[str, Any]
-Action = Callable[[AsyncSession, Supplement, WorkOrder, Form, Actor, Any], Awaitable[Any]]
+Answer = Template | Redirect
 
 
-def _today(request: Any) -> Any:
-    return utcnow().astimezone(request.app.state.settings.tz).date()
+async def _load(
+    request: Request[Any, Any, Any], db: AsyncSession, supplement_id: int
+) -> tuple[Supplement, WorkOrder, Form]:
+    supplement, order = await supplements.get(db, supplement_id)
+    return supplement, order, await form_data(request)
 
 
-ACTIONS: dict[str, Action] = {
-    "add-job": lambda db, s, o, f, a, r: estimate.add_job(
-        db, o, f.get("title"), None, a, supplement=s
-    ),
-    "add-line": lambda db, s, o, f, a, r: estimate.add_line(
-        db,
-        o,
-        form_int(f, "job"),
-        str(f.get("kind", "")),
-        form_int(f, "item"),
-        f.get("quantity"),
-        None,
-        a,
-        _today(r),
-        supplement=s,
-    ),
-    "remove-line": lambda db, s, o, f, a, r: supplements.remove_line(db, s, form_int(f, "line"), a),
-    "promised": lambda db, s, o, f, a, r: supplements.set_promised_at(
-        db, s, f.get("promised_at"), r.app.state.settings.tz, a, utcnow()
-    ),
-    "withdraw": lambda db, s, o, f, a, r: findings.withdraw(db, s, f.get("reason"), a, utcnow()),
-}
-
-
-async def _context(db: AsyncSession, supplement: Supplement, order: WorkOrder) -> dict[str, Any]:
-    shop = await estimate.dealership(db)
-    found = await supplements.jobs(db, supplement)
-    people = {
-        role: await db.get(StaffUser, user_id) if user_id else None
-        for role, user_id in (
-            ("reporter", supplement.requested_by_id),
-            ("withdrawn_by", supplement.withdrawn_by_id),
-        )
-    }
-    return {
-        **people,
-        "category_labels": findings.category_labels(),
-        "status_labels": findings.status_labels(),
-        "photos": await findings.photos_of(db, supplement),
-        "supplement": supplement,
-        "order": order,
-        "vehicle": order.vehicle,
-        "customer": order.customer,
-        "jobs": found,
-        "totals": estimate.compute_totals(found, estimate.Decimal("0"), shop.tax_rate),
-        "line_amount": estimate.line_amount,
-        "job_amount": estimate.job_amount,
-    }
+async def _changed(
+    request: Request[Any, Any, Any], db: AsyncSession, supplement: Supplement, order: WorkOrder
+) -> Answer:
+    await db.flush()
+    if not is_fragment(request):
+        return Redirect(f"/supplements/{supplement.id}", status_code=303)
+    ctx = await supplement_view.context(db, supplement, order)
+    return render(request, "supplements/_editor.html", ctx)
 
 
 class SupplementController(Controller):
@@ -113,7 +81,7 @@ class SupplementController(Controller):
         supplement_id: FromPath[int],
     ) -> Template:
         supplement, order = await supplements.get(db_session, supplement_id)
-        ctx = await _context(db_session, supplement, order)
+        ctx = await supplement_view.context(db_session, supplement, order)
         return render(request, "supplements/page.html", ctx)
 
     @get("/supplements/{supplement_id:int}/search")
@@ -121,11 +89,13 @@ class SupplementController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         supplement_id: FromPath[int],
         q: str = "",
         job: int = 0,
     ) -> Template:
-        hits = await catalogue_search.search(db_session, q, _today(request))
+        today = utcnow().astimezone(settings.tz).date()
+        hits = await catalogue_search.search(db_session, q, today)
         return render(
             request,
             "estimate/_search.html",
@@ -143,13 +113,13 @@ class SupplementController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         supplement_id: FromPath[int],
     ) -> Template | Redirect | ClientRedirect:
-        supplement, order = await supplements.get(db_session, supplement_id)
-        form = await form_data(request)
+        supplement, order, form = await _load(request, db_session, supplement_id)
         channel = str(form.get("channel", ""))
         token = await supplements.send(
-            db_session, supplement, order, channel, request.app.state.settings,
+            db_session, supplement, order, channel, settings,
             actor_for(request), utcnow(),
         )  # fmt: skip
         if channel == "tablet":
@@ -160,28 +130,78 @@ class SupplementController(Controller):
         await db_session.flush()
         if not is_fragment(request):
             return Redirect(f"/supplements/{supplement_id}", status_code=303)
-        ctx = await _context(db_session, supplement, order)
+        ctx = await supplement_view.context(db_session, supplement, order)
         return render(request, "supplements/_editor.html", {**ctx, "sent": channel})
 
-    @post("/supplements/{supplement_id:int}/{action:str}")
-    async def act(
+    @post("/supplements/{supplement_id:int}/add-job")
+    async def add_job(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         supplement_id: FromPath[int],
-        action: FromPath[str],
-    ) -> Template | Redirect:
-        handler = ACTIONS.get(action)
-        if handler is None:
-            raise NotFound(_("This page does not exist."))
-        supplement, order = await supplements.get(db_session, supplement_id)
-        form = await form_data(request)
-        await handler(db_session, supplement, order, form, actor_for(request), request)
-        await db_session.flush()
-        if not is_fragment(request):
-            return Redirect(f"/supplements/{supplement_id}", status_code=303)
-        ctx = await _context(db_session, supplement, order)
-        return render(request, "supplements/_editor.html", ctx)
+    ) -> Answer:
+        supplement, order, form = await _load(request, db_session, supplement_id)
+        await editing.add_job(
+            db_session, order, form.get("title"), None, actor_for(request), supplement=supplement
+        )
+        return await _changed(request, db_session, supplement, order)
+
+    @post("/supplements/{supplement_id:int}/add-line")
+    async def add_line(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        supplement_id: FromPath[int],
+    ) -> Answer:
+        supplement, order, form = await _load(request, db_session, supplement_id)
+        await editing.add_line(
+            db_session, order, form_int(form, "job"), str(form.get("kind", "")),
+            form_int(form, "item"), form.get("quantity"), None, actor_for(request),
+            utcnow().astimezone(settings.tz).date(), supplement=supplement,
+        )  # fmt: skip
+        return await _changed(request, db_session, supplement, order)
+
+    @post("/supplements/{supplement_id:int}/remove-line")
+    async def remove_line(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+    ) -> Answer:
+        supplement, order, form = await _load(request, db_session, supplement_id)
+        await supplements.remove_line(
+            db_session, supplement, form_int(form, "line"), actor_for(request)
+        )
+        return await _changed(request, db_session, supplement, order)
+
+    @post("/supplements/{supplement_id:int}/promised")
+    async def promised(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        supplement_id: FromPath[int],
+    ) -> Answer:
+        supplement, order, form = await _load(request, db_session, supplement_id)
+        await supplements.set_promised_at(
+            db_session, supplement, form.get("promised_at"), settings.tz, actor_for(request),
+            utcnow(),
+        )  # fmt: skip
+        return await _changed(request, db_session, supplement, order)
+
+    @post("/supplements/{supplement_id:int}/withdraw")
+    async def withdraw(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        supplement_id: FromPath[int],
+    ) -> Answer:
+        supplement, order, form = await _load(request, db_session, supplement_id)
+        await findings.withdraw(
+            db_session, supplement, form.get("reason"), actor_for(request), utcnow()
+        )
+        return await _changed(request, db_session, supplement, order)
 
 
 PUBLIC = {"public": True}
@@ -193,21 +213,12 @@ class ApprovalController(Controller):
     path = "/approve"
     tags = ["supplements"]  # noqa: RUF012
 
-    async def _open(
-        self, db: AsyncSession, token: str
-    ) -> tuple[Supplement, WorkOrder, dict[str, Any]]:
+    async def _open(self, db: AsyncSession, token: str) -> tuple[Supplement, WorkOrder]:
+        """The link's supplement, in the customer's language from here on."""
         supplement = await supplements.by_token(db, token, utcnow())
         supplement, order = await supplements.get(db, supplement.id)
         set_locale(order.customer.locale)
-        ctx = await _context(db, supplement, order)
-        statement = (
-            findings.safety_statement(supplement, order.customer.locale)
-            if supplement.safety
-            else None
-        )
-        return supplement, order, {
-            **ctx, "token": token, "shop": await estimate.dealership(db), "statement": statement,
-        }  # fmt: skip
+        return supplement, order
 
     @get("/{token:str}", opt=PUBLIC)
     async def page(
@@ -217,7 +228,8 @@ class ApprovalController(Controller):
         token: FromPath[str],
     ) -> Template:
         try:
-            _supplement, _order, ctx = await self._open(db_session, token)
+            supplement, order = await self._open(db_session, token)
+            ctx = await supplement_view.approval_context(db_session, supplement, order, token)
         except DomainError as refused:
             # The customer's phone gets a page of its own, not the staff error page.
             return render(
@@ -235,15 +247,16 @@ class ApprovalController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         token: FromPath[str],
     ) -> Template | Redirect | ClientRedirect:
-        supplement, order, _ctx = await self._open(db_session, token)
+        supplement, order = await self._open(db_session, token)
         form = await form_data(request)
         signature = await supplements.decide(
             db_session, supplement, order, approve=form.get("decision") == "approve",
             signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
             image_data_url=form.get("image"), locale=order.customer.locale,
-            currency=request.app.state.settings.currency, actor=actor_for(request),
+            currency=settings.currency, actor=actor_for(request),
             now=utcnow(), acknowledged=form.get("acknowledge") == "1",
         )  # fmt: skip
         await db_session.flush()

@@ -15,7 +15,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
 from app.i18n import _
 from app.models import (
     JobTask,
@@ -33,13 +32,8 @@ from app.web.form import form_data, form_version
 from app.web.render import is_fragment, render
 
 WORKERS = (Role.TECHNICIAN, Role.FOREMAN)
-Action = Callable[[AsyncSession, int, Actor, datetime, int | None], Awaitable[JobTask]]
-ACTIONS: dict[str, Action] = {
-    "start": workshop.start,
-    "finish": workshop.finish,
-    "self-check": workshop.self_check,
-    "mutual-check": workshop.mutual_check,
-}
+# A step on a dispatched job: (session, task id, actor, now, version seen) -> the task.
+Step = Callable[[AsyncSession, int, Actor, datetime, int | None], Awaitable[JobTask]]
 
 
 class TechnicianController(Controller):
@@ -96,30 +90,65 @@ class TechnicianController(Controller):
         context = await self._context(request, db_session, settings)
         return render(request, "technician/_jobs.html", context)
 
-    @post("/tasks/{task_id:int}/{action:str}")
-    async def act(
+    async def _step(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        settings: Settings,
+        task_id: int,
+        step: Step,
+    ) -> Template | Redirect:
+        form = await form_data(request)
+        await step(db, task_id, actor_for(request), utcnow(), form_version(form))
+        return await self._after_change(request, db, settings, f"task-{task_id}")
+
+    @post("/tasks/{task_id:int}/start")
+    async def start(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
         task_id: FromPath[int],
-        action: FromPath[str],
     ) -> Template | Redirect:
-        handler = ACTIONS.get(action)
-        if handler is None:
-            raise NotFound(_("This page does not exist."))
         form = await form_data(request)
+        started = await workshop.start_job(
+            db_session, task_id, actor_for(request), utcnow(), form_version(form)
+        )
         note = None
-        if action == "start":
-            started = await workshop.start_job(
-                db_session, task_id, actor_for(request), utcnow(), form_version(form)
-            )
-            if started.paused is not None:
-                note = _("“%(job)s” is paused: your clock runs on one job at a time.",
-                         job=started.paused.title)  # fmt: skip
-        else:
-            await handler(db_session, task_id, actor_for(request), utcnow(), form_version(form))
+        if started.paused is not None:
+            note = _("“%(job)s” is paused: your clock runs on one job at a time.",
+                     job=started.paused.title)  # fmt: skip
         return await self._after_change(request, db_session, settings, f"task-{task_id}", note)
+
+    @post("/tasks/{task_id:int}/finish")
+    async def finish(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        task_id: FromPath[int],
+    ) -> Template | Redirect:
+        return await self._step(request, db_session, settings, task_id, workshop.finish)
+
+    @post("/tasks/{task_id:int}/self-check")
+    async def self_check(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        task_id: FromPath[int],
+    ) -> Template | Redirect:
+        return await self._step(request, db_session, settings, task_id, workshop.self_check)
+
+    @post("/tasks/{task_id:int}/mutual-check")
+    async def mutual_check(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        task_id: FromPath[int],
+    ) -> Template | Redirect:
+        return await self._step(request, db_session, settings, task_id, workshop.mutual_check)
 
     @post("/orders/{order_id:int}/findings")
     async def finding(

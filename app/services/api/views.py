@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import NotFound
 from app.models import CheckIn, Job, JobLine, Signature, SignatureKind, WorkOrder, WorkOrderStatus
-from app.services.estimate import editing as estimate
-from app.services.estimate.editing import Totals
+from app.services.estimate import pricing
+from app.services.estimate.pricing import Totals
 
 MAX_PAGE = 200
 
@@ -183,7 +183,7 @@ def _line(line: JobLine) -> ApiJobLine:
         quantity=_dec(line.quantity),
         list_price=_dec(line.list_price),
         unit_price=_dec(line.unit_price),
-        amount=_dec(estimate.line_amount(line)),
+        amount=_dec(pricing.line_amount(line)),
     )
 
 
@@ -195,7 +195,7 @@ def _job(job: Job) -> ApiJob:
         warranty=job.warranty,
         declined=job.declined_at is not None,
         added_after_signing=job.supplement_id is not None,
-        amount=_dec(estimate.job_amount(job)),
+        amount=_dec(pricing.job_amount(job)),
         lines=[_line(line) for line in job.lines],
     )
 
@@ -269,7 +269,7 @@ async def order_detail(session: AsyncSession, number: str, currency: str) -> Api
                 signer_name=signed.signer_name,
                 content_hash=signed.content_hash,
             )
-    jobs = await estimate.order_jobs(session, order, with_supplements=True)
+    jobs = await pricing.order_jobs(session, order, with_supplements=True)
     summary = _summary(order)
     return ApiWorkOrder(
         number=summary.number,
@@ -285,7 +285,7 @@ async def order_detail(session: AsyncSession, number: str, currency: str) -> Api
         fuel_eighths=check_in.fuel_eighths if check_in else None,
         currency=currency,
         jobs=[_job(job) for job in jobs],
-        totals=_totals(await estimate.order_totals(session, order, with_supplements=True)),
-        estimate_totals=_totals(await estimate.order_totals(session, order)),
+        totals=_totals(await pricing.order_totals(session, order, with_supplements=True)),
+        estimate_totals=_totals(await pricing.order_totals(session, order)),
         signature=signature,
     )

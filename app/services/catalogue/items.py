@@ -13,13 +13,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import parsing
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import _
 from app.models import LabourOperation, MenuPackage, Part
@@ -47,9 +48,6 @@ class InvalidFields(InvalidInput):
 
 
 # -- parsing one value ------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)$")
-_GROUPED = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,234.50 as spreadsheets format it
 
 
 def _plain(raw: str) -> str:
@@ -87,24 +85,7 @@ def parse_decimal(below: str, *, positive: bool, maximum: Decimal) -> Parser:
     """A number with at most two decimals; `below` is the message for a value too small."""
 
     def parse(raw: str) -> Decimal:
-        text = _plain(raw).lstrip("¥").strip()
-        if _GROUPED.match(text):
-            text = text.replace(",", "")
-        if not text:
-            raise InvalidInput(_("Enter a number, e.g. 45.50."))
-        if not _NUMBER.match(text):
-            raise InvalidInput(_("“%(value)s” is not a number; write it like 45.50.", value=text))
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
-            raise InvalidInput(_("Enter a number, e.g. 45.50.")) from exc
-        if value < 0 or (positive and value == 0):
-            raise InvalidInput(below)
-        if value != value.quantize(CENT):
-            raise InvalidInput(_("Use at most 2 decimal places."))
-        if value > maximum:
-            raise InvalidInput(_("At most %(max)s.", max=maximum))
-        return value.quantize(CENT)
+        return parsing.decimal(raw, below=below, positive=positive, cents=True, maximum=maximum)
 
     return parse
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import parsing
 from app.errors import InvalidInput
 from app.i18n import _
 from app.models import CheckIn, Step, Vehicle
@@ -44,14 +45,10 @@ def _text(limit: int) -> Callable[[Any], str]:
     return parse
 
 
-def _bool(value: Any) -> bool:
-    return str(value).lower() in {"1", "true", "on", "yes"}
-
-
 def _optional_bool(value: Any) -> bool | None:
     if value in (None, ""):
         return None
-    return _bool(value)
+    return parsing.flag(value)
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
@@ -97,7 +94,7 @@ def _odometer(value: Any) -> int | None:
 STEP_FIELDS: dict[Step, dict[str, Callable[[Any], Any]]] = {
     Step.GREETING: {
         "contact_phone": _text(40),
-        "contact_confirmed": _bool,
+        "contact_confirmed": parsing.flag,
         "follow_up_accepted": _optional_bool,
         "follow_up_phone": _text(40),
         "follow_up_when": _choice(FOLLOW_UP_TIMES),
@@ -109,10 +106,10 @@ STEP_FIELDS: dict[Step, dict[str, Callable[[Any], Any]]] = {
         "onboard_tools_present": _optional_bool,
         "spare_tyre_present": _optional_bool,
         "warning_triangle_present": _optional_bool,
-        "valuables_advised": _bool,
+        "valuables_advised": parsing.flag,
         "warning_lights": _lights,
         "odometer_km": _odometer,
-        "odometer_jump_confirmed": _bool,
+        "odometer_jump_confirmed": parsing.flag,
         "fuel_eighths": _fuel,
     },
     Step.SYMPTOMS: {"road_test_consent": _optional_bool},

@@ -33,7 +33,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit, work_orders
 from app.services.audit import Actor
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing
 from app.services.records import get_or_404
 
 
@@ -220,7 +220,7 @@ async def finish_step(
     work_orders.change_status(session, check_in.work_order, WorkOrderStatus.ESTIMATE, actor)
     await session.flush()
     # The estimate opens here, on the POST that completes the check-in.
-    await estimate.start(session, check_in.work_order, actor)
+    await editing.start(session, check_in.work_order, actor)
     vehicle = await session.get(Vehicle, check_in.work_order.vehicle_id)
     if vehicle is not None and check_in.odometer_km is not None:
         vehicle.last_odometer_km = check_in.odometer_km

@@ -47,7 +47,7 @@ from app.models import (
 from app.services import audit, board_events
 from app.services.audit import Actor
 from app.services.check_in import view as check_in_view
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing
 from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photos
 from app.services.supplements import findings
@@ -106,7 +106,7 @@ def _total(signature: Signature) -> Decimal:
 
 
 async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
-    shop = await estimate.dealership(session)
+    shop = await pricing.dealership(session)
     signed = (
         await session.scalars(
             select(Signature)
@@ -130,8 +130,8 @@ async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
     )
     # Priced the way each part was signed: the order with its discount, each
     # approved supplement on its own (so rounding matches to the cent).
-    current = estimate.compute_totals(
-        await estimate.order_jobs(session, order), order.discount_amount, shop.tax_rate
+    current = pricing.compute_totals(
+        await pricing.order_jobs(session, order), order.discount_amount, shop.tax_rate
     ).total
     supplements = (
         await session.scalars(
@@ -144,7 +144,7 @@ async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
             (await session.scalars(select(Job).where(Job.supplement_id == supplement.id))).all()
         )
         if supplement.status == SupplementStatus.APPROVED.value:
-            current += estimate.compute_totals(jobs, Decimal("0"), shop.tax_rate).total
+            current += pricing.compute_totals(jobs, Decimal("0"), shop.tax_rate).total
         elif supplement.status in UNANSWERED:
             # Priced or not: the customer must have heard of it before the car leaves.
             unapproved.append(supplement)
@@ -152,7 +152,7 @@ async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
 
 
 async def replaced_parts(session: AsyncSession, order: WorkOrder) -> list[JobLine]:
-    jobs = await estimate.order_jobs(session, order, with_supplements=True)
+    jobs = await pricing.order_jobs(session, order, with_supplements=True)
     return [
         line
         for job in jobs
@@ -375,7 +375,7 @@ async def schedule_follow_up(
     session: AsyncSession, order: WorkOrder, check_in: CheckIn, now: datetime
 ) -> FollowUpTask:
     """The follow-up call (回访), due within the dealership's deadline (3 days by default)."""
-    shop = await estimate.dealership(session)
+    shop = await pricing.dealership(session)
     task = FollowUpTask(
         work_order_id=order.id,
         due_at=now + timedelta(days=shop.follow_up_days),

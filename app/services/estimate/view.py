@@ -8,31 +8,28 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import NotFound
 from app.i18n import _
 from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
 from app.services.audit import Actor
 from app.services.check_in import symptoms
 from app.services.check_in.view import GUIDED_POSITIONS, labels
-from app.services.estimate import editing as estimate
+from app.services.estimate import editing, menus, pricing, ready, terms
+from app.services.records import get_or_404
 from app.services.signing import signatures
 from app.services.workshop import promised_time
 from app.settings import Settings
 
 
 async def get_order(session: AsyncSession, order_id: int) -> WorkOrder:
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
-    return order
+    return await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
 
 
 async def context(
     session: AsyncSession, order: WorkOrder, settings: Settings, actor: Actor, now: datetime
 ) -> dict[str, Any]:
-    shop = await estimate.dealership(session)
-    jobs = await estimate.order_jobs(session, order)
-    totals = estimate.compute_totals(jobs, order.discount_amount, shop.tax_rate)
+    shop = await pricing.dealership(session)
+    jobs = await pricing.order_jobs(session, order)
+    totals = pricing.compute_totals(jobs, order.discount_amount, shop.tax_rate)
     check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
     proposal = await promised_time.propose(session, shop, jobs, now, settings.tz)
 
@@ -50,12 +47,12 @@ async def context(
         "totals": totals,
         "shop": shop,
         "proposal": proposal,
-        "suggestions": await estimate.menu_suggestions(session, order),
-        "problems": estimate.problems_before_signing(order, jobs),
-        "discount_limit": await estimate.discount_limit(session, order, actor),
-        "can_override_price": actor.has_role(*estimate.PRICE_OVERRIDE_ROLES),
-        "line_amount": estimate.line_amount,
-        "job_amount": estimate.job_amount,
+        "suggestions": await menus.menu_suggestions(session, order),
+        "problems": ready.problems_before_signing(order, jobs),
+        "discount_limit": await terms.discount_limit(session, order, actor),
+        "can_override_price": actor.has_role(*editing.PRICE_OVERRIDE_ROLES),
+        "line_amount": pricing.line_amount,
+        "job_amount": pricing.job_amount,
         "signature": await signatures.work_order_signature(session, order),
         "return_visit": await session.scalar(
             select(Appointment).where(

@@ -30,7 +30,7 @@ from app.models import (
     WorkOrder,
 )
 from app.services.check_in import symptoms
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing
 
 WORK_ORDER_SCHEMA = "walkaround.work_order/1"
 SUPPLEMENT_SCHEMA = "walkaround.supplement/1"
@@ -55,7 +55,7 @@ def iso(moment: datetime | date | None) -> str | None:
 
 
 def amount(value: Decimal) -> str:
-    return str(estimate.money(value))
+    return str(pricing.money(value))
 
 
 def quantity(value: Decimal) -> str:
@@ -69,7 +69,7 @@ def _job(job: Job) -> dict[str, Any]:
         "source": job.source,
         "warranty": job.warranty,
         "declined": job.declined_at is not None,
-        "amount": amount(estimate.job_amount(job)),
+        "amount": amount(pricing.job_amount(job)),
         "lines": [
             {
                 "kind": line.kind,
@@ -80,7 +80,7 @@ def _job(job: Job) -> dict[str, Any]:
                 "list_price": amount(line.list_price),
                 "unit_price": amount(line.unit_price),
                 "override_reason": line.override_reason,
-                "amount": amount(estimate.line_amount(line)),
+                "amount": amount(pricing.line_amount(line)),
                 "expected_on": iso(line.expected_on),
             }
             for line in job.lines
@@ -88,7 +88,7 @@ def _job(job: Job) -> dict[str, Any]:
     }
 
 
-def _totals(totals: estimate.Totals, order: WorkOrder) -> dict[str, Any]:
+def _totals(totals: pricing.Totals, order: WorkOrder) -> dict[str, Any]:
     return {
         "labour": amount(totals.labour),
         "parts": amount(totals.parts),
@@ -192,9 +192,9 @@ async def work_order_content(
     session: AsyncSession, order: WorkOrder, locale: str, currency: str
 ) -> dict[str, Any]:
     """Everything the customer sees in review and signs (维修委托书)."""
-    jobs = await estimate.order_jobs(session, order)
-    shop = await estimate.dealership(session)
-    totals = estimate.compute_totals(jobs, order.discount_amount, shop.tax_rate)
+    jobs = await pricing.order_jobs(session, order)
+    shop = await pricing.dealership(session)
+    totals = pricing.compute_totals(jobs, order.discount_amount, shop.tax_rate)
     with locale_as(locale):
         check_in = await _check_in(session, order)
     return {
@@ -224,7 +224,7 @@ async def supplement_content(
     original_hash: str,
 ) -> dict[str, Any]:
     """Added work, priced, bound to the signed work order by its hash, and the decision."""
-    shop = await estimate.dealership(session)
+    shop = await pricing.dealership(session)
     jobs = list(
         (
             await session.scalars(
@@ -232,7 +232,7 @@ async def supplement_content(
             )
         ).all()
     )
-    extra = estimate.compute_totals(jobs, Decimal("0"), shop.tax_rate)
+    extra = pricing.compute_totals(jobs, Decimal("0"), shop.tax_rate)
     # Only findings reported with a category carry these keys, so records signed
     # before they existed still verify as they were signed.
     finding: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from app.models import (
 )
 from app.services import audit, work_orders
 from app.services.audit import Actor
-from app.services.estimate import editing as estimate
+from app.services.estimate import guards, pricing, ready
 from app.services.signing.content import (
     Difference,
     canonical_json,
@@ -230,13 +230,13 @@ async def sign_work_order(
     if order.signed_at is not None or await work_order_signature(session, order):
         raise Conflict(_("This work order is already signed."))
     # Every precondition again, from the database: the tablet's page may be old.
-    if not await estimate.check_in_complete(session, order):
-        raise Conflict(estimate.check_in_first())
-    estimate.ensure_estimating(order, version)
-    problems = await estimate.readiness(session, order)
+    if not await guards.check_in_complete(session, order):
+        raise Conflict(guards.check_in_first())
+    guards.ensure_estimating(order, version)
+    problems = await ready.readiness(session, order)
     if problems:
         raise InvalidInput(" ".join(problems))
-    jobs = await estimate.order_jobs(session, order)
+    jobs = await pricing.order_jobs(session, order)
     if order.consent_keep_old_parts is None or order.consent_follow_up is None:
         raise InvalidInput(_("Answer each consent question before signing."), field="consents")
     name = _signer(signer_name)

@@ -26,7 +26,7 @@ from app.models import (
 )
 from app.services import audit, board_events
 from app.services.audit import Actor
-from app.services.estimate import editing as estimate
+from app.services.estimate import guards, pricing, terms
 from app.services.outbound import mailer, webhooks
 from app.services.signing import signatures
 from app.services.supplements import findings
@@ -107,7 +107,7 @@ async def create(
 async def remove_line(
     session: AsyncSession, supplement: Supplement, line_id: int, actor: Actor
 ) -> None:
-    estimate.ensure_draft(supplement)
+    guards.ensure_draft(supplement)
     for job in await jobs(session, supplement):
         for line in job.lines:
             if line.id == line_id:
@@ -129,8 +129,8 @@ async def set_promised_at(
     actor: Actor,
     now: datetime,
 ) -> None:
-    estimate.ensure_draft(supplement)
-    promised = estimate.parse_local_time(raw, tz)
+    guards.ensure_draft(supplement)
+    promised = terms.parse_local_time(raw, tz)
     if promised <= now:
         raise InvalidInput(_("The promised time must be in the future."), field="promised_at")
     supplement.promised_at = promised
@@ -174,7 +174,7 @@ async def send(
     if channel == "email" and not customer.email:
         raise InvalidInput(_("The customer has no e-mail address."), field="channel")
     token = secrets.token_urlsafe(32)
-    shop = await estimate.dealership(session)
+    shop = await pricing.dealership(session)
     # A new link replaces the previous one: only the latest works.
     supplement.token_hash = token_hash(token)
     supplement.token_expires_at = now + timedelta(hours=shop.approval_link_hours)
@@ -187,9 +187,7 @@ async def send(
         supplement=supplement.id, channel=channel,
     )  # fmt: skip
     if channel != "tablet":
-        extra = estimate.compute_totals(
-            await jobs(session, supplement), Decimal("0"), shop.tax_rate
-        )
+        extra = pricing.compute_totals(await jobs(session, supplement), Decimal("0"), shop.tax_rate)
         until = supplement.token_expires_at.astimezone(settings.tz)
         with locale_as(customer.locale):
             body = _(

@@ -35,7 +35,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit, board_events, dealership
 from app.services.audit import Actor
-from app.services.estimate import editing as estimate
+from app.services.estimate import pricing, terms
 from app.services.supplements import findings
 from app.services.supplements.findings import Count as FindingCount
 from app.services.workshop import jobs as workshop
@@ -199,7 +199,7 @@ async def load(session: AsyncSession, tz: ZoneInfo, now: datetime | None = None)
     staff = {u.id: u for u in (await session.scalars(select(StaffUser))).all()}
     cards = {o.id: Card(o) for o in orders}
     for task, job in rows:
-        row = TaskRow(task, job, staff.get(task.technician_id or 0), estimate.job_hours(job))
+        row = TaskRow(task, job, staff.get(task.technician_id or 0), pricing.job_hours(job))
         card = cards[task.work_order_id]
         card.tasks.append(row)
         if task.status != TaskStatus.FINISHED.value:
@@ -260,7 +260,7 @@ async def record_new_time(
         raise NotFound(_("That work order does not exist."))
     if order.status not in WORKSHOP_STATUSES:
         raise Conflict(_("This work order is not in the workshop any more."))
-    new_at = estimate.parse_local_time(raw, tz)
+    new_at = terms.parse_local_time(raw, tz)
     if new_at <= now:
         raise InvalidInput(_("The new time must be in the future."), field="promised_at")
     text = " ".join((reason or "").split())
