@@ -1,6 +1,9 @@
 """The workshop (车间): dispatch (派工), the technician's clocked work, the
 self-check (自检) and the mutual check (互检); a finding from the car goes to
-the advisor as a supplement request."""
+the advisor as a supplement request.
+
+Kept as one module (~320 lines) because these are the steps of one task's life,
+each guarded by the same checks (`get_task`, `_current`, `_open`, `_mine`)."""
 
 from __future__ import annotations
 
