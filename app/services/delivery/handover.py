@@ -41,6 +41,7 @@ from app.services.check_in import view as check_in_view
 from app.services.delivery import bill as bills
 from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photos
+from app.services.records import get_or_404
 from app.services.supplements import findings
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
@@ -80,9 +81,7 @@ class State:
 
 
 async def _order(session: AsyncSession, order_id: int) -> tuple[WorkOrder, CheckIn]:
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
     if check_in is None:
         raise NotFound(_("This work order has no check-in record."))

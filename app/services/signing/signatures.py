@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.i18n import _
 from app.models import (
     Recommendation,
@@ -28,6 +28,7 @@ from app.models import (
 from app.services import audit, events, work_orders
 from app.services.audit import Actor
 from app.services.estimate import editing as estimate
+from app.services.records import get_or_404
 from app.services.signing.content import (
     Difference,
     canonical_json,
@@ -218,9 +219,13 @@ async def rebuild_work_order(
 
 async def _current(session: AsyncSession, signature: Signature, currency: str) -> dict[str, Any]:
     # populate_existing: compare with the rows as stored now, not as this session last saw them.
-    order = await session.get(WorkOrder, signature.work_order_id, populate_existing=True)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(
+        session,
+        WorkOrder,
+        signature.work_order_id,
+        _("That work order does not exist."),
+        populate_existing=True,
+    )
     rebuild = _rebuilders.get(signature.kind)
     if rebuild is None:
         raise events.NotWired(
