@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import wiring
 from app.db import create_engine
 from app.demo import data as demo_data
 from app.demo.data import DemoSummary
@@ -37,6 +38,7 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 
 async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    wiring.install()  # the demo signs and delivers orders: their after-effects must run
     engine = create_engine(settings.database_url)
     try:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session:

@@ -10,10 +10,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-# Session hooks: announce committed workshop changes; keep signed records from changing.
-import app.services.board_events
-import app.services.signing.guard  # noqa: F401
-
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 

@@ -20,7 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.static_files import create_static_files_router
 
-from app import __version__
+from app import __version__, wiring
 from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.api import BEARER_SCHEME, ApiController
@@ -63,6 +63,7 @@ def _derived_key(secret: str, purpose: str, length: int = 32) -> bytes:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = (settings or from_env()).with_secret()
     request_log.stamp_records()
+    wiring.install()
     engine = create_engine(settings.database_url)
     db_config = SQLAlchemyAsyncConfig(
         engine_instance=engine,

@@ -16,8 +16,6 @@ from babel import Locale, UnknownLocaleError
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("zh_CN", "en")
-# Regions whose VIN rules require the position-9 check digit (GB 16735, 49 CFR 565).
-CHECK_DIGIT_REGIONS = frozenset({"CN", "US", "CA", "MX"})
 
 
 class SettingsError(ValueError):
@@ -104,10 +102,6 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @property
-    def requires_vin_check_digit(self) -> bool:
-        return self.region in CHECK_DIGIT_REGIONS
 
     def validate(self) -> None:
         if self.env not in {"development", "test", "production"}:

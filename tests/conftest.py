@@ -23,6 +23,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app import wiring
 from app.cli import upgrade
 from app.db import create_engine
 from app.i18n import set_locale
@@ -171,6 +172,8 @@ def fx_settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture(name="session_maker")
 async def fx_session_maker(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    # Service-level tests run without the app: wire the hooks and listeners as create_app does.
+    wiring.install()
     engine = create_engine(settings.database_url)
     yield async_sessionmaker(engine, expire_on_commit=False)
     await engine.dispose()

@@ -22,6 +22,7 @@ from app.services.documents import work_order_pdf
 from app.services.signing import content as signed_content
 from app.services.signing.content import _flatten
 from app.services.supplements import added_work as supplements
+from app.services.supplements import signed as supplement_signing
 from app.services.verify import customer as customer_verify
 from app.services.verify import view as verify_view
 from tests.conftest import TEST_SECRET, html, sign_in
@@ -173,7 +174,7 @@ async def test_every_field_of_every_signed_record_has_a_name_in_both_languages(
         for s in (await db.scalars(select(Signature).where(Signature.work_order_id == order_id)))
     ]
     assert {c["schema"] for c in contents} == {
-        signed_content.WORK_ORDER_SCHEMA, signed_content.SUPPLEMENT_SCHEMA,
+        signed_content.WORK_ORDER_SCHEMA, supplement_signing.SUPPLEMENT_SCHEMA,
         delivery_signing.DELIVERY_SCHEMA,
     }  # fmt: skip
     for locale, unknown in (("zh_CN", "其他信息"), ("en", "Other detail")):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from app.services import vin
 from app.settings import Settings, SettingsError, from_env
 
 
@@ -37,8 +38,8 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     assert settings.database_url == "postgresql+asyncpg://u@db/walkaround"
     assert settings.photos == tmp_path / "p"
     assert (settings.region, settings.currency, settings.https) == ("DE", "EUR", True)
-    assert not settings.requires_vin_check_digit
-    assert Settings(data_dir=tmp_path).requires_vin_check_digit
+    assert not vin.requires_check_digit(settings.region)
+    assert vin.requires_check_digit(Settings(data_dir=tmp_path).region)
 
 
 @pytest.mark.parametrize(

@@ -64,12 +64,22 @@ def changed(session: AsyncSession | Session) -> None:
     sync.info[_FLAG] = True
 
 
-@event.listens_for(Session, "after_commit")
+async def on_change(session: AsyncSession, _event: object) -> None:
+    """A domain event that moves a car on the boards (listener, see `app.wiring`)."""
+    changed(session)
+
+
 def _announce(session: Session) -> None:
     if session.info.pop(_FLAG, False):
         broker.publish()
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_FLAG, None)
+
+
+def install() -> None:
+    """Hook every ORM session: a commit announces, a rollback forgets (app factory)."""
+    if not event.contains(Session, "after_commit", _announce):
+        event.listen(Session, "after_commit", _announce)
+        event.listen(Session, "after_rollback", _forget)

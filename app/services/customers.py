@@ -12,7 +12,6 @@ from app.i18n import _
 from app.models import Customer, Vehicle
 from app.services import audit, plates, vin
 from app.services.audit import Actor
-from app.settings import CHECK_DIGIT_REGIONS
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ async def create_with_vehicle(
             _("%(plate)s is not a valid plate here.", plate=plate or "—"), field="plate"
         )
     vin_value = (
-        check_vin(data.vin, region in CHECK_DIGIT_REGIONS, data.vin_override)
+        check_vin(data.vin, vin.requires_check_digit(region), data.vin_override)
         if data.vin.strip()
         else None
     )

@@ -12,6 +12,8 @@ _TRANSLITERATION = {
 }  # fmt: skip
 _WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 VIN_LENGTH = 17
+# Regions whose VIN rules require the position-9 check digit (GB 16735, 49 CFR 565).
+CHECK_DIGIT_REGIONS = frozenset({"CN", "US", "CA", "MX"})
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,11 @@ class VinCheck:
     vin: str
     problem: str | None  # "length", "characters" or "check_digit"; None when valid
     expected_check_digit: str | None = None
+
+
+def requires_check_digit(region: str) -> bool:
+    """Whether a wrong check digit is an error here, or a warning the advisor may override."""
+    return region.upper() in CHECK_DIGIT_REGIONS
 
 
 def normalise(raw: str) -> str:

@@ -1,21 +1,19 @@
-"""The one Jinja environment: i18n, locale formatting and versioned assets."""
+"""The pages' Jinja environment: the shared one (`app.templating`) with versioned assets."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
-from app import i18n
+from app import templating
 from app.settings import Settings
 from app.web.form import refused_for
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
@@ -45,35 +43,13 @@ def shell_assets() -> list[str]:
 
 
 def build_environment(settings: Settings) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(["html", "xml", "js", "webmanifest"]),
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
-    )
-    fmt = i18n.Formatter(settings.timezone, settings.currency)
+    """The shared environment plus what only pages use: asset URLs and form refusals."""
+    env = templating.build_environment(settings)
     version = asset_version()
     env.globals.update(
-        fmt=fmt,
-        get_locale=i18n.get_locale,
-        html_lang=i18n.html_lang,
-        LANGUAGE_NAMES=i18n.LANGUAGE_NAMES,
         asset_version=version,
         asset=lambda path: f"/static/{path}?v={version}",
-        settings=settings,
         refused_for=refused_for,
-    )
-    env.filters.update(
-        money=fmt.money,
-        datetime=fmt.datetime,
-        time=fmt.time,
-        date=fmt.date,
-        number=fmt.number,
-        b64=lambda data: base64.b64encode(data).decode("ascii"),
     )
     return env
 

@@ -13,14 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict
 from app.i18n import _
 from app.models import (
+    FollowUpTask,
     Inspection,
     Signature,
     SignatureKind,
     StaffUser,
     Supplement,
+    WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events, work_orders
+from app.services import audit, events, work_orders
 from app.services.audit import Actor
 from app.services.delivery import handover as delivery
 from app.services.final_check import inspection as final_check
@@ -151,19 +153,25 @@ async def sign(
     record.delivered_at = now
     st.order.delivered_at = now
     work_orders.change_status(session, st.order, WorkOrderStatus.DELIVERED, actor)
-    follow_up = await delivery.schedule_follow_up(session, st.order, st.check_in, now)
+    # The follow-up call is scheduled and the boards reload (listeners of their own).
+    await events.publish(session, events.CarDelivered(st.order, st.check_in, actor, now))
     await session.flush()
+    follow_up = await session.scalar(
+        select(FollowUpTask.id).where(FollowUpTask.work_order_id == st.order.id)
+    )
     audit.record(
         session, actor, "delivery.signed", "work_order", st.order.id,
-        signature=signature.id, content_hash=signature.content_hash, follow_up=follow_up.id,
+        signature=signature.id, content_hash=signature.content_hash, follow_up=follow_up,
     )  # fmt: skip
-    board_events.changed(session)
     return signature
 
 
-async def current(session: AsyncSession, signature: Signature, currency: str) -> dict[str, Any]:
-    """The delivery record as the database holds it now, for verification."""
-    st = await delivery.state(session, signature.work_order_id)
+async def current(
+    session: AsyncSession, signature: Signature, order: WorkOrder, currency: str
+) -> dict[str, Any]:
+    """The delivery record as the database holds it now, for verification
+    (registered with signing as the `delivery` kind)."""
+    st = await delivery.state(session, order.id)
     original = await signatures.work_order_signature(session, st.order)
     schema = json.loads(signature.content).get("schema", DELIVERY_SCHEMA_V1)
     return await content(

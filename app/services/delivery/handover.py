@@ -11,10 +11,8 @@ becomes delivered and the follow-up call is scheduled.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,34 +20,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import _
 from app.models import (
-    UNANSWERED,
     CheckIn,
     Delivery,
     FollowUpTask,
     Inspection,
-    Job,
     JobLine,
-    LineKind,
     NewDamage,
     Photo,
     PhotoPosition,
     PhotoStage,
     Role,
-    Signature,
-    SignatureKind,
     StaffRole,
     StaffUser,
-    Supplement,
-    SupplementStatus,
     WorkOrder,
     WorkOrderStatus,
 )
 from app.services import audit, board_events
 from app.services.audit import Actor
 from app.services.check_in import view as check_in_view
-from app.services.estimate import pricing
+from app.services.delivery import bill as bills
 from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photos
+from app.services.records import get_or_404
 from app.services.supplements import findings
 
 DELIVERY_ROLES = (Role.ADVISOR.value, Role.SERVICE_MANAGER.value)
@@ -61,19 +53,6 @@ EXTERIOR = (
     PhotoPosition.DASHBOARD, PhotoPosition.BOOT,
 )  # fmt: skip
 MAX_ADVICE = 2000
-
-
-@dataclass(frozen=True)
-class Bill:
-    """What the customer signed for against what the order now charges."""
-
-    signed_total: Decimal  # the signed estimate plus the approved supplements, as signed
-    current_total: Decimal  # the same jobs, priced from the database now
-    unapproved: list[Supplement]  # findings with no answer yet (draft or sent)
-
-    @property
-    def matches(self) -> bool:
-        return self.signed_total == self.current_total and not self.unapproved
 
 
 @dataclass
@@ -90,7 +69,7 @@ class State:
     delivery: Delivery | None
     comparisons: list[Comparison]
     new_damage: list[tuple[NewDamage, list[Photo]]]
-    bill: Bill
+    bill: bills.Bill
     replaced_parts: list[JobLine]
     inspection: Inspection | None  # the passed final check
     follow_up: FollowUpTask | None
@@ -101,71 +80,8 @@ class State:
         return self.delivery is not None and self.delivery.signature_id is not None
 
 
-def _total(signature: Signature) -> Decimal:
-    return Decimal(json.loads(signature.content)["totals"]["total"])
-
-
-async def bill(session: AsyncSession, order: WorkOrder) -> Bill:
-    shop = await pricing.dealership(session)
-    signed = (
-        await session.scalars(
-            select(Signature)
-            .where(
-                Signature.work_order_id == order.id,
-                Signature.kind.in_(
-                    (SignatureKind.WORK_ORDER.value, SignatureKind.SUPPLEMENT.value)
-                ),
-            )
-            .order_by(Signature.id)
-        )
-    ).all()
-    signed_total = sum(
-        (
-            _total(s)
-            for s in signed
-            if s.kind == SignatureKind.WORK_ORDER.value
-            or s.decision == SupplementStatus.APPROVED.value
-        ),
-        Decimal("0.00"),
-    )
-    # Priced the way each part was signed: the order with its discount, each
-    # approved supplement on its own (so rounding matches to the cent).
-    current = pricing.compute_totals(
-        await pricing.order_jobs(session, order), order.discount_amount, shop.tax_rate
-    ).total
-    supplements = (
-        await session.scalars(
-            select(Supplement).where(Supplement.work_order_id == order.id).order_by(Supplement.id)
-        )
-    ).all()
-    unapproved = []
-    for supplement in supplements:
-        jobs = list(
-            (await session.scalars(select(Job).where(Job.supplement_id == supplement.id))).all()
-        )
-        if supplement.status == SupplementStatus.APPROVED.value:
-            current += pricing.compute_totals(jobs, Decimal("0"), shop.tax_rate).total
-        elif supplement.status in UNANSWERED:
-            # Priced or not: the customer must have heard of it before the car leaves.
-            unapproved.append(supplement)
-    return Bill(signed_total, current, unapproved)
-
-
-async def replaced_parts(session: AsyncSession, order: WorkOrder) -> list[JobLine]:
-    jobs = await pricing.order_jobs(session, order, with_supplements=True)
-    return [
-        line
-        for job in jobs
-        if job.declined_at is None
-        for line in job.lines
-        if line.kind == LineKind.PART
-    ]
-
-
 async def _order(session: AsyncSession, order_id: int) -> tuple[WorkOrder, CheckIn]:
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
     if check_in is None:
         raise NotFound(_("This work order has no check-in record."))
@@ -201,8 +117,8 @@ async def state(session: AsyncSession, order_id: int) -> State:
         delivery=await get_delivery(session, order.id),
         comparisons=comparisons,
         new_damage=[(d, [p for p in damage_photos if p.new_damage_id == d.id]) for d in damage],
-        bill=await bill(session, order),
-        replaced_parts=await replaced_parts(session, order),
+        bill=await bills.bill(session, order),
+        replaced_parts=await bills.replaced_parts(session, order),
         inspection=await final_check.last_passed(session, order.id),
         follow_up=await session.scalar(
             select(FollowUpTask).where(FollowUpTask.work_order_id == order.id)
@@ -369,24 +285,6 @@ async def set_details(
         next_service_on=when.isoformat(), next_service_km=km, old_parts_shown=old_parts_shown,
     )  # fmt: skip
     return delivery
-
-
-async def schedule_follow_up(
-    session: AsyncSession, order: WorkOrder, check_in: CheckIn, now: datetime
-) -> FollowUpTask:
-    """The follow-up call (回访), due within the dealership's deadline (3 days by default)."""
-    shop = await pricing.dealership(session)
-    task = FollowUpTask(
-        work_order_id=order.id,
-        due_at=now + timedelta(days=shop.follow_up_days),
-        phone=check_in.follow_up_phone or order.customer.phone,
-        call_allowed=order.consent_follow_up is not False
-        and check_in.follow_up_accepted is not False,
-        preferred_when=check_in.follow_up_when,
-        details={"rework_count": order.rework_count},
-    )
-    session.add(task)
-    return task
 
 
 def ensure_can_sign(st: State, actor: Actor) -> Delivery:

@@ -30,7 +30,7 @@ from app.services.photos.store import thumb_path
 from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings
-from app.web.templating import TEMPLATES_DIR, build_environment
+from app.templating import TEMPLATES_DIR, build_environment
 
 # WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process when
 # imported. The photo pipeline must refuse a truncated upload, and the PDF only

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import CheckIn, Inspection, Job, JobTask, Role, WorkOrder, WorkOrderStatus
 from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
+from app.services.records import get_or_404
 from app.services.workshop import jobs as workshop
 
 ITEMS = (
@@ -102,9 +103,7 @@ def applicable(order: WorkOrder, check_in: CheckIn | None) -> list[str]:
 
 
 async def state(session: AsyncSession, order_id: int) -> State:
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     check_in = await session.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
     inspections = (
         await session.scalars(

@@ -25,7 +25,7 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import Formatter, _, locale_as
 from app.models import OutboundMessage, Signature, WorkOrder
 from app.models.base import utcnow
-from app.services.documents.work_order_pdf import verify_url
+from app.services.verify import customer as customer_verify
 from app.settings import Settings
 from app.text import clean_text
 
@@ -91,7 +91,7 @@ def letter(signature: Signature, content: dict[str, Any], settings: Settings) ->
             "",
             _("SHA-256 of the signed record: %(hash)s", hash=signature.content_hash),
             _("To check that your copy is unchanged, open %(url)s.",
-              url=verify_url(settings, signature.id)),
+              url=customer_verify.url(settings, signature.id)),
         ]  # fmt: skip
         return Letter(
             subject=_("Your service work order %(number)s", number=number),

@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.db import create_engine, write_intent
-from app.models import WebhookEvent, WorkOrder
+from app.models import SupplementStatus, WebhookEvent, WorkOrder
 from app.models.base import utcnow
+from app.services import events
 
 if TYPE_CHECKING:
     from litestar.datastructures import State
@@ -55,6 +56,22 @@ def enqueue(
     )
     session.add(event)
     return event
+
+
+async def on_supplement_decided(session: AsyncSession, event: events.SupplementDecided) -> None:
+    """The dealer system hears of the customer's answer to added work."""
+    decision = SupplementStatus.APPROVED if event.approved else SupplementStatus.DECLINED
+    enqueue(
+        session,
+        "work_order.supplement_decided",
+        event.order,
+        {
+            "work_order_id": event.order.id,
+            "number": event.order.number,
+            "supplement": event.supplement.number,
+            "decision": decision.value,
+        },
+    )
 
 
 # -- delivery ----------------------------------------------------------------

@@ -1,2 +1,2 @@
-"""Customer signatures: the signed content, the signature that seals it, and the guard that keeps it
-from changing."""
+"""Customer signatures: the ink, the signed work order, the signature that seals a record and
+its check, and the guard that keeps it from changing."""

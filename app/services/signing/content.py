@@ -26,14 +26,12 @@ from app.models import (
     Photo,
     PhotoStage,
     StaffUser,
-    Supplement,
     WorkOrder,
 )
 from app.services.check_in import symptoms
 from app.services.estimate import pricing
 
 WORK_ORDER_SCHEMA = "walkaround.work_order/1"
-SUPPLEMENT_SCHEMA = "walkaround.supplement/1"
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
@@ -63,7 +61,7 @@ def quantity(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01")))
 
 
-def _job(job: Job) -> dict[str, Any]:
+def job_record(job: Job) -> dict[str, Any]:
     return {
         "title": job.title,
         "source": job.source,
@@ -88,7 +86,7 @@ def _job(job: Job) -> dict[str, Any]:
     }
 
 
-def _totals(totals: pricing.Totals, order: WorkOrder) -> dict[str, Any]:
+def totals_record(totals: pricing.Totals, order: WorkOrder) -> dict[str, Any]:
     return {
         "labour": amount(totals.labour),
         "parts": amount(totals.parts),
@@ -160,7 +158,7 @@ async def _check_in(session: AsyncSession, order: WorkOrder) -> dict[str, Any]:
     }
 
 
-async def _header(session: AsyncSession, order: WorkOrder, currency: str) -> dict[str, Any]:
+async def header(session: AsyncSession, order: WorkOrder, currency: str) -> dict[str, Any]:
     shop = await session.scalar(select(Dealership).order_by(Dealership.id).limit(1))
     advisor = await session.get(StaffUser, order.advisor_id) if order.advisor_id else None
     vehicle = order.vehicle
@@ -200,10 +198,10 @@ async def work_order_content(
     return {
         "schema": WORK_ORDER_SCHEMA,
         "locale": locale,
-        **await _header(session, order, currency),
+        **await header(session, order, currency),
         "check_in": check_in,
-        "jobs": [_job(j) for j in jobs],
-        "totals": _totals(totals, order),
+        "jobs": [job_record(j) for j in jobs],
+        "totals": totals_record(totals, order),
         "promised_at": iso(order.promised_at),
         "consents": {
             "authorise_up_to": amount(totals.total),
@@ -211,49 +209,6 @@ async def work_order_content(
             "keep_old_parts": order.consent_keep_old_parts,
             "follow_up": order.consent_follow_up,
         },
-    }
-
-
-async def supplement_content(
-    session: AsyncSession,
-    order: WorkOrder,
-    supplement: Supplement,
-    decision: str,
-    locale: str,
-    currency: str,
-    original_hash: str,
-) -> dict[str, Any]:
-    """Added work, priced, bound to the signed work order by its hash, and the decision."""
-    shop = await pricing.dealership(session)
-    jobs = list(
-        (
-            await session.scalars(
-                select(Job).where(Job.supplement_id == supplement.id).order_by(Job.id)
-            )
-        ).all()
-    )
-    extra = pricing.compute_totals(jobs, Decimal("0"), shop.tax_rate)
-    # Only findings reported with a category carry these keys, so records signed
-    # before they existed still verify as they were signed.
-    finding: dict[str, Any] = {}
-    if supplement.category is not None:
-        finding["finding"] = {"category": supplement.category, "safety": supplement.safety}
-    if supplement.safety_statement is not None:
-        finding["safety_statement"] = supplement.safety_statement
-    return {
-        **finding,
-        "schema": SUPPLEMENT_SCHEMA,
-        "locale": locale,
-        **await _header(session, order, currency),
-        "work_order_hash": original_hash,
-        "supplement": {
-            "number": supplement.number,
-            "note": supplement.note,
-            "promised_at": iso(supplement.promised_at),
-        },
-        "jobs": [_job(j) for j in jobs],
-        "totals": _totals(extra, order) | {"discount_reason": ""},
-        "decision": decision,
     }
 
 

@@ -187,7 +187,6 @@ def _after_delivery(session: Session, obj: Any, new: bool) -> bool:
     return False
 
 
-@event.listens_for(Session, "before_flush")
 def refuse_changes_to_signed(session: Session, _ctx: UOWTransaction, _instances: Any) -> None:
     lookup = _Lookup(session)
     with session.no_autoflush:
@@ -209,3 +208,9 @@ def refuse_changes_to_signed(session: Session, _ctx: UOWTransaction, _instances:
                     if not isinstance(obj, Inspection)
                     else _("A final inspection is on record and cannot change.")
                 )
+
+
+def install() -> None:
+    """Hook every ORM session's flush (installed by the app factory, `app.wiring`)."""
+    if not event.contains(Session, "before_flush", refuse_changes_to_signed):
+        event.listen(Session, "before_flush", refuse_changes_to_signed)

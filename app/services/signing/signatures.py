@@ -1,151 +1,44 @@
 """Customer signatures: the ink is checked, the signed record hashed and sealed,
-and any later verification recomputes the record from the database."""
+and any later verification recomputes the record from the database.
+
+Signing owns the work order's record; every other kind of signed record (added
+work, the delivery acceptance) is built by its own feature, which signs it with
+`sign_content` and registers with `register_kind` how to rebuild it for a check."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import itertools
 import json
-import math
-import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, InvalidInput, NotFound
+from app.errors import Conflict, InvalidInput
 from app.i18n import _
 from app.models import (
     Recommendation,
     Signature,
     SignatureKind,
-    Supplement,
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, work_orders
+from app.services import audit, events, work_orders
 from app.services.audit import Actor
+from app.services.estimate import editing as estimate
 from app.services.estimate import guards, pricing, ready
+from app.services.records import get_or_404
 from app.services.signing.content import (
     Difference,
     canonical_json,
     differences,
     iso,
     sha256_hex,
-    supplement_content,
     work_order_content,
 )
-from app.services.workshop import tasks as job_tasks
-
-MAX_IMAGE_BYTES = 1_000_000
-MAX_IMAGE_SIDE = 4096
-MAX_POINTS = 20_000
-# signature_pad's strokes: a list of strokes, each with a list of points (4 levels).
-MAX_NESTING = 6
-MAX_STROKES_CHARS = MAX_POINTS * 120
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]")
-# Below these (in CSS pixels of the pad) a mark is a dot or a slip, not a signature.
-MIN_INK_LENGTH = 120
-MIN_INK_EXTENT = 60
-
-
-@dataclass(frozen=True)
-class Ink:
-    strokes: list[list[list[float]]]  # strokes of [x, y, t] points
-    png: bytes
-
-
-def _points(strokes: Any) -> list[list[list[float]]]:
-    if not isinstance(strokes, list) or len(strokes) > 500:
-        raise InvalidInput(
-            _("The signature could not be read. Please sign again."), field="signature"
-        )
-    out = []
-    total = 0
-    for stroke in strokes:
-        points = stroke.get("points") if isinstance(stroke, dict) else None
-        if not isinstance(points, list):
-            raise InvalidInput(_("The signature could not be read. Please sign again."))
-        clean = []
-        for point in points:
-            try:
-                x, y = float(point["x"]), float(point["y"])
-                t = float(point.get("time", 0))
-            except (KeyError, TypeError, ValueError):
-                raise InvalidInput(
-                    _("The signature could not be read. Please sign again.")
-                ) from None
-            if not all(math.isfinite(v) for v in (x, y, t)):
-                raise InvalidInput(_("The signature could not be read. Please sign again."))
-            clean.append([round(x, 1), round(y, 1), round(t)])
-        total += len(clean)
-        if clean:
-            out.append(clean)
-    if total > MAX_POINTS:
-        raise InvalidInput(_("The signature is too large. Please sign again."))
-    return out
-
-
-def _nesting(text: str) -> int:
-    """How deep the JSON's lists and objects go, brackets inside strings aside."""
-    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    depth = deepest = 0
-    for ch in brackets:
-        depth += 1 if ch in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
-
-
-def check_ink(strokes_json: str | None, image_data_url: str | None) -> Ink:
-    """Refuse an empty or trivial signature, and anything that is not one."""
-    text = strokes_json or "[]"
-    # Measured before parsing: json.loads recurses once per level and a few
-    # thousand levels end in RecursionError (a 500), not in a message.
-    if len(text) > MAX_STROKES_CHARS or _nesting(text) > MAX_NESTING:
-        raise InvalidInput(
-            _("The signature could not be read. Please sign again."), field="signature"
-        )
-    try:
-        strokes = _points(json.loads(text))
-    except json.JSONDecodeError:
-        raise InvalidInput(
-            _("The signature could not be read. Please sign again."), field="signature"
-        ) from None
-    if not strokes:
-        raise InvalidInput(_("Please sign in the box."), field="signature")
-    points = [p for s in strokes for p in s]
-    length = sum(math.dist(a[:2], b[:2]) for s in strokes for a, b in itertools.pairwise(s))
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    extent = max(max(xs) - min(xs), max(ys) - min(ys))
-    if length < MIN_INK_LENGTH or extent < MIN_INK_EXTENT:
-        raise InvalidInput(
-            _("That is too short to be a signature. Please sign your name."), field="signature"
-        )
-    prefix = "data:image/png;base64,"
-    if not image_data_url or not image_data_url.startswith(prefix):
-        raise InvalidInput(
-            _("The signature image is missing. Please sign again."), field="signature"
-        )
-    try:
-        png = base64.b64decode(image_data_url[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(_("The signature image is damaged. Please sign again.")) from None
-    if len(png) > MAX_IMAGE_BYTES:
-        raise InvalidInput(_("The signature image is too large. Please sign again."))
-    try:
-        with Image.open(io.BytesIO(png)) as image:
-            if image.format != "PNG" or max(image.size) > MAX_IMAGE_SIDE:
-                raise InvalidInput(_("The signature image is damaged. Please sign again."))
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise InvalidInput(_("The signature image is damaged. Please sign again.")) from None
-    return Ink(strokes=strokes, png=png)
+from app.services.signing.ink import Ink, check_ink
 
 
 def seal(content_hash: str, ink: Ink, signer_name: str, signed_at: datetime, device_id: str) -> str:
@@ -181,13 +74,13 @@ def _record(
     locale: str,
     *,
     decision: str = "signed",
-    supplement: Supplement | None = None,
+    supplement_id: int | None = None,
 ) -> Signature:
     body = canonical_json(content).decode("utf-8")
     content_hash = sha256_hex(body.encode("utf-8"))
     return Signature(
         work_order_id=order.id,
-        supplement_id=supplement.id if supplement else None,
+        supplement_id=supplement_id,
         kind=kind.value,
         decision=decision,
         signer_name=signer_name,
@@ -231,8 +124,8 @@ async def sign_work_order(
         raise Conflict(_("This work order is already signed."))
     # Every precondition again, from the database: the tablet's page may be old.
     if not await guards.check_in_complete(session, order):
-        raise Conflict(guards.check_in_first())
-    guards.ensure_estimating(order, version)
+        raise Conflict(estimate.check_in_first())
+    estimate.ensure_estimating(order, version)
     problems = await ready.readiness(session, order)
     if problems:
         raise InvalidInput(" ".join(problems))
@@ -258,7 +151,8 @@ async def sign_work_order(
                 )
             )
     await session.flush()
-    job_tasks.open_tasks(session, order, jobs, actor)
+    # The workshop opens a task for each agreed job (a listener of its own).
+    await events.publish(session, events.WorkOrderSigned(order, jobs, actor))
     audit.record(
         session, actor, "work_order.signed", "work_order", order.id,
         signature=signature.id, content_hash=signature.content_hash, signer=name,
@@ -278,44 +172,17 @@ def sign_content(
     locale: str,
     actor: Actor,
     now: datetime,
+    decision: str = "signed",
+    supplement_id: int | None = None,
 ) -> Signature:
-    """A signature over a record built by the caller (the delivery acceptance)."""
+    """A signature over a record built by the caller (added work, the delivery acceptance)."""
     name = _signer(signer_name)
     ink = check_ink(strokes_json, image_data_url)
-    signature = _record(order, kind, content, ink, name, now, actor, locale)
-    session.add(signature)
-    return signature
-
-
-async def sign_supplement(
-    session: AsyncSession,
-    order: WorkOrder,
-    supplement: Supplement,
-    *,
-    decision: str,
-    signer_name: str | None,
-    strokes_json: str | None,
-    image_data_url: str | None,
-    locale: str,
-    currency: str,
-    actor: Actor,
-    now: datetime,
-) -> Signature:
-    """The customer approves or refuses added work; signed and hashed like the order."""
-    original = await work_order_signature(session, order)
-    if original is None:
-        raise Conflict(_("The work order must be signed before added work."))
-    name = _signer(signer_name)
-    ink = check_ink(strokes_json, image_data_url)
-    content = await supplement_content(
-        session, order, supplement, decision, locale, currency, original.content_hash
-    )
     signature = _record(
-        order, SignatureKind.SUPPLEMENT, content, ink, name, now, actor, locale,
-        decision=decision, supplement=supplement,
+        order, kind, content, ink, name, now, actor, locale,
+        decision=decision, supplement_id=supplement_id,
     )  # fmt: skip
     session.add(signature)
-    await session.flush()
     return signature
 
 
@@ -334,27 +201,39 @@ class Verification:
         return self.content_matches_hash and self.seal_matches and not self.differences
 
 
-async def _current(session: AsyncSession, signature: Signature, currency: str) -> dict[str, Any]:
-    order = await session.get(WorkOrder, signature.work_order_id, populate_existing=True)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
-    if signature.kind == SignatureKind.WORK_ORDER.value:
-        return await work_order_content(session, order, signature.locale, currency)
-    if signature.kind == SignatureKind.SUPPLEMENT.value and signature.supplement_id:
-        supplement = await session.get(Supplement, signature.supplement_id)
-        original = await work_order_signature(session, order)
-        if supplement is None or original is None:
-            return {}
-        return await supplement_content(
-            session, order, supplement, signature.decision, signature.locale, currency,
-            original.content_hash,
-        )  # fmt: skip
-    if signature.kind == SignatureKind.DELIVERY.value:
-        # Imported here: the delivery record is built on top of this module.
-        from app.services.delivery import acceptance as delivery_signing
+# How to rebuild a kind of record from the database as it is now: (session, the
+# signature, its order freshly loaded, currency) -> the record. Filled by
+# `app.wiring.install()`; the work order's own is `rebuild_work_order`.
+Rebuild = Callable[[AsyncSession, Signature, WorkOrder, str], Awaitable[dict[str, Any]]]
+_rebuilders: dict[str, Rebuild] = {}
 
-        return await delivery_signing.current(session, signature, currency)
-    return {}
+
+def register_kind(kind: SignatureKind, rebuild: Rebuild) -> None:
+    _rebuilders[kind.value] = rebuild
+
+
+async def rebuild_work_order(
+    session: AsyncSession, signature: Signature, order: WorkOrder, currency: str
+) -> dict[str, Any]:
+    return await work_order_content(session, order, signature.locale, currency)
+
+
+async def _current(session: AsyncSession, signature: Signature, currency: str) -> dict[str, Any]:
+    # populate_existing: compare with the rows as stored now, not as this session last saw them.
+    order = await get_or_404(
+        session,
+        WorkOrder,
+        signature.work_order_id,
+        _("That work order does not exist."),
+        populate_existing=True,
+    )
+    rebuild = _rebuilders.get(signature.kind)
+    if rebuild is None:
+        raise events.NotWired(
+            f"No rebuild registered for {signature.kind!r} signatures: "
+            "app.wiring.install() registers them."
+        )
+    return await rebuild(session, signature, order, currency)
 
 
 async def verify(session: AsyncSession, signature: Signature, currency: str) -> Verification:

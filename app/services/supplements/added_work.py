@@ -24,13 +24,12 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
-from app.services import audit, board_events
+from app.services import audit, events
 from app.services.audit import Actor
-from app.services.estimate import guards, pricing, terms
-from app.services.outbound import mailer, webhooks
-from app.services.signing import signatures
-from app.services.supplements import findings
-from app.services.workshop import tasks as job_tasks
+from app.services.estimate import editing as estimate
+from app.services.estimate import pricing, terms
+from app.services.outbound import mailer
+from app.services.supplements import findings, signed
 from app.settings import Settings
 
 CHANNELS = ("sms", "email", "tablet")
@@ -107,7 +106,7 @@ async def create(
 async def remove_line(
     session: AsyncSession, supplement: Supplement, line_id: int, actor: Actor
 ) -> None:
-    guards.ensure_draft(supplement)
+    estimate.ensure_draft(supplement)
     for job in await jobs(session, supplement):
         for line in job.lines:
             if line.id == line_id:
@@ -129,7 +128,7 @@ async def set_promised_at(
     actor: Actor,
     now: datetime,
 ) -> None:
-    guards.ensure_draft(supplement)
+    estimate.ensure_draft(supplement)
     promised = terms.parse_local_time(raw, tz)
     if promised <= now:
         raise InvalidInput(_("The promised time must be in the future."), field="promised_at")
@@ -260,7 +259,7 @@ async def decide(
             )
         # Part of the signed record, so its verification covers it.
         supplement.safety_statement = findings.safety_statement(supplement, locale)
-    signature = await signatures.sign_supplement(
+    signature = await signed.sign(
         session, order, supplement, decision=decision.value, signer_name=signer_name,
         strokes_json=strokes_json, image_data_url=image_data_url, locale=locale,
         currency=currency, actor=actor, now=now,
@@ -269,24 +268,15 @@ async def decide(
     supplement.decided_at = now
     supplement.token_used_at = now
     found = await jobs(session, supplement)
-    if approve:
-        job_tasks.open_tasks(session, order, found, actor)
-    else:
+    if not approve:
         findings.carry_forward(session, order, supplement, found, now)
-    board_events.changed(session)
+    # The workshop opens the approved jobs' tasks and its board reloads; the dealer
+    # system hears of the decision (listeners of their own).
+    await events.publish(
+        session, events.SupplementDecided(order, supplement, found, approve, actor)
+    )
     audit.record(
         session, actor, f"supplement.{decision.value}", "work_order", order.id,
         supplement=supplement.id, signature=signature.id, content_hash=signature.content_hash,
     )  # fmt: skip
-    webhooks.enqueue(
-        session,
-        "work_order.supplement_decided",
-        order,
-        {
-            "work_order_id": order.id,
-            "number": order.number,
-            "supplement": supplement.number,
-            "decision": decision.value,
-        },
-    )
     return signature

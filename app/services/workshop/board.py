@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.errors import Conflict, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
     Inspection,
@@ -36,6 +36,7 @@ from app.models.base import utcnow
 from app.services import audit, board_events, dealership
 from app.services.audit import Actor
 from app.services.estimate import pricing, terms
+from app.services.records import get_or_404
 from app.services.supplements import findings
 from app.services.supplements.findings import Count as FindingCount
 from app.services.workshop import jobs as workshop
@@ -231,9 +232,7 @@ async def set_customer_waiting(
 ) -> WorkOrder:
     if not actor.has_role(*WAITING_ROLES):
         raise Forbidden(_("The advisor or the foreman notes where the customer waits."))
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     if order.status not in WORKSHOP_STATUSES:
         raise Conflict(_("This work order is not in the workshop any more."))
     order.customer_waiting = waiting
@@ -255,9 +254,7 @@ async def record_new_time(
     """The advisor called the customer before the promised time passed; they agreed a new one."""
     if not actor.has_role(*PROMISE_ROLES):
         raise Forbidden(_("The service advisor agrees a new time with the customer."))
-    order = await session.get(WorkOrder, order_id)
-    if order is None:
-        raise NotFound(_("That work order does not exist."))
+    order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     if order.status not in WORKSHOP_STATUSES:
         raise Conflict(_("This work order is not in the workshop any more."))
     new_at = terms.parse_local_time(raw, tz)

@@ -1,7 +1,8 @@
 """Opening the workshop's tasks when the customer agrees to work.
 
-Apart from `workshop.jobs` so that signing and supplements can open tasks without
-importing the workshop's own use of supplements."""
+The workshop listens for the signed work order and the approved added work
+(domain events, see `app.services.events`): signing and supplements publish them
+and never import the workshop."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Job, JobTask, WorkOrder, WorkOrderStatus
-from app.services import board_events, work_orders
+from app.services import board_events, events, work_orders
 from app.services.audit import Actor
 
 # Orders the workshop works on; a signed order waits for dispatch.
@@ -39,3 +40,14 @@ def open_tasks(
         )
     board_events.changed(session)
     return tasks
+
+
+async def on_work_order_signed(session: AsyncSession, event: events.WorkOrderSigned) -> None:
+    open_tasks(session, event.order, event.jobs, event.actor)
+
+
+async def on_supplement_decided(session: AsyncSession, event: events.SupplementDecided) -> None:
+    """Approved added work is done like the order's jobs; either answer moves the board."""
+    if event.approved:
+        open_tasks(session, event.order, event.jobs, event.actor)
+    board_events.changed(session)
