@@ -97,10 +97,11 @@ def parse_decimal(below: str, *, positive: bool, maximum: Decimal) -> Parser:
             raise InvalidInput(_("Enter a number, e.g. 45.50.")) from exc
         if value < 0 or (positive and value == 0):
             raise InvalidInput(below)
-        if value != value.quantize(CENT):
-            raise InvalidInput(_("Use at most 2 decimal places."))
+        # The maximum first: quantizing 10^30 to cents exceeds Decimal's precision.
         if value > maximum:
             raise InvalidInput(_("At most %(max)s.", max=maximum))
+        if value != value.quantize(CENT):
+            raise InvalidInput(_("Use at most 2 decimal places."))
         return value.quantize(CENT)
 
     return parse
