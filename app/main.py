@@ -48,7 +48,7 @@ from app.web.auth import CurrentUserMiddleware, require_sign_in
 from app.web.caching import no_store_unless_chosen
 from app.web.csrf import CsrfMiddleware
 from app.web.errors import EXCEPTION_HANDLERS
-from app.web.limits import PathIdMiddleware
+from app.web.limits import FormBodyMiddleware, PathIdMiddleware
 from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
 from app.web.startup import sweep_photo_store
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             RequestIdMiddleware(settings.slow_request_ms),
             PathIdMiddleware(),
             CurrentUserMiddleware(),
+            FormBodyMiddleware(),
             CsrfMiddleware(_derived_key(settings.secret_key, "csrf"), settings.https),
         ],
         before_send=[request_log.add_header, no_store_unless_chosen, security_headers],

@@ -29,6 +29,11 @@ def plain(raw: Any) -> str:
     return unicodedata.normalize("NFKC", str(raw or "")).strip()
 
 
+# No price or count in a dealership reaches a thousand billion.
+_MAX_DIGITS = 12
+_LARGEST = Decimal("999999999999")
+
+
 def decimal(
     raw: Any,
     field: str | None = None,
@@ -53,12 +58,15 @@ def decimal(
     value = Decimal(text)  # the pattern admits only finite numbers
     if value < 0 or (positive and value == 0):
         raise InvalidInput(below or _("This cannot be negative."), field=field)
+    # Bounds before rounding: quantizing 10^30 to cents exceeds Decimal's precision.
+    if maximum is not None and value > maximum:
+        raise InvalidInput(_("At most %(max)s.", max=maximum), field=field)
+    if value.adjusted() >= _MAX_DIGITS:
+        raise InvalidInput(_("At most %(max)s.", max=_LARGEST), field=field)
     if cents:
         if value != value.quantize(CENT):
             raise InvalidInput(_("Use at most 2 decimal places."), field=field)
         value = value.quantize(CENT)
-    if maximum is not None and value > maximum:
-        raise InvalidInput(_("At most %(max)s.", max=maximum), field=field)
     return value
 
 

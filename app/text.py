@@ -22,6 +22,7 @@ _HIDDEN = (
     r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 but \t \n \r, DEL, C1
     r"\u200b-\u200f\u2060\ufeff"  # zero-width, LRM/RLM, word joiner, BOM
     r"\u061c\u202a-\u202e\u2066-\u2069"  # Arabic letter mark, embeddings, overrides, isolates
+    r"\ufffd"  # the replacement character: bytes sent that were not UTF-8
 )
 _REFUSED_MULTILINE = re.compile(f"[{_HIDDEN}]")
 _REFUSED_ONE_LINE = re.compile(rf"[{_HIDDEN}\t\n\r]")
@@ -64,6 +65,12 @@ def search_text(query: str, field: str = "q") -> str:
     if len(query) > MAX_SEARCH:
         raise DomainError(
             _("A search is at most %(n)s characters long.", n=MAX_SEARCH), field=field
+        )
+    # A NUL reaches PostgreSQL only to crash the query; a bidi override finds nothing.
+    if _REFUSED_ONE_LINE.search(query):
+        raise DomainError(
+            _("This field contains hidden or control characters. Please type it again."),
+            field=field,
         )
     return unicodedata.normalize("NFC", query)
 

@@ -6,6 +6,7 @@ session) and guarded by `require_api_token` instead.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from app.services.api import views as api_views
 from app.services.api.views import MAX_PAGE, ApiError, ApiWorkOrder, ApiWorkOrderPage
 from app.settings import Settings
 from app.web.errors import error_response
+from app.web.limits import MAX_ID
 
 BEARER_SCHEME = "BearerToken"  # the security scheme's name in the OpenAPI config
 API_OPT = {"public": True}
@@ -73,6 +75,14 @@ def on_invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Res
     return error_response(request, 400, f"Invalid query parameter: {field or 'unknown'}.", field)
 
 
+def one_value_each(request: Request[Any, Any, Any]) -> None:
+    """A repeated query parameter is refused: which of the values was meant is a guess."""
+    counts = Counter(key for key, _value in request.query_params.multi_items())
+    repeated = next((key for key, n in counts.items() if n > 1), None)
+    if repeated is not None:
+        raise ValidationException(extra=[{"key": repeated, "message": "repeated"}])
+
+
 class ApiController(Controller):
     path = "/api/v1"
     tags = ["dealer system API"]  # noqa: RUF012
@@ -83,7 +93,13 @@ class ApiController(Controller):
         ValidationException: on_invalid,
     }
 
-    @get("/work-orders", opt=API_OPT, media_type=MediaType.JSON, responses=ERRORS)
+    @get(
+        "/work-orders",
+        opt=API_OPT,
+        media_type=MediaType.JSON,
+        responses=ERRORS,
+        before_request=one_value_each,
+    )
     async def work_orders(
         self,
         db_session: NamedDependency[AsyncSession],
@@ -95,7 +111,8 @@ class ApiController(Controller):
             QueryParameter(description="Only orders changed at or after this ISO 8601 time"),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        # Beyond any row count; larger offsets overflow the database's integer (a 500).
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_ID)] = 0,
     ) -> ApiWorkOrderPage:
         """Work orders, oldest change first."""
         return await api_views.list_orders(
@@ -105,6 +122,7 @@ class ApiController(Controller):
     @get(
         "/work-orders/{number:str}",
         opt=API_OPT,
+        before_request=one_value_each,
         media_type=MediaType.JSON,
         responses={**ERRORS, 404: ResponseSpec(ApiError, description="No such work order")},
     )

@@ -12,7 +12,8 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
+from app.i18n import _
 from app.models import CheckIn, Role, Step
 from app.services.audit import Actor
 from app.services.check_in import changes as check_in_changes
@@ -42,7 +43,7 @@ def _step(name: str) -> Step:
     try:
         return Step(name)
     except ValueError as exc:
-        raise InvalidInput("unknown step") from exc
+        raise NotFound(_("This page does not exist.")) from exc
 
 
 class CheckInController(Controller):

@@ -47,9 +47,16 @@ def check_vin(raw: str, region_requires_check_digit: bool, override: bool) -> st
     return result.vin
 
 
+_WIDTHS = {"name": 120, "phone": 40, "make": 60, "model": 60, "colour": 40}
+
+
 async def create_with_vehicle(
     session: AsyncSession, data: NewVehicle, region: str, actor: Actor
 ) -> Vehicle:
+    # The columns' widths: longer text is refused, never cut short without a word.
+    for field, limit in _WIDTHS.items():
+        if len(getattr(data, field).strip()) > limit:
+            raise InvalidInput(_("At most %(n)s characters.", n=limit), field=field)
     name, phone = data.name.strip(), "".join(data.phone.split())
     if not name:
         raise InvalidInput(_("Enter the customer's name."), field="name")
@@ -76,15 +83,15 @@ async def create_with_vehicle(
         if not data.year.strip().isdigit() or not 1950 <= int(data.year) <= 2100:
             raise InvalidInput(_("Enter the model year, e.g. 2021."), field="year")
         year = int(data.year)
-    customer = Customer(name=name[:120], phone=phone[:40])
+    customer = Customer(name=name, phone=phone)
     vehicle = Vehicle(
         customer=customer,
         vin=vin_value,
         plate=plate,
-        make=data.make.strip()[:60],
-        model=data.model.strip()[:60],
+        make=data.make.strip(),
+        model=data.model.strip(),
         year=year,
-        colour=data.colour.strip()[:40],
+        colour=data.colour.strip(),
     )
     session.add_all([customer, vehicle])
     await session.flush()
