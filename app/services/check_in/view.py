@@ -16,7 +16,6 @@ from app.models import (
     DamageKind,
     Photo,
     PhotoPosition,
-    PhotoStage,
     Recommendation,
     Step,
     WorkOrder,
@@ -25,6 +24,7 @@ from app.services.check_in import steps as check_ins
 from app.services.check_in import symptoms
 from app.services.check_in.fields import FOLLOW_UP_TIMES, WARNING_LIGHTS
 from app.services.check_in.walkaround import BELONGING_KINDS, MAX_PHOTOS_PER_MARK
+from app.services.photos import receive as check_in_photos
 from app.settings import Settings
 
 GUIDED_POSITIONS = tuple(p for p in PhotoPosition if p != PhotoPosition.EXTRA)
@@ -79,13 +79,7 @@ async def step_context(
 ) -> dict[str, Any]:
     order = check_in.work_order
     vehicle = order.vehicle
-    photos = (
-        await session.scalars(
-            select(Photo)
-            .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
-            .order_by(Photo.uploaded_at)
-        )
-    ).all()
+    photos = await check_in_photos.of_check_in(session, check_in.id)
     by_position: dict[str, list[Photo]] = {}
     by_mark: dict[int, list[Photo]] = {}
     for photo in photos:

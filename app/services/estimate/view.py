@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import _
-from app.models import Appointment, CheckIn, Photo, PhotoStage, Supplement, WorkOrder
+from app.models import Appointment, CheckIn, Photo, Supplement, WorkOrder
 from app.services.audit import Actor
 from app.services.check_in import symptoms
 from app.services.check_in.view import GUIDED_POSITIONS, labels
 from app.services.estimate import editing, menus, pricing, ready, terms
+from app.services.photos import receive as check_in_photos
 from app.services.records import get_or_404
 from app.services.signing import signatures
 from app.services.workshop import promised_time
@@ -78,17 +79,7 @@ async def review_context(
     """The estimate's context plus the check-in record the customer reviews."""
     ctx = await context(session, order, settings, actor, now)
     check_in = ctx["check_in"]
-    photos = (
-        (
-            await session.scalars(
-                select(Photo)
-                .where(Photo.check_in_id == check_in.id, Photo.stage == PhotoStage.CHECK_IN.value)
-                .order_by(Photo.uploaded_at)
-            )
-        ).all()
-        if check_in
-        else []
-    )
+    photos = await check_in_photos.of_check_in(session, check_in.id) if check_in else []
     latest: dict[str, Photo] = {}
     for photo in photos:
         if photo.position and photo.damage_mark_id is None:

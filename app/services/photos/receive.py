@@ -151,6 +151,16 @@ async def receive(
     return Received(photo, duplicate=False)
 
 
+async def of_check_in(session: AsyncSession, check_in_id: int) -> list[Photo]:
+    """The check-in's own photos (not delivery's), in the order they were taken."""
+    photos = await session.scalars(
+        select(Photo)
+        .where(Photo.check_in_id == check_in_id, Photo.stage == PhotoStage.CHECK_IN.value)
+        .order_by(Photo.uploaded_at)
+    )
+    return list(photos.all())
+
+
 async def newest_by_position(
     session: AsyncSession, check_in_id: int, stage: PhotoStage
 ) -> dict[str, Photo]:
