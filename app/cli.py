@@ -1,5 +1,8 @@
 """`walkaround` command line: migrate, load demo data, create the first admin, serve, back up and
-restore."""
+restore, apply retention.
+
+One click command per operation, each a few lines around a service call: the file is long
+because the commands are many, not because any one is."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Demo data for a first look and for the e2e tests. Idempotent: the static
 records are created once, and today's appointments are topped up each run,
-with four cars already on site the first time (see app.demo.workshop)."""
+with four cars already on site the first time (see app.demo.workshop).
+
+Long because it is data: the demo's people, cars and stories, written out so a reader
+sees what the demo holds."""
 
 from __future__ import annotations
 

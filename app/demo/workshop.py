@@ -6,7 +6,9 @@ technician's jobs, the final check and the delivery page find what a real
 morning would leave: a completed check-in, priced jobs, a verifiable
 signature, dispatched and clocked work, the three checks. Only the clock is
 the demo's own: each car's story happened over the last few hours.
-"""
+
+
+Long because each car's story is walked step by step through the real services."""
 
 from __future__ import annotations
 
