@@ -13,7 +13,10 @@ test:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	# Integration tests on both cores (each test has its own databases, folders and ports);
+	# the browser tests after them, one at a time against one live server.
+	$(VENV)/bin/pytest -n 2 --ignore=tests/e2e
+	$(VENV)/bin/pytest tests/e2e
 
 # Re-extract UI strings after changing them, then translate the new zh_CN entries.
 messages:

@@ -32,6 +32,8 @@ fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
+# `walkaround backup` on PostgreSQL uses pg_dump and pg_restore.
+command -v pg_dump >/dev/null || need+=(postgresql-client)
 apt_install "${need[@]}"
 
 if [ ! -x "$VENV/bin/python" ]; then
