@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, Page, Response, Route, expect
 
 from tests.e2e.flows import PHOTOS, UPLOAD_TIMEOUT_MS, check_in_row, query, snap
 from tests.e2e.test_field_outbox import _concern, _controlled, _wait_for, _walk_in
@@ -235,6 +235,18 @@ def _counters_show_what_waits(page: Page, changes: int, photos: int) -> tuple[in
     return state["field"], state["photo"]
 
 
+def _answers_other_than_200(page: Page) -> Counter[str]:
+    """POST answers other than 200 by status and path end, to print when a check fails."""
+    answered: Counter[str] = Counter()
+
+    def seen(r: Response) -> None:
+        if r.request.method == "POST" and r.status != 200:
+            answered[f"{r.status} {r.url.rsplit('/', 1)[-1]}"] += 1
+
+    page.on("response", seen)
+    return answered
+
+
 def _drained(page: Page) -> None:
     page.evaluate("window.dispatchEvent(new Event('online'))")
     _wait_for(
@@ -275,7 +287,14 @@ def _cut(
     return f"{kind}{'+reload' if reload else ''} [{' '.join(done)}]", *waiting
 
 
-def _all_arrived_once(db: Path, check_in_id: int, concern_id: int, expected: Expected) -> None:
+CHANGES = "SELECT count(*), count(DISTINCT change_id) FROM check_in_change WHERE check_in_id = ?"
+
+
+def _all_arrived_once(
+    db: Path, check_in_id: int, concern_id: int, expected: Expected, changes_before: int
+) -> None:
+    # Every field change applied once under its own id: none lost, none applied twice.
+    assert query(db, CHANGES, check_in_id) == [(changes_before + expected.saves,) * 2]
     # Every photo once, each where it was taken.
     rows = query(
         db,
@@ -317,18 +336,11 @@ def test_random_network_cuts_lose_and_double_nothing(new_context, shot, db_path:
     # Both steps kept by the service worker, so that a reload without network works.
     _controlled(page, f"{base}/symptoms")
     _controlled(page, f"{base}/walkaround")
+    changes_before = query(db_path, CHANGES, check_in_id)[0][0]
     network = Network()
     page.route(re.compile(r"/check-ins/\d+/"), network)
     advisor = Advisor(page, rng, check_in_id, concern_id)
-    answered: Counter[str] = Counter()
-    page.on(
-        "response",
-        lambda r: (
-            answered.update([f"{r.status} {r.url.rsplit('/', 1)[-1]}"])
-            if r.request.method == "POST" and r.status != 200
-            else None
-        ),
-    )
+    answered = _answers_other_than_200(page)
 
     kinds: Counter[str] = Counter()
     shot_taken = False
@@ -361,7 +373,7 @@ def test_random_network_cuts_lose_and_double_nothing(new_context, shot, db_path:
 
     expected = advisor.expected
     try:
-        _all_arrived_once(db_path, check_in_id, concern_id, expected)
+        _all_arrived_once(db_path, check_in_id, concern_id, expected, changes_before)
     except AssertionError:
         print("what the advisor did:", " / ".join(advisor.history))
         print("answers other than 200:", dict(answered))
