@@ -21,7 +21,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, Response, Route, expect
 
-from tests.e2e.flows import PHOTOS, UPLOAD_TIMEOUT_MS, check_in_row, query, snap
+from tests.e2e.flows import PHOTOS, UPLOAD_TIMEOUT_MS, check_in_row, posted, query, snap
 from tests.e2e.test_field_outbox import _concern, _controlled, _wait_for, _walk_in
 
 LONG = os.environ.get("WALKAROUND_FAULTS_LONG") == "1"
@@ -387,3 +387,33 @@ def test_random_network_cuts_lose_and_double_nothing(new_context, shot, db_path:
         f"({len(expected.belongings)} belongings, {expected.marks} marks, "
         f"{len(expected.answers)} 5W2H fields): nothing lost, nothing doubled (seed {seed})"
     )
+
+
+def test_a_value_sent_from_one_step_is_not_undone_by_the_page_kept_for_it(
+    new_context, db_path: Path
+) -> None:
+    """What the random cuts found: the odometer saved on the walkaround, then the symptoms
+    page loaded with the network, then the walkaround again without it (the copy the
+    service worker kept from before the odometer). The kept page must show the odometer,
+    so that the next save of that form (a fuel tap) does not send the old, empty one."""
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id = _walk_in(page)
+    base = f"/check-ins/{check_in_id}"
+    _controlled(page, f"{base}/symptoms")
+    _controlled(page, f"{base}/walkaround")
+    with posted(page, r"/walkaround/save$") as saved:
+        page.locator("#odometer_km").fill("31234")
+        page.locator("#odometer_km").blur()
+    assert saved().ok
+    page.goto(f"{base}/symptoms")
+    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+
+    context.set_offline(True)
+    page.goto(f"{base}/walkaround")
+    expect(page.locator("#odometer_km")).to_have_value("31234")
+    page.locator(".fuel label[title='5/8']").click()
+    expect(page.locator(FIELD_LINE)).to_have_text(re.compile(r"^1 "))
+    context.set_offline(False)
+    _wait_for(lambda: check_in_row(db_path, check_in_id)[1] == 5, page, "the fuel arrived")
+    assert check_in_row(db_path, check_in_id)[:2] == (31234, 5)
