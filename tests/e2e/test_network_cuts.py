@@ -86,7 +86,7 @@ class Advisor:
         self.expected = Expected()
         self.seen: set[str] = set()
         self.history: list[str] = []
-        grid = [(0.15 + 0.07 * i, 0.12 + 0.07 * j) for i in range(11) for j in range(11)]
+        grid = [(0.18 + 0.128 * i, 0.1 + 0.1 * j) for i in range(6) for j in range(9)]
         rng.shuffle(grid)
         self.spots = grid  # distinct places on the car, so that no tap lands on a mark
         self.km = 20_000
