@@ -68,7 +68,7 @@
     var swapAt = elt.closest("[hx-swap]");
     var item = {
       id: newId(), seq: Date.now() * 1000 + (counter++ % 1000), check_in: here.dataset.checkIn,
-      url: d.path, fields: fields, target: target,
+      url: d.path, fields: fields, target: target, page: location.pathname,
       swap: (swapAt && swapAt.getAttribute("hx-swap")) || "innerHTML",
       base: pageVersion(), state: "waiting", version: null, at: Date.now(),
     };
@@ -290,10 +290,12 @@
     loadedVersion = pageVersion();
     var here = root();
     refresh().then(function (all) {
-      // A sent change the page already shows (or an old one) need not be kept.
+      // A sent change the page already shows (or an old one) need not be kept. Only the
+      // page it was made on shows it: that step's page the service worker keeps may still
+      // be older, and a save from it would undo the change if nothing filled it back in.
       var old = all.filter(function (it) {
         var shown = it.state === "sent" && here && it.check_in === here.dataset.checkIn &&
-          it.version <= loadedVersion;
+          it.version <= loadedVersion && (!it.page || it.page === location.pathname);
         return shown || (it.state !== "waiting" && Date.now() - (it.sent_at || 0) > KEEP_SENT_MS);
       });
       all.forEach(function (it) { if (it.state === "chain") chains[it.check_in] = it.version; });

@@ -351,7 +351,7 @@
         var candidate = queue.shift();
         // Re-read it: it may have been sent by another tab or removed meanwhile.
         return getItem(candidate.client_id).then(function (item) {
-          if (!item || item.state === "rejected") return next();
+          if (!item || item.state === "rejected" || preparing.has(item.client_id)) return next();
           item.attempts = (item.attempts || 0) + 1;
           return putItem(item).then(function () { return send(item); }).then(function (res) {
             setProgress(item.client_id, null);
@@ -427,6 +427,7 @@
   // --- capture ---
 
   var persistAsked = false;
+  var preparing = new Set(); // client ids this page is still shrinking
 
   function countThumbs(slot) {
     return Array.prototype.filter.call(thumbsOf(slot).querySelectorAll("img"), function (img) {
@@ -452,22 +453,30 @@
     var img = renderThumb(slot, id, file, "waiting");
     var original = previewUrls.get(id);
     previewUrls.delete(id);
-    return downscale(file).then(function (blob) {
+    var ext = (/\.[A-Za-z0-9]{1,5}$/.exec(file.name || "") || [".jpg"])[0];
+    var item = {
+      client_id: id,
+      blob: file,
+      filename: id + ext.toLowerCase(),
+      upload_url: slot.dataset.uploadUrl,
+      position: slot.dataset.position || "",
+      damage_mark: slot.dataset.damageMark || "",
+      created_at: takenAt,
+      attempts: 0,
+      state: "waiting",
+      error: null,
+    };
+    // Kept as taken before it is prepared: a reload or a tap elsewhere while a big photo
+    // is shrunk must not lose it (it is then sent as taken). Not sent from here meanwhile.
+    preparing.add(id);
+    return putItem(item).then(function () { return downscale(file); }).then(function (blob) {
       var isJpeg = blob !== file;
-      var ext = isJpeg ? ".jpg" : (/\.[A-Za-z0-9]{1,5}$/.exec(file.name || "") || [".jpg"])[0];
-      var item = {
-        client_id: id,
-        blob: blob,
-        filename: id + ext.toLowerCase(),
-        upload_url: slot.dataset.uploadUrl,
-        position: slot.dataset.position || "",
-        damage_mark: slot.dataset.damageMark || "",
-        created_at: takenAt,
-        attempts: 0,
-        state: "waiting",
-        error: null,
-      };
+      if (isJpeg) {
+        item.blob = blob;
+        item.filename = id + ".jpg";
+      }
       return putItem(item).then(function () {
+        preparing.delete(id);
         if (isJpeg) {
           img.src = previewUrl(id, blob); // the small copy; let the big one go
           if (original) URL.revokeObjectURL(original);
