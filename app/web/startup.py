@@ -17,9 +17,17 @@ log = logging.getLogger("walkaround")
 
 @asynccontextmanager
 async def sweep_photo_store(app: Litestar) -> AsyncIterator[None]:
-    """A server killed mid-upload leaves a temporary file; the next start removes it."""
+    """A server killed mid-upload leaves a temporary file; the next start removes it, beside
+    serving rather than before it (a year of photos is a long walk, and nothing waits on it)."""
     settings: Settings = app.state.settings
-    removed = await asyncio.to_thread(store.sweep_temporary, settings.photos)
-    if removed:
-        log.info("removed %s temporary photo files left by a stopped server", removed)
-    yield
+
+    async def sweep() -> None:
+        removed = await asyncio.to_thread(store.sweep_temporary, settings.photos)
+        if removed:
+            log.info("removed %s temporary photo files left by a stopped server", removed)
+
+    task = asyncio.create_task(sweep(), name="photo-store-sweep")
+    try:
+        yield
+    finally:
+        task.cancel()
