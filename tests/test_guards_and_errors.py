@@ -95,6 +95,7 @@ async def test_an_unknown_url_gets_a_friendly_404_in_the_users_language(client, 
     assert response.status_code == 404
     page = html(response)
     assert page.select_one("[data-testid=error-page] h1").get_text(strip=True) == "Page not found"
+    assert "This page does not exist." in page.select_one("[data-testid=error-page]").get_text()
     assert page.html["lang"] == "en"
     await sign_in(client, Role.ADVISOR)  # the advisor's language is zh_CN
     page = html(await client.get("/no/such/page"))

@@ -42,9 +42,6 @@ def _wants_json(request: Request[Any, Any, Any]) -> bool:
 def error_response(
     request: Request[Any, Any, Any], status: int, message: str, field: str | None = None
 ) -> Response[Any]:
-    if "user" not in request.scope:
-        # No route matched, so the middleware that sets the language never ran.
-        set_locale(resolve_locale(request.scope, None, request.app.state.settings))
     reference = request_log.for_scope(request.scope)
     if _wants_json(request):
         return Response(
@@ -174,12 +171,28 @@ def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     )
 
 
+def _in_the_users_language(handler: Any) -> Any:
+    """Set the language before the handler words its message: when no route matched, the
+    middleware that sets it never ran, and the page would speak one language, its message
+    another."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if "user" not in request.scope:
+            set_locale(resolve_locale(request.scope, None, request.app.state.settings))
+        return handler(request, exc)
+
+    return handle
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
-    DomainError: on_domain_error,
-    NotAuthorizedException: on_not_authorized,
-    PermissionDeniedException: on_permission_denied,
-    NotFoundException: on_not_found,
-    ValidationException: on_validation,
-    HTTPException: on_http_exception,
-    Exception: on_server_error,
+    kind: _in_the_users_language(handler)
+    for kind, handler in {
+        DomainError: on_domain_error,
+        NotAuthorizedException: on_not_authorized,
+        PermissionDeniedException: on_permission_denied,
+        NotFoundException: on_not_found,
+        ValidationException: on_validation,
+        HTTPException: on_http_exception,
+        Exception: on_server_error,
+    }.items()
 }
