@@ -23,6 +23,7 @@ from app.db import create_engine
 from app.demo import data as demo_data
 from app.demo.data import DemoSummary
 from app.models import Role, StaffUser
+from app.operations import backup
 from app.settings import ROOT, Settings, SettingsError, from_env
 
 T = TypeVar("T")
@@ -247,16 +248,21 @@ def webhooks_status() -> None:
     )
 
 
+def _archive_operation(
+    operation: Callable[[Settings, Path], backup.Summary], archive: Path
+) -> backup.Summary:
+    """Backing up or restoring, its refusal said as the command's error."""
+    try:
+        return operation(_settings(), archive)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @cli.command("backup")
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(archive: Path) -> None:
     """Back up the database and the data folder into one archive, while the app serves."""
-    from app.operations import backup
-
-    try:
-        summary = backup.backup(_settings(), archive)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = _archive_operation(backup.backup, archive)
     click.echo(
         f"backed up the {summary.database} database and {summary.files} files "
         f"({summary.bytes} bytes) to {summary.archive}"
@@ -267,12 +273,7 @@ def backup_command(archive: Path) -> None:
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 def restore_command(archive: Path) -> None:
     """Restore an archive into the configured database and data folder, which must be empty."""
-    from app.operations import backup
-
-    try:
-        summary = backup.restore(_settings(), archive)
-    except backup.BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
+    summary = _archive_operation(backup.restore, archive)
     click.echo(
         f"restored the {summary.database} database and {summary.files} files from "
         f"{summary.archive}; run `walkaround migrate` if this version is newer"

@@ -41,7 +41,11 @@ class Plan:
 
 async def _named_by_signatures(session: AsyncSession) -> set[str]:
     named: set[str] = set()
-    for content in (await session.scalars(select(Signature.content))).all():
+    # Streamed: a year of signed records is more than needs to sit in memory at once.
+    contents = await session.stream_scalars(
+        select(Signature.content).execution_options(yield_per=500)
+    )
+    async for content in contents:
         named.update(_SHA256.findall(content))
     return named
 
