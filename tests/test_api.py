@@ -276,11 +276,25 @@ async def test_the_list_filters_by_status_and_change_time_and_pages(client, db, 
     assert item["updated_at"] == "2026-11-23T00:00:00Z"
 
 
-@pytest.mark.parametrize("query", ["limit=201", "limit=0", "offset=-1", "status=parked"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=201",
+        "limit=0",
+        "offset=-1",
+        "status=parked",
+        # Found by the schema check (test_api_schema): a bare number was read as a Unix
+        # time, and an unknown parameter (a misspelt filter) was ignored.
+        "updated_since=20846",
+        "updated_since=2026-11-22",
+        "update_since=2026-11-22T00:00:00Z",
+    ],
+)
 async def test_bad_paging_or_filters_are_a_json_400(client, token, query) -> None:
     response = await client.get(f"/api/v1/work-orders?{query}", headers=bearer(token))
     assert response.status_code == 400
     assert response.json()["status"] == 400
+    assert response.json()["field"] == query.split("=")[0]
 
 
 async def test_the_openapi_schema_documents_the_api(client, users) -> None:
@@ -304,6 +318,24 @@ async def test_the_openapi_schema_documents_the_api(client, users) -> None:
     assert "estimate_totals" in shapes["ApiWorkOrder"]["required"]
     params = {p["name"] for p in paths["/api/v1/work-orders"]["get"]["parameters"]}
     assert {"status", "updated_since", "limit", "offset"} <= params
+
+
+async def test_a_time_utc_cannot_hold_is_before_or_after_every_order(client, db, token) -> None:
+    # Found by the schema check (test_api_schema): valid ISO 8601 times at the ends of
+    # the calendar overflowed on conversion to UTC, a 500.
+    customer, vehicle = await _customer_car(db, 1)
+    db.add(WorkOrder(number="WO-1", customer_id=customer.id, vehicle_id=vehicle.id))
+    await db.commit()
+    for since, expected in [
+        ("0001-01-01T00:00:00%2B01:00", ["WO-1"]),
+        ("0001-01-01T00:00:00", ["WO-1"]),
+        ("9999-12-31T23:59:59-01:00", []),
+    ]:
+        response = await client.get(
+            f"/api/v1/work-orders?updated_since={since}", headers=bearer(token)
+        )
+        assert response.status_code == 200, (since, response.text)
+        assert [item["number"] for item in response.json()["items"]] == expected, since
 
 
 # -- command line ------------------------------------------------------------------

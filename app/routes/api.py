@@ -6,8 +6,10 @@ session) and guarded by `require_api_token` instead.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get
@@ -30,9 +32,21 @@ from app.web.limits import MAX_ID
 
 BEARER_SCHEME = "BearerToken"  # the security scheme's name in the OpenAPI config
 API_OPT = {"public": True}
+# The ends of what a time in UTC can hold.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
+# The start of an RFC 3339 / ISO 8601 date and time; msgspec checks the rest.
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _error(description: str) -> ResponseSpec:
+    # No generated examples: Litestar would invent random ones, different at each start.
+    return ResponseSpec(ApiError, description=description, generate_examples=False)
+
+
 ERRORS = {
-    400: ResponseSpec(ApiError, description="A query parameter is not valid"),
-    401: ResponseSpec(ApiError, description="No valid bearer token"),
+    400: _error("A query parameter is not valid"),
+    401: _error("No valid bearer token"),
 }
 
 
@@ -75,12 +89,49 @@ def on_invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Res
     return error_response(request, 400, f"Invalid query parameter: {field or 'unknown'}.", field)
 
 
-def one_value_each(request: Request[Any, Any, Any]) -> None:
-    """A repeated query parameter is refused: which of the values was meant is a guess."""
-    counts = Counter(key for key, _value in request.query_params.multi_items())
-    repeated = next((key for key, n in counts.items() if n > 1), None)
-    if repeated is not None:
-        raise ValidationException(extra=[{"key": repeated, "message": "repeated"}])
+def _invalid(key: str, message: str) -> ValidationException:
+    return ValidationException(extra=[{"key": key, "message": message}])
+
+
+def query_check(*names: str) -> Callable[[Request[Any, Any, Any]], None]:
+    """What the parameter types let through but the schema does not promise.
+
+    A parameter the operation does not have is refused: a misspelt filter
+    (`?update_since=`) would otherwise answer every order as if filtered. A repeated
+    one is refused: which of the values was meant is a guess. A time must be an
+    ISO 8601 date and time: Litestar would read a bare number as seconds since 1970,
+    which no caller reading the schema means."""
+    known = frozenset(names)
+
+    def check(request: Request[Any, Any, Any]) -> None:
+        keys = [key for key, _value in request.query_params.multi_items()]
+        unknown = next((key for key in keys if key not in known), None)
+        if unknown is not None:
+            raise _invalid(unknown, "unknown")
+        repeated = next((key for key, n in Counter(keys).items() if n > 1), None)
+        if repeated is not None:
+            raise _invalid(repeated, "repeated")
+        since = request.query_params.get("updated_since")
+        if since is not None and not ISO_DATE_TIME.match(since):
+            raise _invalid("updated_since", "not an ISO 8601 date and time")
+
+    return check
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    """The time in UTC (a time without an offset is taken as UTC).
+
+    A valid time that UTC cannot hold (0001-01-01T00:00:00+01:00 falls before year 1
+    in UTC) was a 500: it is before or after every order, so the earliest or latest
+    time UTC holds answers the same."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return EARLIEST if moment.year == EARLIEST.year else LATEST
 
 
 class ApiController(Controller):
@@ -98,7 +149,7 @@ class ApiController(Controller):
         opt=API_OPT,
         media_type=MediaType.JSON,
         responses=ERRORS,
-        before_request=one_value_each,
+        before_request=query_check("status", "updated_since", "limit", "offset"),
     )
     async def work_orders(
         self,
@@ -116,15 +167,19 @@ class ApiController(Controller):
     ) -> ApiWorkOrderPage:
         """Work orders, oldest change first."""
         return await api_views.list_orders(
-            db_session, status=status, updated_since=updated_since, limit=limit, offset=offset
+            db_session,
+            status=status,
+            updated_since=_in_utc(updated_since),
+            limit=limit,
+            offset=offset,
         )
 
     @get(
         "/work-orders/{number:str}",
         opt=API_OPT,
-        before_request=one_value_each,
+        before_request=query_check(),
         media_type=MediaType.JSON,
-        responses={**ERRORS, 404: ResponseSpec(ApiError, description="No such work order")},
+        responses={**ERRORS, 404: _error("No such work order")},
     )
     async def work_order(
         self,

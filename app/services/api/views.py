@@ -35,7 +35,10 @@ class ApiError(msgspec.Struct, kw_only=True):
 
     error: str
     status: int
-    field: str | None
+    field: Annotated[str | None, msgspec.Meta(description="The query parameter at fault")]
+    request_id: Annotated[
+        str, msgspec.Meta(description="This request in the server's log: quote it with a problem")
+    ]
 
 
 class ApiCustomer(msgspec.Struct, kw_only=True):
