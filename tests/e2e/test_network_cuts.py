@@ -145,8 +145,10 @@ class Advisor:
             )
             if m and taken[f"mark:{m}"] < MARK_PHOTOS
         ]
-        if marks and self.rng.random() < 0.3:
-            mark = self.rng.choice(marks)
+        # As many draws whatever the page shows, so that a seed replays the same run.
+        on_mark, which = self.rng.random() < 0.3, self.rng.random()
+        if marks and on_mark:
+            mark = marks[int(which * len(marks))]
             slot = self.page.locator(f"[data-photo-slot][data-damage-mark='{mark}']")
             where = f"mark:{mark}"
         else:
