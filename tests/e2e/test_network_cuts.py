@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, Response, Route, expect
+from playwright.sync_api import BrowserContext, FloatRect, Page, Response, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.flows import PHOTOS, UPLOAD_TIMEOUT_MS, check_in_row, posted, query, snap
@@ -189,8 +189,15 @@ class Advisor:
         self.on("walkaround")
         x, y = self.spots.pop()
         svg = self.page.locator("#diagram svg")
-        box = svg.bounding_box()
-        assert box
+        boxes: list[FloatRect] = []
+
+        def measured() -> bool:  # none while an answer redraws the diagram: measure again
+            box = svg.bounding_box()
+            boxes[:] = [box] if box else []
+            return bool(boxes)
+
+        _wait_for(measured, self.page, "the car diagram was measured")
+        (box,) = boxes
         svg.click(position={"x": box["width"] * x, "y": box["height"] * y})
         self.expected.marks += 1
         self.expected.saves += 1
