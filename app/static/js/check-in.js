@@ -3,7 +3,12 @@
 (function () {
   "use strict";
 
-  document.addEventListener("click", function (evt) {
+  // A mark is placed where the finger comes up, not on the click: an answer of the field
+  // outbox can redraw the diagram between down and up, and the click then goes to what
+  // both have in common (the form around it), so the tap was lost. A pan ends in a
+  // pointercancel, not here.
+  document.addEventListener("pointerup", function (evt) {
+    if (!evt.isPrimary || evt.button !== 0) return;
     var svg = evt.target.closest && evt.target.closest("#diagram svg");
     if (svg && !evt.target.closest(".mark")) {
       var box = svg.getBoundingClientRect();
@@ -11,8 +16,10 @@
       form.elements.x.value = ((evt.clientX - box.left) / box.width).toFixed(4);
       form.elements.y.value = ((evt.clientY - box.top) / box.height).toFixed(4);
       htmx.trigger(form, "mark");
-      return;
     }
+  });
+
+  document.addEventListener("click", function (evt) {
     var chip = evt.target.closest && evt.target.closest("[data-append-to]");
     if (chip) {
       var field = document.getElementById(chip.dataset.appendTo);

@@ -61,8 +61,13 @@
 
   function fill(form, fields) {
     var values = valuesOf(fields);
+    // What the advisor is touching is left as it is: the whole group, not just the focused
+    // element. Checking another radio of the focused one's group would uncheck it, and
+    // then skipping it left the group empty (the next save sent no fuel level at all).
+    var active = document.activeElement;
+    var touched = active && active.form === form && active.name;
     Array.prototype.forEach.call(form.elements || [], function (el) {
-      if (!el.name || SKIP[el.name] || el === document.activeElement) return;
+      if (!el.name || SKIP[el.name] || el.name === touched) return;
       if (/^(hidden|file|submit|button)$/.test(el.type)) return;
       var vals = values[el.name] || [];
       if (el.type === "checkbox" || el.type === "radio") el.checked = vals.indexOf(el.value) >= 0;

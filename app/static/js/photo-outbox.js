@@ -360,6 +360,8 @@
               failing = false;
               serverNote = null;
               return deleteItem(item.client_id).then(function () {
+                uploadedHere.set(item.client_id, { data: res.data, item: { // not its bytes
+                  upload_url: item.upload_url, position: item.position, damage_mark: item.damage_mark } });
                 showUploaded(item.client_id, res.data);
                 document.dispatchEvent(
                   new CustomEvent("walkaround:photo-uploaded", { detail: res.data }));
@@ -490,13 +492,12 @@
     });
   }
 
-  document.addEventListener("change", function (evt) {
-    var input = evt.target;
-    if (!input.matches || !input.matches("[data-photo-input]")) return;
+  function taken(input) {
     var slot = input.closest("[data-photo-slot]");
     var files = Array.from(input.files || []);
     input.value = ""; // the same file may be chosen again
     if (!slot) return;
+    if (!slot.isConnected) slot = slotFor(slotItem(slot)) || slot;
     // One at a time: several 12 MP decodes at once can take an iPad tab down.
     var full = false;
     files.reduce(function (p, file) {
@@ -505,7 +506,33 @@
         return add(slot, file).then(function (id) { full = id === null; });
       });
     }, Promise.resolve()).catch(function () {});
+  }
+
+  function slotItem(slot) {
+    var d = slot.dataset;
+    return { upload_url: d.uploadUrl, position: d.position, damage_mark: d.damageMark };
+  }
+
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (input.matches && input.matches("[data-photo-input]")) taken(input);
   });
+
+  // The camera can answer after its slot was redrawn (an answer of the field outbox
+  // replaces the damage marks while the photo is taken): the change then fires on an
+  // input no longer in the page, which the listener above never hears. Each input also
+  // listens itself, for that case only, and the photo goes to the slot now shown.
+  function bindInputs() {
+    document.querySelectorAll("[data-photo-input]").forEach(function (input) {
+      if (input.walkaroundBound) return;
+      input.walkaroundBound = true;
+      input.addEventListener("change", function () { if (!input.isConnected) taken(input); });
+    });
+  }
+  // A tap opens the camera: its input listens from then on, whatever drew it.
+  document.addEventListener("click", function (evt) {
+    if (evt.target.matches && evt.target.matches("[data-photo-input]")) bindInputs();
+  }, true);
 
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest && evt.target.closest("[data-outbox-remove]");
@@ -525,8 +552,24 @@
     });
   });
 
+  // A region redrawn from an answer the server gave before a photo of it was stored
+  // (the marks, after a mark's answer) would drop the photo's thumbnail for good: the
+  // photos this page sent are put back where they are missing.
+  var uploadedHere = new Map(); // client_id -> {item, data}
+
+  function renderUploaded() {
+    uploadedHere.forEach(function (sent, id) {
+      var slot = slotFor(sent.item);
+      if (!slot || thumbsOf(slot).querySelector('img[data-client-id="' + cssEscape(id) + '"]')) return;
+      renderThumb(slot, id, null, "uploaded");
+      showUploaded(id, sent.data);
+    });
+  }
+
   // Previews for photos still in the outbox, in the slots this page shows.
   function renderPending() {
+    bindInputs();
+    renderUploaded();
     return allItems().then(function (items) {
       items.forEach(function (item) {
         var slot = slotFor(item);
