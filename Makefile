@@ -17,9 +17,10 @@ test:
 	# where no advisory data can be reached it says "NOT AUDITED" and goes on (`make audit` fails).
 	$(PY) scripts/audit.py --offline-ok
 	# Integration tests on both cores (each test has its own databases, folders and ports);
-	# the browser tests after them, one at a time against one live server.
+	# the browser tests after them, also on both cores: each worker starts its own live server
+	# with its own demo data, and a test file stays on one worker (its tests share that server).
 	$(VENV)/bin/pytest -n 2 --ignore=tests/e2e
-	$(VENV)/bin/pytest tests/e2e
+	$(VENV)/bin/pytest -n 2 --dist loadfile tests/e2e
 
 # Re-extract UI strings after changing them, then translate the new zh_CN entries.
 messages:
