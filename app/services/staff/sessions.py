@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput, TooManyAttempts
 from app.i18n import _
 from app.models import StaffSession, StaffUser
-from app.passwords import verify_password
+from app.passwords import check_password
 from app.services import audit
 from app.services.audit import Actor
 
@@ -109,11 +109,14 @@ async def exit_customer_mode(
     was locked to. Wrong passwords count against this session (the tablet): after
     `max_failures` within `lockout_minutes` its exit waits that long. The user's
     own sign-in throttle is not touched, so a customer cannot lock the advisor out."""
-    # One attempt at a time per session, so concurrent guesses all count.
+    # The hash first, off the event loop and before any lock is taken (this request has
+    # not touched the database yet); then one attempt at a time per session, so
+    # concurrent guesses all count, and a locked tablet is refused whatever the password.
+    ok = await check_password(user.password_hash, password)
     await db.refresh(row, with_for_update=True)
     if row.exit_locked_until and row.exit_locked_until > now:
         raise _tablet_locked(_minutes_left(row.exit_locked_until, now))
-    if not verify_password(user.password_hash, password):
+    if not ok:
         window = timedelta(minutes=lockout_minutes)
         if row.exit_first_failure_at is None or now - row.exit_first_failure_at > window:
             row.exit_first_failure_at = now
