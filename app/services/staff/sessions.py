@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.errors import InvalidInput, TooManyAttempts
 from app.i18n import _
@@ -59,12 +60,27 @@ async def open_session(
 
 
 async def find(db: AsyncSession, key: str, now: datetime) -> tuple[StaffSession, StaffUser] | None:
-    """The live session for a cookie's key and its user, or None."""
-    row = await db.scalar(select(StaffSession).where(StaffSession.key_hash == key_hash(key)))
-    if row is None or row.expires_at <= now:
+    """The live session for a cookie's key and its user, or None.
+
+    One statement (session, user and roles joined): every signed-in request runs it."""
+    found = (
+        (
+            await db.execute(
+                select(StaffSession, StaffUser)
+                .join(StaffUser, StaffUser.id == StaffSession.user_id)
+                .options(joinedload(StaffUser.role_rows))
+                .where(StaffSession.key_hash == key_hash(key))
+            )
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
-    user = await db.get(StaffUser, row.user_id)
-    if user is None or not user.is_active or user.session_version != row.session_version:
+    row, user = found.tuple()
+    if row.expires_at <= now:
+        return None
+    if not user.is_active or user.session_version != row.session_version:
         return None
     return row, user
 
