@@ -299,7 +299,8 @@ class Server:
                 entry = {"message": line}
             text = f"{entry.get('message', '')} {entry.get('exc', '')}"
             if str(entry.get("level", "")).upper() in ("ERROR", "CRITICAL") or any(
-                w in text.lower() for w in ("queuepool", "database is locked")
+                w in text.lower()
+                for w in ("queuepool", "database is locked", "database unreachable")
             ):
                 cause = str(entry.get("exc", "")).strip().splitlines()[-1:] or [""]
                 problems.append(f"{entry.get('message', '')[:80]}: {cause[0][:160]}")
