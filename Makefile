@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint types unit e2e messages bench faults audit
+.PHONY: run test lint types unit e2e messages bench load faults audit
 
 run:
 	scripts/bootstrap.sh run
@@ -29,6 +29,10 @@ messages:
 
 bench:
 	$(PY) -m bench
+
+# Simulated tablets against a real server process at 10, 50 and 200 tablets (minutes).
+load:
+	$(PY) -m bench load
 
 # The fault tests at length (make test runs them short): 25 kills of the server mid-upload,
 # on both databases; 100 network cuts of 0.5-10 s during a check-in in the tablet Chromium.

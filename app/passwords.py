@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -12,6 +14,13 @@ _DUMMY_HASH = _hasher.hash("walkaround-timing-equaliser")
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+async def check_password(password_hash: str | None, password: str) -> bool:
+    """`verify_password` in a worker thread: argon2 takes tens of milliseconds of CPU (more
+    on a busy machine), which on the event loop would stall every other tablet's request.
+    Call it while holding no write transaction (see `app.db.release_write_lock`)."""
+    return await asyncio.to_thread(verify_password, password_hash, password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:

@@ -1,4 +1,5 @@
-"""`python -m bench [photos|pdf|sse] [options]`: one benchmark by name, or all of them.
+"""`python -m bench [photos|pdf|sse|load] [options]`: one benchmark by name, or all of them
+(except `load`, which takes minutes: only by name).
 
 Unnamed, the options are the photo benchmark's (as before the PDF benchmark existed),
 and the PDF and live-board (SSE) benchmarks follow with their defaults.
@@ -8,9 +9,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import pdf, photos, sse
+from bench import load, pdf, photos, sse
 
-BENCHMARKS = {"photos": photos.main, "pdf": pdf.main, "sse": sse.main}
+BENCHMARKS = {"photos": photos.main, "pdf": pdf.main, "sse": sse.main, "load": load.main}
 
 
 def main(argv: list[str]) -> int:

@@ -43,7 +43,9 @@ class CurrentUserMiddleware(ASGIMiddleware):
     exclude_path_pattern = ("^/static/", "^/healthz$")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        write_intent.set(scope.get("method", "GET") not in SAFE_METHODS)
+        # The look-up below only reads: a deferred transaction, which neither takes SQLite's
+        # write lock nor waits for a writer's turn (app.db.WriteTurns); the handler's does.
+        write_intent.set(False)
         app = scope["litestar_app"]
         settings: Settings = app.state.settings
         user: StaffUser | None = None
@@ -60,6 +62,7 @@ class CurrentUserMiddleware(ASGIMiddleware):
             await db.commit()
         scope["user"] = user
         scope["staff_session"] = row  # type: ignore[typeddict-unknown-key]
+        write_intent.set(scope.get("method", "GET") not in SAFE_METHODS)
         set_locale(resolve_locale(scope, user, settings))
         await next_app(scope, receive, send)
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import release_write_lock
 from app.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
@@ -105,7 +106,9 @@ async def receive(
         position = ""
     elif position not in set(PhotoPosition):
         position = PhotoPosition.EXTRA.value
-    # Pillow work is CPU-bound: keep the event loop answering other tablets.
+    # Pillow work is CPU-bound: keep the event loop answering other tablets, and hold no
+    # write lock meanwhile (other tablets' saves would wait on it).
+    await release_write_lock(session)
     processed = await asyncio.to_thread(_process, data)
     # Files first, durably; the row only commits after they are on disk.
     try:

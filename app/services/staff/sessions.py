@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from app.errors import InvalidInput, TooManyAttempts
 from app.i18n import _
 from app.models import StaffSession, StaffUser
-from app.passwords import verify_password
+from app.passwords import check_password
 from app.services import audit
 from app.services.audit import Actor
 
@@ -59,12 +60,27 @@ async def open_session(
 
 
 async def find(db: AsyncSession, key: str, now: datetime) -> tuple[StaffSession, StaffUser] | None:
-    """The live session for a cookie's key and its user, or None."""
-    row = await db.scalar(select(StaffSession).where(StaffSession.key_hash == key_hash(key)))
-    if row is None or row.expires_at <= now:
+    """The live session for a cookie's key and its user, or None.
+
+    One statement (session, user and roles joined): every signed-in request runs it."""
+    found = (
+        (
+            await db.execute(
+                select(StaffSession, StaffUser)
+                .join(StaffUser, StaffUser.id == StaffSession.user_id)
+                .options(joinedload(StaffUser.role_rows))
+                .where(StaffSession.key_hash == key_hash(key))
+            )
+        )
+        .unique()
+        .first()
+    )
+    if found is None:
         return None
-    user = await db.get(StaffUser, row.user_id)
-    if user is None or not user.is_active or user.session_version != row.session_version:
+    row, user = found.tuple()
+    if row.expires_at <= now:
+        return None
+    if not user.is_active or user.session_version != row.session_version:
         return None
     return row, user
 
@@ -109,11 +125,14 @@ async def exit_customer_mode(
     was locked to. Wrong passwords count against this session (the tablet): after
     `max_failures` within `lockout_minutes` its exit waits that long. The user's
     own sign-in throttle is not touched, so a customer cannot lock the advisor out."""
-    # One attempt at a time per session, so concurrent guesses all count.
+    # The hash first, off the event loop and before any lock is taken (this request has
+    # not touched the database yet); then one attempt at a time per session, so
+    # concurrent guesses all count, and a locked tablet is refused whatever the password.
+    ok = await check_password(user.password_hash, password)
     await db.refresh(row, with_for_update=True)
     if row.exit_locked_until and row.exit_locked_until > now:
         raise _tablet_locked(_minutes_left(row.exit_locked_until, now))
-    if not verify_password(user.password_hash, password):
+    if not ok:
         window = timedelta(minutes=lockout_minutes)
         if row.exit_first_failure_at is None or now - row.exit_first_failure_at > window:
             row.exit_first_failure_at = now

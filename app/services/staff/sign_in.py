@@ -9,11 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db import release_write_lock
 from app.errors import InvalidInput, TooManyAttempts
 from app.i18n import _
 from app.models import LoginThrottle, Role, StaffRole, StaffSession, StaffUser, ThrottleKind
 from app.models.base import utcnow
-from app.passwords import hash_password, verify_password
+from app.passwords import check_password, hash_password
 from app.services import audit
 from app.services.audit import Actor
 from app.services.staff import sessions as staff_sessions
@@ -94,13 +95,17 @@ async def sign_in(
     now = now or utcnow()
     if not username.strip() or not password:
         raise InvalidInput(_("Enter your username and password."))
+    user = await find_by_username(session, username)
+    # The hash is checked first, with the write lock given back and off the event loop;
+    # the counts are read after it, so a failure at the same time on another tablet is
+    # counted too, and a locked name or address is refused whatever the password.
+    await release_write_lock(session)
+    ok = await check_password(user.password_hash if user else None, password)
     by_address = await _throttle_row(session, ThrottleKind.ADDRESS, (actor.ip or "-")[:64])
     by_user = await _throttle_row(session, ThrottleKind.USER, username.strip().lower()[:64])
     for row in (by_address, by_user):
         if (minutes := _locked_minutes(row, now)) is not None:
             raise _too_many(minutes)
-    user = await find_by_username(session, username)
-    ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         window = timedelta(minutes=lockout_minutes)
         audit.record(session, actor, "sign_in_failed", "staff_user", username.strip()[:64])
