@@ -193,9 +193,11 @@
     var typing = document.activeElement;
     var kept = target && typing && typing.id && target.contains(typing) && "value" in typing
       ? { id: typing.id, value: typing.value } : null;
+    var source = sourceOf(item);
+    var entered = target ? typedIn(target, source && (source.closest("form") || source), item.at) : [];
     htmx.swap(target || document.body, res.html, { swapStyle: target ? item.swap : "none" });
     if (target) fresh[item.target] = true;
-    var source = sourceOf(item);
+    source = sourceOf(item);
     if (source && window.walkaroundFields) window.walkaroundFields.clear(source.closest("form") || source);
     triggers(res.res, source);
     var again = kept && document.getElementById(kept.id);
@@ -203,6 +205,43 @@
       again.value = kept.value;
       again.dispatchEvent(new Event("change", { bubbles: true }));
     }
+    putBack(entered); // after the field being typed in, whose change saves it
+  }
+
+  // What the advisor typed or picked, and when. An answer can redraw a region while the
+  // next entry is half made in it (the next belonging picked and counted when the answer to
+  // the one before arrives): what was entered there is put back in the redrawn region.
+  // Only what was entered since this change was made counts in the form it came from
+  // (what it sent is what the redraw replaces); elsewhere in the region, anything entered.
+  function noteTyped(evt) { if (evt.target && evt.target.name) evt.target.walkaroundTypedAt = Date.now(); }
+  document.addEventListener("input", noteTyped, true);
+  document.addEventListener("change", noteTyped, true);
+
+  function typedIn(region, sourceForm, since) {
+    var entered = [];
+    region.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+      var at = el.walkaroundTypedAt;
+      if (!at || /^(hidden|file|submit|button)$/.test(el.type)) return;
+      var owner = el.closest("[hx-post]");
+      if (!owner || (owner === sourceForm && at <= (since || 0))) return;
+      var check = el.type === "checkbox" || el.type === "radio";
+      entered.push({ post: owner.getAttribute("hx-post"), name: el.name, check: check,
+                     value: el.value, checked: el.checked, at: at });
+    });
+    return entered;
+  }
+
+  function putBack(entered) {
+    entered.forEach(function (e) {
+      var owner = document.querySelector('[hx-post="' + e.post.replace(/"/g, '\\"') + '"]');
+      if (!owner) return;
+      Array.prototype.forEach.call(owner.querySelectorAll("[name]"), function (el) {
+        if (el.name !== e.name || el.type === "hidden") return;
+        if (e.check) { if (el.value === e.value) el.checked = e.checked; }
+        else el.value = e.value;
+        el.walkaroundTypedAt = e.at;
+      });
+    });
   }
 
   function drain() {
