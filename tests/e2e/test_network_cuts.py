@@ -424,6 +424,9 @@ def test_a_value_sent_from_one_step_is_not_undone_by_the_page_kept_for_it(
     assert saved().ok
     page.goto(f"{base}/symptoms")
     page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    # Nothing waits before the cut: the level's answer may have been read but not yet marked
+    # sent in IndexedDB when the page went away; that copy is sent again from here.
+    _wait_for(lambda: page.evaluate(FIELD_COUNT) == 0, page, "nothing waits")
 
     context.set_offline(True)
     page.goto(f"{base}/walkaround")
@@ -452,6 +455,9 @@ def test_a_fuel_tap_on_a_kept_page_stays_checked(new_context, db_path: Path) -> 
     assert saved().ok
     page.goto(f"{base}/symptoms")
     page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    # Nothing waits before the cut: the level's answer may have been read but not yet marked
+    # sent in IndexedDB when the page went away; that copy is sent again from here.
+    _wait_for(lambda: page.evaluate(FIELD_COUNT) == 0, page, "nothing waits")
 
     context.set_offline(True)
     page.goto(f"{base}/walkaround")
