@@ -58,6 +58,9 @@ from zoneinfo import ZoneInfo
 import httpx
 from PIL import Image, ImageDraw, ImageFilter
 
+# The signature as the tablet posts it, the same the tests sign with.
+from tests.estimate_helpers import ink
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
@@ -130,26 +133,6 @@ def unique_jpeg(base: bytes, tag: str) -> bytes:
     comment = tag.encode()
     segment = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
     return base[:2] + segment + base[2:]
-
-
-def ink() -> tuple[str, str]:
-    """signature_pad's toData() JSON and a PNG data URL, as the tablet posts them."""
-    import base64
-
-    strokes = [[(20 + i * 6, 60 + (i % 5) * 8) for i in range(40)],
-               [(60, 30), (80, 90), (100, 40), (140, 95)]]  # fmt: skip
-    data = [
-        {"points": [{"x": x, "y": y, "time": 1000 + n * 16, "pressure": 0.5}
-                    for n, (x, y) in enumerate(stroke)]}
-        for stroke in strokes
-    ]  # fmt: skip
-    image = Image.new("RGBA", (300, 120), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    for stroke in strokes:
-        draw.line(stroke, fill=(0, 0, 0, 255), width=3)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return json.dumps(data), "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 # --- measurements ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import random
 import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -405,6 +406,36 @@ def test_random_network_cuts_lose_and_double_nothing(new_context, shot, db_path:
     )
 
 
+def _type_odometer(page: Page) -> None:
+    page.locator("#odometer_km").fill("31234")
+    page.locator("#odometer_km").blur()
+
+
+def _tap_fuel_3(page: Page) -> None:
+    page.locator(".fuel label[title='3/8']").click()
+
+
+def _saved_then_offline(
+    context: BrowserContext, page: Page, save: Callable[[Page], None]
+) -> tuple[int, str]:
+    """A walk-in whose walkaround and symptoms pages the service worker keeps, a value saved
+    on the walkaround with the network, then the symptoms page, then the network cut."""
+    check_in_id = _walk_in(page)
+    base = f"/check-ins/{check_in_id}"
+    _controlled(page, f"{base}/symptoms")
+    _controlled(page, f"{base}/walkaround")
+    with posted(page, r"/walkaround/save$") as saved:
+        save(page)
+    assert saved().ok
+    page.goto(f"{base}/symptoms")
+    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    # Nothing waits before the cut: the save's answer may have been read but not yet marked
+    # sent in IndexedDB when the page went away; that copy is sent again from here.
+    _wait_for(lambda: page.evaluate(FIELD_COUNT) == 0, page, "nothing waits")
+    context.set_offline(True)
+    return check_in_id, base
+
+
 def test_a_value_sent_from_one_step_is_not_undone_by_the_page_kept_for_it(
     new_context, db_path: Path
 ) -> None:
@@ -414,21 +445,7 @@ def test_a_value_sent_from_one_step_is_not_undone_by_the_page_kept_for_it(
     so that the next save of that form (a fuel tap) does not send the old, empty one."""
     context = new_context("advisor")
     page = context.new_page()
-    check_in_id = _walk_in(page)
-    base = f"/check-ins/{check_in_id}"
-    _controlled(page, f"{base}/symptoms")
-    _controlled(page, f"{base}/walkaround")
-    with posted(page, r"/walkaround/save$") as saved:
-        page.locator("#odometer_km").fill("31234")
-        page.locator("#odometer_km").blur()
-    assert saved().ok
-    page.goto(f"{base}/symptoms")
-    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
-    # Nothing waits before the cut: the level's answer may have been read but not yet marked
-    # sent in IndexedDB when the page went away; that copy is sent again from here.
-    _wait_for(lambda: page.evaluate(FIELD_COUNT) == 0, page, "nothing waits")
-
-    context.set_offline(True)
+    check_in_id, base = _saved_then_offline(context, page, _type_odometer)
     page.goto(f"{base}/walkaround")
     expect(page.locator("#odometer_km")).to_have_value("31234")
     page.locator(".fuel label[title='5/8']").click()
@@ -446,20 +463,7 @@ def test_a_fuel_tap_on_a_kept_page_stays_checked(new_context, db_path: Path) -> 
     next save of the form (an odometer) sent none: the fuel was stored empty."""
     context = new_context("advisor")
     page = context.new_page()
-    check_in_id = _walk_in(page)
-    base = f"/check-ins/{check_in_id}"
-    _controlled(page, f"{base}/symptoms")
-    _controlled(page, f"{base}/walkaround")
-    with posted(page, r"/walkaround/save$") as saved:
-        page.locator(".fuel label[title='3/8']").click()
-    assert saved().ok
-    page.goto(f"{base}/symptoms")
-    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
-    # Nothing waits before the cut: the level's answer may have been read but not yet marked
-    # sent in IndexedDB when the page went away; that copy is sent again from here.
-    _wait_for(lambda: page.evaluate(FIELD_COUNT) == 0, page, "nothing waits")
-
-    context.set_offline(True)
+    check_in_id, base = _saved_then_offline(context, page, _tap_fuel_3)
     page.goto(f"{base}/walkaround")
     page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
     expect(page.locator("input[name=fuel_eighths][value='3']")).to_be_checked()
