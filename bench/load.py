@@ -212,6 +212,10 @@ class Server:
     data_dir: Path
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    # Another database than the data directory's SQLite file (bench year-bench: PostgreSQL).
+    database_url: str | None = None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(36)[:48])
+    timezone: str = field(default_factory=_timezone_away_from_midnight)
 
     @property
     def url(self) -> str:
@@ -226,12 +230,14 @@ class Server:
             **os.environ,
             "WALKAROUND_ENV": "test",
             "WALKAROUND_DATA_DIR": str(self.data_dir),
-            "WALKAROUND_SECRET_KEY": secrets.token_urlsafe(36)[:48],
-            "WALKAROUND_TIMEZONE": _timezone_away_from_midnight(),
+            "WALKAROUND_SECRET_KEY": self.secret_key,
+            "WALKAROUND_TIMEZONE": self.timezone,
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("WALKAROUND_DATABASE_URL", None)
         env.pop("WALKAROUND_PHOTO_DIR", None)
+        if self.database_url:
+            env["WALKAROUND_DATABASE_URL"] = self.database_url
         return env
 
     async def start(self) -> None:

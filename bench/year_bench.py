@@ -1,5 +1,298 @@
-"""placeholder"""
+"""Latency at a year of data: `python -m bench year-bench`.
+
+For each database (SQLite, and PostgreSQL when reachable) and each of two contents, the
+**empty** database (the demo and today's two walk-ins of `bench.year` at scale 0) and
+the **one-year** database (`bench.year` at `--scale`, 1.0 by default), it generates the
+data (timed), starts the real server (`python -m app serve --demo`, bench.load's
+`Server`), signs in as the demo advisor and sends each page `--requests` times, one
+after the other, after `--warmup` requests: the lane board, the walk-in look-up by
+plate, phone, name and VIN prefix, the work order and its estimate (today's walk-in on
+the car with the most visits), the workshop board, the customer's check of a signed
+order (`/v/{token}`, the demo's order ready for delivery) and the dealer system's API
+list of orders changed since midnight (`updated_since`, bearer token). It prints p50
+and p99 per page and the ratio p99(one year) / p99(empty); the goal is 1.5x or less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.db import create_engine
+from app.models import Signature, SignatureKind, Vehicle, WorkOrder, WorkOrderStatus
+from app.services.api import clients as api_clients
+from app.services.verify import customer as customer_verify
+from app.settings import Settings
+from bench import year
+from bench.load import ADVISOR, PASSWORD, RESULTS, Server, csrf, percentile
+
+BACKENDS = ("sqlite", "postgresql")
+CONTENTS = ("empty", "year")
+GOAL = 1.5
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What the pages are asked for, the same kind of thing in both databases."""
+
+    plate: str
+    phone: str
+    name: str
+    vin_prefix: str
+    order_id: int
+    token: str  # the customer's check of a signed order
+    api_token: str
+    since: str
+
+
+@dataclass
+class Run:
+    backend: str
+    content: str
+    generated_s: float
+    rows: dict[str, int]
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+
+
+def pages(t: Targets) -> list[tuple[str, str, dict[str, Any]]]:
+    """(name, path, request options) of every page measured."""
+    api = {"headers": {"Authorization": f"Bearer {t.api_token}"}}
+    return [
+        ("lane board", "/lane", {}),
+        ("walk-in by plate", "/walk-in/", {"params": {"q": t.plate}}),
+        ("walk-in by phone", "/walk-in/", {"params": {"q": t.phone}}),
+        ("walk-in by name", "/walk-in/", {"params": {"q": t.name}}),
+        ("walk-in by VIN prefix", "/walk-in/", {"params": {"q": t.vin_prefix}}),
+        ("work order", f"/work-orders/{t.order_id}", {}),
+        ("estimate", f"/work-orders/{t.order_id}/estimate", {}),
+        ("workshop board", "/workshop/", {}),
+        ("customer verify", f"/v/{t.token}", {}),
+        ("API list updated_since", "/api/v1/work-orders", {"params": {"updated_since": t.since},
+                                                           **api}),
+    ]  # fmt: skip
+
+
+# --- the databases ---------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def database(backend: str, keep: Path | None, label: str) -> AsyncIterator[str | None]:
+    """A database URL for this run (dropped afterwards unless kept); None for SQLite,
+    whose file is in the server's data directory."""
+    if backend == "sqlite":
+        yield None
+        return
+    from tests.conftest import _pg_exec, _pg_url
+
+    name = f"wa_year_{label}" if keep else f"wa_year_{uuid.uuid4().hex[:10]}"
+    if not keep:
+        await _pg_exec(f'CREATE DATABASE "{name}"')
+    else:
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+            await _pg_exec(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        if not keep:
+            await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def targets(settings: Settings) -> Targets:
+    """The look-ups' car (today's walk-in on the car with the most visits), its order,
+    the demo's order ready for delivery and a fresh API token."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as db:
+            order = await db.scalar(
+                select(WorkOrder)
+                .where(WorkOrder.status == WorkOrderStatus.ESTIMATE)
+                .order_by(WorkOrder.id)
+            )
+            assert order is not None, "no walk-in of today at the estimate"
+            car = await db.get(Vehicle, order.vehicle_id)
+            assert car is not None
+            signed = await db.scalar(
+                select(Signature.id)
+                .join(WorkOrder, WorkOrder.id == Signature.work_order_id)
+                .where(WorkOrder.status == WorkOrderStatus.READY,
+                       Signature.kind == SignatureKind.WORK_ORDER.value)
+            )  # fmt: skip
+            assert signed is not None, "the demo's order ready for delivery is missing"
+            _client, api_token = await api_clients.create_client(db, "year-bench")
+            await db.commit()
+    finally:
+        await engine.dispose()
+    midnight = dt.datetime.combine(dt.datetime.now(settings.tz).date(), dt.time(), settings.tz)
+    return Targets(
+        plate=car.plate, phone=car.customer.phone, name=car.customer.name,
+        vin_prefix=(car.vin or "")[:11], order_id=order.id,
+        token=customer_verify.token(settings.secret_key, signed), api_token=api_token,
+        since=midnight.isoformat(),
+    )  # fmt: skip
+
+
+# --- the requests ----------------------------------------------------------------------------
+
+
+async def sign_in(client: httpx.AsyncClient) -> None:
+    page = await client.get("/sign-in")
+    form = {"username": ADVISOR, "password": PASSWORD, "_csrf_token": csrf(page.text)}
+    answer = await client.post("/sign-in", data=form)
+    if answer.status_code != 303:
+        raise RuntimeError(f"sign-in answered {answer.status_code}: {answer.text[:300]}")
+
+
+async def measure(server: Server, t: Targets, requests: int, warmup: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=60) as client:
+        await sign_in(client)
+        for name, path, options in pages(t):
+            times = []
+            for n in range(warmup + requests):
+                started = time.perf_counter()
+                answer = await client.get(path, **options)
+                elapsed = (time.perf_counter() - started) * 1000
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{name}: {path} answered {answer.status_code}: "
+                                       f"{answer.text[:300]}")  # fmt: skip
+                if n >= warmup:
+                    times.append(elapsed)
+            out[name] = times
+            print(f"    {name:<24} p50 {percentile(times, 50):7.1f}  "
+                  f"p99 {percentile(times, 99):7.1f} ms", flush=True)  # fmt: skip
+    return out
+
+
+async def one(
+    backend: str, content: str, scale: float, args: argparse.Namespace, scratch: Path
+) -> Run:
+    data_dir = (args.keep or scratch) / f"{backend}-{content}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    async with database(backend, args.keep, content) as url:
+        server = Server(data_dir, database_url=url)
+        if args.keep and (data_dir / "secret").exists():
+            server.secret_key, server.timezone = (data_dir / "secret").read_text().split()
+        settings = Settings(
+            env="test", data_dir=data_dir, database_url=url or "", secret_key=server.secret_key,
+            timezone=server.timezone,
+        )  # fmt: skip
+        marker = data_dir / "generated.json"
+        if args.keep and marker.exists():
+            done = json.loads(marker.read_text())
+        else:
+            print(f"  generating {content} on {backend} (scale {scale:g}) ...", flush=True)
+            counts = await year.generate(settings, scale)
+            done = {"seconds": round(counts.seconds, 1), "rows": dict(counts.rows)}
+            marker.write_text(json.dumps(done))
+            (data_dir / "secret").write_text(f"{server.secret_key} {server.timezone}")
+            print(f"  generated in {counts.seconds:.1f} s", flush=True)
+        t = await targets(settings)
+        run = Run(backend, content, done["seconds"], done["rows"])
+        await server.start()
+        try:
+            print(f"  measuring {content} on {backend}", flush=True)
+            run.latencies = await measure(server, t, args.requests, args.warmup)
+        finally:
+            server.stop()
+        problems = server.log_problems()
+        if problems:
+            print("  server log errors:\n    " + "\n    ".join(problems[:5]))
+    return run
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+def table(runs: list[Run]) -> str:
+    by = {(r.backend, r.content): r for r in runs}
+    backends = [b for b in BACKENDS if (b, "year") in by and (b, "empty") in by]
+    head = "| page |" + "".join(
+        f" {b}: empty p50 | p99 | year p50 | p99 | p99 ratio |" for b in backends
+    )
+    lines = [head, "|---|" + "---:|" * 5 * len(backends)]
+    for name in by[backends[0], "year"].latencies if backends else []:
+        cells = []
+        for b in backends:
+            empty, full = by[b, "empty"].latencies[name], by[b, "year"].latencies[name]
+            ratio = percentile(full, 99) / percentile(empty, 99)
+            mark = "" if ratio <= GOAL else " ✗"
+            cells.append(
+                f" {percentile(empty, 50):.1f} | {percentile(empty, 99):.1f} | "
+                f"{percentile(full, 50):.1f} | {percentile(full, 99):.1f} | {ratio:.2f}×{mark} |"
+            )
+        lines.append(f"| {name} |" + "".join(cells))
+    for r in runs:
+        if r.content == "year":
+            lines.append(f"\n{r.backend}: one year generated in {r.generated_s:.0f} s, "
+                         f"{r.rows.get('work_order', 0)} orders, {r.rows.get('photo', 0)} photos, "
+                         f"{sum(r.rows.values())} rows")  # fmt: skip
+    return "\n".join(lines)
+
+
+async def run(args: argparse.Namespace) -> list[Run]:
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="walkaround-year-") as scratch:
+        for backend in args.backends:
+            if backend == "postgresql":
+                from tests.conftest import pg_available
+
+                reason = await asyncio.to_thread(pg_available)
+                if reason:
+                    print(f"PostgreSQL skipped: {reason}")
+                    continue
+            for content, scale in (("empty", 0.0), ("year", args.scale)):
+                runs.append(await one(backend, content, scale, args, Path(scratch)))
+    return runs
+
+
+def _names(text: str) -> list[str]:
+    return [name for name in text.split(",") if name]
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench year-bench", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--scale", type=float, default=1.0, help="the full database (1.0: a year)")
+    parser.add_argument(
+        "--backends", type=_names, default=list(BACKENDS), help="sqlite,postgresql (both)"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the databases in this folder")
+    parser.add_argument("--no-save", action="store_true", help="write nothing to bench/results")
+    args = parser.parse_args(argv)
+    runs = asyncio.run(run(args))
+    text = table(runs)
+    print("\n" + text)
+    if not args.no_save:
+        RESULTS.mkdir(exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        record = {
+            "when": stamp, "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+            "python": platform.python_version(), "requests": args.requests,
+            "runs": [asdict(r) | {"latencies": {k: [round(v, 2) for v in vs]
+                                                for k, vs in r.latencies.items()}} for r in runs],
+        }  # fmt: skip
+        (RESULTS / f"year-{stamp}.json").write_text(json.dumps(record) + "\n")
+        (RESULTS / f"year-{stamp}.txt").write_text(text + "\n")
+        print(f"\nwritten to bench/results/year-{stamp}.{{json,txt}}")
     return 0
