@@ -275,8 +275,11 @@ async def generate(settings: Settings, scale: float, seed: int = 2026) -> Counts
         async with sessions() as session:
             counts = await history(session, settings, scale, seed, now)
         async with sessions() as session:
+            day = now.astimezone(settings.tz).date()
             if not await session.scalar(
-                select(func.count(WorkOrder.id)).where(WorkOrder.number.like("WO%-009_"))
+                select(func.count(WorkOrder.id)).where(
+                    WorkOrder.number.startswith(f"WO{day:%Y%m%d}-009")
+                )
             ):
                 counts.rows["today"] = len(await today(session, settings, now))
     finally:
