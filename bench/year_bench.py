@@ -40,7 +40,7 @@ from app.models import Signature, SignatureKind, Vehicle, WorkOrder, WorkOrderSt
 from app.services.api import clients as api_clients
 from app.services.verify import customer as customer_verify
 from app.settings import Settings
-from bench import year
+from bench import year, year_explain
 from bench.load import ADVISOR, PASSWORD, RESULTS, Server, csrf, percentile
 
 BACKENDS = ("sqlite", "postgresql")
@@ -69,6 +69,7 @@ class Run:
     generated_s: float
     rows: dict[str, int]
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    plans: dict[str, str] = field(default_factory=dict)
 
 
 def pages(t: Targets) -> list[tuple[str, str, dict[str, Any]]]:
@@ -211,6 +212,12 @@ async def one(
             run.latencies = await measure(server, t, args.requests, args.warmup)
         finally:
             server.stop()
+        if args.explain and content == "year":
+            queries = {"plate": t.plate, "phone": t.phone, "name": t.name,
+                       "VIN prefix": t.vin_prefix}  # fmt: skip
+            run.plans = await year_explain.plans(settings, queries, t.since)
+            for what, plan in run.plans.items():
+                print(f"  {backend}, {what}:\n    " + plan.replace("\n", "\n    "))
         problems = server.log_problems()
         if problems:
             print("  server log errors:\n    " + "\n    ".join(problems[:5]))
@@ -278,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the databases in this folder")
+    parser.add_argument("--explain", action="store_true", help="also the look-ups' query plans")
     parser.add_argument("--no-save", action="store_true", help="write nothing to bench/results")
     args = parser.parse_args(argv)
     runs = asyncio.run(run(args))

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.errors import InvalidInput
 from app.models import Customer, Role, Vehicle
-from app.services import customers, plates
+from app.services import customers, lookup, plates
 from app.services.audit import Actor
 from tests.conftest import csrf_from, html, sign_in
 
@@ -81,3 +81,28 @@ async def test_a_new_walk_in_starts_its_check_in(client, db, users) -> None:
     assert vehicle.vin == "1M8GDM9AXKP042788"
     found = html(await client.get("/walk-in?q=BA1234"))
     assert found.select_one("[data-testid=start-walk-in]") is not None
+
+
+async def test_the_lookup_finds_a_car_by_the_start_or_any_part_of_what_was_typed(db) -> None:
+    actor = Actor(user_id=None)
+    zhou = await customers.create_with_vehicle(db, GOOD, "CN", actor)
+    other = replace(GOOD, name="Smith", phone="13911112222", plate="湘A55555",
+                    vin="1HGCM82633A004352")  # fmt: skip
+    smith = await customers.create_with_vehicle(db, other, "CN", actor)
+    await db.commit()
+
+    async def plates_for(query: str) -> list[str]:
+        return [v.plate for v in await lookup.find_vehicles(db, query)]
+
+    # The start of the plate (with or without its province), VIN, phone or name: indexes.
+    assert await plates_for("粤B·A12") == [zhou.plate]
+    assert await plates_for("BA1234") == [zhou.plate]
+    assert await plates_for("1m8gdm") == [zhou.plate]
+    assert await plates_for("1380013") == [zhou.plate]
+    assert await plates_for("周先") == [zhou.plate]
+    # Nothing starts so: any part, as before (the phone's last digits, a name's case).
+    assert await plates_for("2222") == [smith.plate]
+    assert await plates_for("smi") == [smith.plate]
+    assert await plates_for("A1234") == [zhou.plate]
+    assert await plates_for("5555") == [smith.plate]
+    assert await plates_for("X9") == []

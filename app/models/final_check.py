@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CreatedMixin, IdMixin
@@ -12,6 +12,8 @@ class Inspection(IdMixin, CreatedMixin, Base):
     """One final inspection (终检) by the QC inspector: the final QC report."""
 
     __tablename__ = "inspection"
+    # The workshop board's first-time-fix rate reads the month's inspections.
+    __table_args__ = (Index("ix_inspection_created_at", "created_at"),)
 
     work_order_id: Mapped[int] = mapped_column(
         ForeignKey("work_order.id", ondelete="CASCADE"), index=True

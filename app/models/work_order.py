@@ -55,11 +55,12 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    # The API pages by it (changed since a time, oldest first).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     signed_at: Mapped[datetime | None]
     promised_at: Mapped[datetime | None]
-    delivered_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)  # the day's deliveries
     # Estimate: one discount on the whole order, within the giver's role limit.
     discount_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     discount_reason: Mapped[str] = mapped_column(Text, default="")

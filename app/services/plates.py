@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-_CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Province + city letter + 5 characters (6 for new-energy plates); no I or O.
-_CN_PLATE = re.compile(rf"^[{_CN_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5,6}}$")
+_CN_PLATE = re.compile(rf"^[{CN_PROVINCES}][A-HJ-NP-Z][A-HJ-NP-Z0-9]{{5,6}}$")
 _GENERIC_PLATE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,9}$")
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, Forbidden, InvalidInput
@@ -119,16 +119,20 @@ class FirstTimeFix:
 
 
 async def first_time_fix(session: AsyncSession, since: datetime, until: datetime) -> FirstTimeFix:
-    firsts = (
-        await session.scalars(
-            select(Inspection).where(
+    # Counted by the database: a month of a busy workshop is thousands of inspections.
+    inspected, passed = (
+        await session.execute(
+            select(
+                func.count(Inspection.id),
+                func.count(Inspection.id).filter(Inspection.passed.is_(True)),
+            ).where(
                 Inspection.round == 1,
                 Inspection.created_at >= since,
                 Inspection.created_at < until,
             )
         )
-    ).all()
-    return FirstTimeFix(len(firsts), sum(1 for i in firsts if i.passed))
+    ).one()
+    return FirstTimeFix(inspected or 0, passed or 0)
 
 
 async def promised_at(session: AsyncSession, order: WorkOrder) -> datetime | None:
