@@ -21,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 INDEXES = (
     ("ix_work_order_appointment_id", "work_order", ["appointment_id"]),
-    ("ix_work_order_delivered_at", "work_order", ["delivered_at"]),
+    ("ix_work_order_status_delivered_at", "work_order", ["status", "delivered_at"]),
     ("ix_work_order_updated_at", "work_order", ["updated_at"]),
     ("ix_inspection_created_at", "inspection", ["created_at"]),
 )
