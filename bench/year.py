@@ -222,6 +222,8 @@ async def history(
         print(f"  {counts.rows['work_order']:>6} orders, {done:>8} rows", flush=True)
     await year_orders.fix_sequences(session, ids)
     await session.commit()
+    await year_orders.analyze(session)
+    await session.commit()
     return counts
 
 
