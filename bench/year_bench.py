@@ -3,9 +3,10 @@
 For each database (SQLite, and PostgreSQL when reachable) and each of two contents, the
 **empty** database (the demo and today's two walk-ins of `bench.year` at scale 0) and
 the **one-year** database (`bench.year` at `--scale`, 1.0 by default), it generates the
-data (timed), starts the real server (`python -m app serve --demo`, bench.load's
-`Server`), signs in as the demo advisor and sends each page `--requests` times, one
-after the other, after `--warmup` requests: the lane board, the walk-in look-up by
+data (timed), starts a real server on each (`python -m app serve --demo`, bench.load's
+`Server`), signs in as the demo advisor on both and sends each page `--requests` times
+after `--warmup` requests, one request at a time, to the empty and the one-year server
+in turn (so other work on the machine slows both alike): the lane board, the walk-in look-up by
 plate, phone, name and VIN prefix, the work order and its estimate (today's walk-in on
 the car with the most visits), the workshop board, the customer's check of a signed
 order (`/v/{token}`, the demo's order ready for delivery) and the dealer system's API
@@ -160,68 +161,106 @@ async def sign_in(client: httpx.AsyncClient) -> None:
         raise RuntimeError(f"sign-in answered {answer.status_code}: {answer.text[:300]}")
 
 
-async def measure(server: Server, t: Targets, requests: int, warmup: int) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
-    async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=60) as client:
-        await sign_in(client)
-        for name, path, options in pages(t):
-            times = []
-            for n in range(warmup + requests):
-                started = time.perf_counter()
-                answer = await client.get(path, **options)
-                elapsed = (time.perf_counter() - started) * 1000
-                if answer.status_code != 200:
-                    raise RuntimeError(f"{name}: {path} answered {answer.status_code}: "
-                                       f"{answer.text[:300]}")  # fmt: skip
+@dataclass
+class Side:
+    """One of the two databases of a backend, its server and what its pages ask for."""
+
+    run: Run
+    server: Server
+    settings: Settings
+    targets: Targets
+    client: httpx.AsyncClient | None = None
+
+
+async def _get(client: httpx.AsyncClient, name: str, path: str, options: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    answer = await client.get(path, **options)
+    elapsed = (time.perf_counter() - started) * 1000
+    if answer.status_code != 200:
+        raise RuntimeError(f"{name}: {path} answered {answer.status_code}: {answer.text[:300]}")
+    return elapsed
+
+
+async def measure(sides: list[Side], requests: int, warmup: int) -> None:
+    """Each page on both servers in turn, request by request (empty, one year, empty, ...):
+    whatever else the machine does meanwhile slows both alike."""
+    for side in sides:
+        assert side.client is not None
+        await sign_in(side.client)
+    for n_page, (name, *_rest) in enumerate(pages(sides[0].targets)):
+        times: list[list[float]] = [[] for _ in sides]
+        for n in range(warmup + requests):
+            for k, side in enumerate(sides):
+                _name, path, options = pages(side.targets)[n_page]
+                assert side.client is not None
+                elapsed = await _get(side.client, name, path, options)
                 if n >= warmup:
-                    times.append(elapsed)
-            out[name] = times
-            print(f"    {name:<24} p50 {percentile(times, 50):7.1f}  "
-                  f"p99 {percentile(times, 99):7.1f} ms", flush=True)  # fmt: skip
-    return out
+                    times[k].append(elapsed)
+        for side, measured in zip(sides, times, strict=True):
+            side.run.latencies[name] = measured
+        print(f"    {name:<24} " + "   ".join(
+            f"{side.run.content}: p50 {percentile(t, 50):6.1f} p99 {percentile(t, 99):6.1f}"
+            for side, t in zip(sides, times, strict=True)) + " ms", flush=True)  # fmt: skip
 
 
-async def one(
-    backend: str, content: str, scale: float, args: argparse.Namespace, scratch: Path
-) -> Run:
+async def prepare(
+    backend: str, content: str, scale: float, args: argparse.Namespace, scratch: Path,
+    url: str | None,
+) -> Side:  # fmt: skip
+    """The database generated (or kept from an earlier run) and its server, not started."""
     data_dir = (args.keep or scratch) / f"{backend}-{content}"
     data_dir.mkdir(parents=True, exist_ok=True)
-    async with database(backend, args.keep, content) as url:
-        server = Server(data_dir, database_url=url)
-        if args.keep and (data_dir / "secret").exists():
-            server.secret_key, server.timezone = (data_dir / "secret").read_text().split()
-        settings = Settings(
-            env="test", data_dir=data_dir, database_url=url or "", secret_key=server.secret_key,
-            timezone=server.timezone,
-        )  # fmt: skip
-        marker = data_dir / "generated.json"
-        if args.keep and marker.exists():
-            done = json.loads(marker.read_text())
-        else:
-            print(f"  generating {content} on {backend} (scale {scale:g}) ...", flush=True)
-            counts = await year.generate(settings, scale)
-            done = {"seconds": round(counts.seconds, 1), "rows": dict(counts.rows)}
-            marker.write_text(json.dumps(done))
-            (data_dir / "secret").write_text(f"{server.secret_key} {server.timezone}")
-            print(f"  generated in {counts.seconds:.1f} s", flush=True)
-        t = await targets(settings)
-        run = Run(backend, content, done["seconds"], done["rows"])
-        await server.start()
-        try:
-            print(f"  measuring {content} on {backend}", flush=True)
-            run.latencies = await measure(server, t, args.requests, args.warmup)
-        finally:
-            server.stop()
-        if args.explain and content == "year":
+    server = Server(data_dir, database_url=url)
+    if args.keep and (data_dir / "secret").exists():
+        server.secret_key, server.timezone = (data_dir / "secret").read_text().split()
+    settings = Settings(
+        env="test", data_dir=data_dir, database_url=url or "", secret_key=server.secret_key,
+        timezone=server.timezone,
+    )  # fmt: skip
+    marker = data_dir / "generated.json"
+    if args.keep and marker.exists():
+        done = json.loads(marker.read_text())
+    else:
+        print(f"  generating {content} on {backend} (scale {scale:g}) ...", flush=True)
+        counts = await year.generate(settings, scale)
+        done = {"seconds": round(counts.seconds, 1), "rows": dict(counts.rows)}
+        marker.write_text(json.dumps(done))
+        (data_dir / "secret").write_text(f"{server.secret_key} {server.timezone}")
+        print(f"  generated in {counts.seconds:.1f} s", flush=True)
+    run = Run(backend, content, done["seconds"], done["rows"])
+    return Side(run, server, settings, await targets(settings))
+
+
+async def one_backend(backend: str, args: argparse.Namespace, scratch: Path) -> list[Run]:
+    async with (
+        database(backend, args.keep, "empty") as empty_url,
+        database(backend, args.keep, "year") as year_url,
+    ):
+        sides = [
+            await prepare(backend, "empty", 0.0, args, scratch, empty_url),
+            await prepare(backend, "year", args.scale, args, scratch, year_url),
+        ]
+        async with contextlib.AsyncExitStack() as stack:
+            for side in sides:
+                await side.server.start()
+                stack.callback(side.server.stop)
+                side.client = await stack.enter_async_context(httpx.AsyncClient(
+                    base_url=side.server.url, trust_env=False, timeout=60))  # fmt: skip
+            print(f"  measuring {backend}, empty and one year in turn", flush=True)
+            await measure(sides, args.requests, args.warmup)
+        full = sides[1]
+        if args.explain:
+            t = full.targets
             queries = {"plate": t.plate, "phone": t.phone, "name": t.name,
                        "VIN prefix": t.vin_prefix}  # fmt: skip
-            run.plans = await year_explain.plans(settings, queries, t.since)
-            for what, plan in run.plans.items():
+            full.run.plans = await year_explain.plans(full.settings, queries, t.since)
+            for what, plan in full.run.plans.items():
                 print(f"  {backend}, {what}:\n    " + plan.replace("\n", "\n    "))
-        problems = server.log_problems()
-        if problems:
-            print("  server log errors:\n    " + "\n    ".join(problems[:5]))
-    return run
+        for side in sides:
+            problems = side.server.log_problems()
+            if problems:
+                print("  server log errors:\n    " + "\n    ".join(problems[:5]))
+    return [side.run for side in sides]
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -267,8 +306,7 @@ async def run(args: argparse.Namespace) -> list[Run]:
                 if reason:
                     print(f"PostgreSQL skipped: {reason}")
                     continue
-            for content, scale in (("empty", 0.0), ("year", args.scale)):
-                runs.append(await one(backend, content, scale, args, Path(scratch)))
+            runs += await one_backend(backend, args, Path(scratch))
     return runs
 
 
