@@ -278,7 +278,8 @@ def table(runs: list[Run]) -> str:
         lines += [
             f"\n{b}: one year generated in {year_run.generated_s:.0f} s "
             f"({year_run.rows.get('work_order', 0)} orders, {year_run.rows.get('photo', 0)} "
-            f"photos, {sum(year_run.rows.values())} rows); milliseconds",
+            f"photos, {sum(year_run.rows.values())} rows); milliseconds:",
+            "",
             "| page | empty p50 | p99 | one year p50 | p99 | p50 ratio | **p99 ratio** |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
