@@ -7,7 +7,9 @@ because the commands are many, not because any one is."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -150,6 +152,32 @@ def serve(host: str, port: int, with_demo: bool) -> None:
         # Open workshop boards hold event streams: don't wait on them for ever at shutdown.
         timeout_graceful_shutdown=5,
     )
+
+
+@cli.command("scale-out")
+@click.option("--processes", default=2, type=int, help="App processes behind nginx")
+@click.option("--host", default="127.0.0.1", help="Where nginx listens")
+@click.option("--port", default=8080, type=int)
+@click.option("--demo/--no-demo", "with_demo", default=False, help="Load demo data first")
+def scale_out(processes: int, host: str, port: int, with_demo: bool) -> None:
+    """Several app processes on PostgreSQL behind nginx, until Ctrl-C."""
+    from app.operations.scale_out import ScaleOut, ScaleOutError
+
+    settings = _settings()
+    if processes < 1:
+        raise click.ClickException("--processes must be at least 1")
+    group = ScaleOut(settings.database_url, settings.data_dir, processes, port, host)
+    try:
+        group.prepare(demo=with_demo)
+        group.start()
+    except ScaleOutError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Walkaround on http://{host}:{port}: {processes} processes behind nginx "
+               f"(logs in {settings.data_dir})")  # fmt: skip
+    # Stopped by a service manager (SIGTERM) as by Ctrl-C: the processes and nginx go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        group.wait()
 
 
 @cli.group("api-client")

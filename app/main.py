@@ -51,7 +51,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import FormBodyMiddleware, PathIdMiddleware
 from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
-from app.web.startup import sweep_photo_store
+from app.web.startup import relay_board_events, sweep_photo_store
 from app.web.templating import STATIC_DIR, template_config
 from app.web.webhook_dispatcher import dispatcher_lifespan
 
@@ -116,7 +116,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FormBodyMiddleware(),
             CsrfMiddleware(_derived_key(settings.secret_key, "csrf"), settings.https),
         ],
-        before_send=[request_log.add_header, no_store_unless_chosen, security_headers],
+        before_send=[
+            request_log.add_header,
+            no_store_unless_chosen,
+            security_headers,
+            *request_log.instance_header(settings.instance),
+        ],
         guards=[require_sign_in],
         dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
         template_config=template_config(settings),
@@ -141,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="always" if settings.debug else "debug",
         ),
         state=state,
-        lifespan=[sweep_photo_store, dispatcher_lifespan],
+        lifespan=[sweep_photo_store, relay_board_events, dispatcher_lifespan],
         debug=settings.debug,
     )
 

@@ -76,6 +76,12 @@ class Settings:
     slow_request_ms: int = 1000
     # Photos no signed record names go this long after their order closed (app/operations).
     photo_retention_days: int = 180
+    # How a change reaches the open boards: "process" (one app process) or "postgres"
+    # (several processes on one PostgreSQL, through LISTEN/NOTIFY).
+    board_events: str = "process"
+    # This process's name in the X-Walkaround-Instance header (empty: no header), so
+    # that behind a proxy one can tell which process answered.
+    instance: str = ""
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -118,6 +124,14 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"WALKAROUND_TIMEZONE={self.timezone!r} is unknown") from exc
+        if self.board_events not in {"process", "postgres"}:
+            raise SettingsError(
+                f"WALKAROUND_BOARD_EVENTS={self.board_events!r}: use process or postgres"
+            )
+        if self.board_events == "postgres" and not self.database_url.startswith("postgresql"):
+            raise SettingsError(
+                "WALKAROUND_BOARD_EVENTS=postgres needs WALKAROUND_DATABASE_URL on PostgreSQL"
+            )
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise SettingsError(f"WALKAROUND_CURRENCY={self.currency!r} is not an ISO 4217 code")
         if len(self.region) != 2 or not self.region.isalpha():
@@ -168,5 +182,7 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         webhook_secret=env.get("WALKAROUND_WEBHOOK_SECRET", ""),
         slow_request_ms=_int("WALKAROUND_SLOW_REQUEST_MS", 1000, env),
         photo_retention_days=_int("WALKAROUND_PHOTO_RETENTION_DAYS", 180, env),
+        board_events=env.get("WALKAROUND_BOARD_EVENTS", "process").strip().lower(),
+        instance=env.get("WALKAROUND_INSTANCE", "").strip(),
     )
     return settings.with_secret()

@@ -324,7 +324,8 @@ async def test_a_worker_skips_an_event_another_process_holds_and_keeps_its_order
         await other_process.dispose()
     # Released (the other process let go without sending): it is claimed next.
     claimed = await webhooks._claim(session_maker, later())
-    assert claimed is not None and claimed.id == held.id
+    assert claimed is not None
+    assert claimed.id == held.id
 
 
 async def test_nothing_is_sent_without_a_webhook_url(db, session_maker, settings) -> None:
