@@ -1,0 +1,66 @@
+"""Where customers' stored files live: the local photo folder or an S3-compatible bucket,
+behind one small interface (`FileStore`) that the rest of the app uses by key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Protocol, runtime_checkable
+
+from app.settings import Settings
+
+
+class StoreError(OSError):
+    """The store refused or could not be reached; nothing was stored. An OSError, so a
+    bucket that is down reads to the photo upload like a disk that is."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    size: int
+    modified: datetime  # aware, UTC
+
+
+@runtime_checkable  # Litestar checks what a dependency provides against its annotation
+class FileStore(Protocol):
+    """Files by key ("ab/cd/<sha256>-display.jpg"). Blocking calls: async code runs them
+    with `asyncio.to_thread`, as it does the photo processing."""
+
+    def describe(self) -> str:
+        """Where the files are, for the operator: a folder or s3://bucket/prefix."""
+
+    def put(self, key: str, data: bytes) -> bool:
+        """Make `key` hold exactly `data`, durably, or raise; False when it already did."""
+
+    def get(self, key: str) -> bytes:
+        """The file's bytes; FileNotFoundError when there is none."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the file; a missing one is not an error."""
+
+    def files(self) -> Iterator[StoredFile]:
+        """Every finished file (never a write in progress)."""
+
+    def check(self) -> tuple[bool, str]:
+        """Whether files can be stored now, and a short word on why not (for /healthz)."""
+
+    def verify(self) -> None:
+        """At start-up: files can be stored, or a StoreError that says what to change."""
+
+
+@lru_cache(maxsize=8)
+def open_store(settings: Settings) -> FileStore:
+    """The configured store; one per settings, since an S3 client is costly to make and
+    safe to share between threads."""
+    if settings.storage == "s3":
+        from app.services.storage.s3 import S3Store  # boto3 is only loaded when used
+
+        return S3Store.from_settings(settings)
+    from app.services.storage.local import LocalStore
+
+    return LocalStore(settings.photos)
