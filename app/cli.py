@@ -130,13 +130,13 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     from app.demo.data import DEMO_PASSWORD, DEMO_USERS
 
     settings = _settings()
+    _check_store(settings)
     upgrade(settings)
     if with_demo:
         load_demo(settings)
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, name, role, _locale in DEMO_USERS:
             click.echo(f"  {username:<11} {role.value:<19} {name}")
-    _check_store(settings)
     click.echo(f"Walkaround on http://{host}:{port}  (database: {settings.database_url})")
     uvicorn.run(
         "app.main:create_app_from_env",
