@@ -101,6 +101,20 @@ def test_storing_the_same_photo_twice_writes_it_once(store) -> None:
     assert {f.key: f for f in store.files()} == before  # same sizes, same times
 
 
+def test_a_photo_copied_into_the_bucket_from_the_folder_is_not_written_again(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    settings = on_s3(Settings(env="test", data_dir=tmp_path, secret_key=TEST_SECRET), s3_endpoint)
+    bucket = open_store(settings)
+    photo = a_photo()
+    # As `aws s3 sync var/photos s3://bucket/photos` leaves it: no metadata of ours.
+    bucket.client.put_object(  # type: ignore[attr-defined]
+        Bucket=settings.s3_bucket, Key=f"photos/{thumb_key(photo.sha256)}", Body=photo.thumb_jpeg
+    )
+    assert bucket.put(thumb_key(photo.sha256), photo.thumb_jpeg) is False
+    assert bucket.put(thumb_key(photo.sha256), b"other bytes") is True
+
+
 def test_different_content_under_a_key_replaces_it_whole(store) -> None:
     assert store.put("ab/cd/file.jpg", b"old") is True
     assert store.put("ab/cd/file.jpg", b"new") is True

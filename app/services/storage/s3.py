@@ -71,6 +71,7 @@ class S3Store:
 
     def put(self, key: str, data: bytes) -> bool:
         digest = hashlib.sha256(data).hexdigest()
+        md5 = hashlib.md5(data).digest()  # noqa: S324 - the S3 API's integrity check, not security
         with _faults(key):
             try:
                 head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
@@ -78,13 +79,16 @@ class S3Store:
                 if _code(exc) not in _MISSING:
                     raise
             else:
-                if head.get("Metadata", {}).get("sha256") == digest:
+                # Ours carry their SHA-256; one copied in from the folder (aws s3 sync) has
+                # its MD5 as ETag when it went up in one part.
+                same = head.get("Metadata", {}).get("sha256") == digest
+                if same or head.get("ETag", "").strip('"') == md5.hex():
                     return False
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=self.prefix + key,
                 Body=data,
-                ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),  # noqa: S324 - the S3 API's integrity header, not security
+                ContentMD5=base64.b64encode(md5).decode(),
                 ContentType=mimetypes.guess_type(key)[0] or "application/octet-stream",
                 Metadata={"sha256": digest},
             )
