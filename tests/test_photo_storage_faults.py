@@ -51,6 +51,7 @@ def _break(broken: pytest.MonkeyPatch, settings: Settings, fault: str) -> None:
         broken.setattr(local_store, "_make_directories", _read_only)
     else:
         broken.setattr(open_store(settings), "client", _unreachable(settings))
+        broken.setattr(open_store(settings), "probe", _unreachable(settings))
 
 
 @pytest.mark.parametrize(

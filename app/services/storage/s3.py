@@ -41,30 +41,39 @@ PROBE_KEY = ".walkaround-write-check"
 
 
 class S3Store:
-    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+    def __init__(self, client: Any, bucket: str, prefix: str = "", probe: Any = None) -> None:
         self.client = client
+        # /healthz asks once and briefly: a load balancer waits seconds, not three retries.
+        self.probe = probe or client
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Store:
-        config = Config(
-            connect_timeout=5,
-            read_timeout=30,
-            retries={"max_attempts": 3, "mode": "standard"},
-            s3={"addressing_style": settings.s3_addressing},
-            # boto3 >= 1.36 adds CRC checksums to every upload, which OSS, COS and older MinIO
-            # refuse; Content-MD5 (below) protects the bytes on every one of them.
-            request_checksum_calculation="when_required",
-            response_checksum_validation="when_required",
+        def client(**limits: Any) -> Any:
+            config = Config(
+                s3={"addressing_style": settings.s3_addressing},
+                # boto3 >= 1.36 adds CRC checksums to every upload, which OSS, COS and older
+                # MinIO refuse; Content-MD5 (below) protects the bytes on every one of them.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                **limits,
+            )
+            return boto3.session.Session().client(
+                "s3",
+                endpoint_url=settings.s3_endpoint_url or None,
+                region_name=settings.s3_region or None,
+                config=config,
+            )
+
+        return cls(
+            client(
+                connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            ),
+            settings.s3_bucket,
+            settings.s3_prefix,
+            probe=client(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1}),
         )
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=settings.s3_endpoint_url or None,
-            region_name=settings.s3_region or None,
-            config=config,
-        )
-        return cls(client, settings.s3_bucket, settings.s3_prefix)
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
@@ -122,7 +131,7 @@ class S3Store:
 
     def check(self) -> tuple[bool, str]:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self.probe.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
             return False, _code(exc)
         except BotoCoreError as exc:
