@@ -11,7 +11,6 @@ The same for the folder and an S3 bucket: both are walked through the store's in
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Photo, Signature, WorkOrder, WorkOrderStatus
-from app.services import audit
+from app.services import audit, storage
 from app.services.audit import Actor
 from app.services.photos import store
 from app.services.storage import FileStore
@@ -79,7 +78,7 @@ async def plan(session: AsyncSession, files: FileStore, days: int, now: datetime
     released = {sha for _, sha in going} - staying
     known = staying | {sha for _, sha in going}
     # One walk of the store (the folder, or the bucket's listing), off the event loop.
-    stored = await asyncio.to_thread(list, files.files())
+    stored = await storage.call(list, files.files())
     chosen = [
         f for f in stored
         if (sha := store.sha256_of(f.key)) is not None
@@ -103,4 +102,4 @@ async def apply(session: AsyncSession, files: FileStore, found: Plan, actor: Act
     )  # fmt: skip
     await session.commit()
     for key in found.files:  # after the commit: a failed commit leaves every file
-        await asyncio.to_thread(files.delete, key)
+        await storage.call(files.delete, key)

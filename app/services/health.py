@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.services import storage
 from app.services.storage import FileStore
 
 
@@ -19,4 +18,4 @@ async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
 
 async def store_ok(store: FileStore) -> tuple[bool, str]:
     """The folder takes a write; a bucket answers (no write: /healthz is polled often)."""
-    return await asyncio.to_thread(store.check)
+    return await storage.call(store.check)

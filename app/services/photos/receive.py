@@ -17,7 +17,7 @@ from app.db import release_write_lock
 from app.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
-from app.services import audit
+from app.services import audit, storage
 from app.services.audit import Actor
 from app.services.check_in.walkaround import MAX_PHOTOS_PER_MARK
 from app.services.photos.pipeline import ProcessedPhoto, process_photo
@@ -112,7 +112,7 @@ async def receive(
     processed = await asyncio.to_thread(_process, data)
     # Files first, durably; the row only commits after they are stored.
     try:
-        await asyncio.to_thread(store_photo, store, processed)
+        await storage.call(store_photo, store, processed)
     except OSError as exc:
         raise _storage_refused(exc) from exc
     photo = Photo(
@@ -213,10 +213,10 @@ async def serve(
     etag = f'"{photo.sha256}-{size}"'
     try:
         if etag in if_none_match:  # content-addressed: only whether it is still there
-            if await asyncio.to_thread(store.exists, name):
+            if await storage.call(store.exists, name):
                 return Served(etag, None)
             raise FileNotFoundError(name)
-        return Served(etag, await asyncio.to_thread(store.get, name))
+        return Served(etag, await storage.call(store.get, name))
     except FileNotFoundError:
         raise NotFound(_("This photo does not exist.")) from None
     except OSError as exc:

@@ -3,13 +3,25 @@ behind one small interface (`FileStore`) that the rest of the app uses by key.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Protocol, runtime_checkable
+from typing import ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from app.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+THREADS = 16
+# Waiting on a bucket is not CPU work: store calls get threads of their own, so a slow store
+# does not queue behind photo processing and PDF rendering in the event loop's default pool
+# (cores + 4 threads), nor they behind it.
+_POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="walkaround-store")
 
 
 class StoreError(OSError):
@@ -27,7 +39,7 @@ class StoredFile:
 @runtime_checkable  # Litestar checks what a dependency provides against its annotation
 class FileStore(Protocol):
     """Files by key ("ab/cd/<sha256>-display.jpg"). Blocking calls: async code runs them
-    with `asyncio.to_thread`, as it does the photo processing."""
+    through `call`."""
 
     def describe(self) -> str:
         """Where the files are, for the operator: a folder or s3://bucket/prefix."""
@@ -51,6 +63,13 @@ class FileStore(Protocol):
 
     def verify(self) -> None:
         """At start-up: files can be stored, or a StoreError that says what to change."""
+
+
+async def call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking store call (`store.get`, `store_photo`...) off the event loop."""
+    context = contextvars.copy_context()  # the request id reaches the log, as to_thread does
+    work = functools.partial(context.run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_POOL, work)
 
 
 @lru_cache(maxsize=8)

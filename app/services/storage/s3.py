@@ -1,9 +1,9 @@
 """An S3-compatible bucket (AWS S3, MinIO, Alibaba Cloud OSS, Tencent COS) through boto3.
 
 boto3 is the kept, most used client for this API; it blocks, so the app calls the store from
-a thread (`asyncio.to_thread`), as it already does for Pillow and the folder's fsync. The
-async wrappers (aiobotocore) pin botocore to narrow ranges and would bring a second client
-to keep in step for little gain at a service lane's rate of a few photos a minute.
+threads of its own (`storage.call`), as it does the folder's fsync. The async wrapper
+(aiobotocore) pins botocore to narrow ranges and would be a second client to keep in step,
+for little gain at a service lane's rate of a few photos a minute.
 
 Objects are written without an ACL: they stay as private as the bucket, and the app serves
 them after its own access checks; it never hands out a public or presigned URL. A PUT is
@@ -29,7 +29,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from app.services.storage import StoredFile, StoreError
+from app.services.storage import THREADS, StoredFile, StoreError
 from app.settings import Settings
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -53,6 +53,7 @@ class S3Store:
         def client(**limits: Any) -> Any:
             config = Config(
                 s3={"addressing_style": settings.s3_addressing},
+                max_pool_connections=THREADS,  # one per store thread
                 # boto3 >= 1.36 adds CRC checksums to every upload, which OSS, COS and older
                 # MinIO refuse; Content-MD5 (below) protects the bytes on every one of them.
                 request_checksum_calculation="when_required",
