@@ -41,6 +41,7 @@ from app.routes.technician import TechnicianController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
+from app.services.storage import open_store
 from app.settings import Settings, from_env
 from app.web import request_log
 from app.web.api_docs import LocalSwaggerPlugin
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
     )
-    state = State({"settings": settings, "db_config": db_config})
+    store = open_store(settings)
+    state = State({"settings": settings, "db_config": db_config, "store": store})
     return Litestar(
         route_handlers=[
             AuthController,
@@ -123,7 +125,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *request_log.instance_header(settings.instance),
         ],
         guards=[require_sign_in],
-        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "store": Provide(lambda: store, sync_to_thread=False),
+        },
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         # Event streams stay uncompressed: tiny messages, and a cut stream would

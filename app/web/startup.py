@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 
 from app.services import board_events
-from app.services.photos import store
+from app.services.storage import local
 from app.settings import Settings
 
 log = logging.getLogger("walkaround")
@@ -22,9 +22,12 @@ async def sweep_photo_store(app: Litestar) -> AsyncIterator[None]:
     """A server killed mid-upload leaves a temporary file; the next start removes it, beside
     serving rather than before it (a year of photos is a long walk, and nothing waits on it)."""
     settings: Settings = app.state.settings
+    if settings.storage != "local":  # an object store never shows half an object
+        yield
+        return
 
     async def sweep() -> None:
-        removed = await asyncio.to_thread(store.sweep_temporary, settings.photos)
+        removed = await asyncio.to_thread(local.sweep_temporary, settings.photos)
         if removed:
             log.info("removed %s temporary photo files left by a stopped server", removed)
 
