@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from app.operations.scale_out import ScaleOut, find_nginx
+from app.settings import Settings
 from bench import load
-from tests.conftest import PG_SKIP, PG_URL, _pg_admin_dsn, _pg_exec, _pg_url
+from tests.conftest import PG_SKIP, PG_URL, _pg_admin_dsn, _pg_exec, _pg_url, on_s3
 from tests.test_webhooks import Receiver
 
 INSTANCE = "x-walkaround-instance"
@@ -35,14 +36,25 @@ def fx_receiver() -> Iterator[Receiver]:
     receiver.server.server_close()
 
 
-@pytest.fixture(name="group")
+@pytest.fixture(name="group", params=["local", "s3"])
 async def fx_group(
-    tmp_path: Path, receiver: Receiver, _pg_reason: str | None
+    request: pytest.FixtureRequest, tmp_path: Path, receiver: Receiver, _pg_reason: str | None
 ) -> AsyncIterator[ScaleOut]:
+    """Photos in the folder both processes share, or in a bucket (nothing shared on disk)."""
     if find_nginx() is None:
         pytest.skip("nginx is not installed (scripts/bootstrap.sh test installs it)")
     if _pg_reason:
         pytest.skip(PG_SKIP.format(url=PG_URL, error=_pg_reason))
+    store: dict[str, str] = {}
+    if request.param == "s3":
+        bucket = on_s3(
+            Settings(env="test", data_dir=tmp_path), request.getfixturevalue("s3_endpoint")
+        )
+        store = {
+            "WALKAROUND_STORAGE": "s3", "WALKAROUND_S3_BUCKET": bucket.s3_bucket,
+            "WALKAROUND_S3_ENDPOINT_URL": bucket.s3_endpoint_url, "WALKAROUND_S3_REGION":
+            bucket.s3_region, "WALKAROUND_S3_PREFIX": "photos", "WALKAROUND_S3_ADDRESSING": "path",
+        }  # fmt: skip
     database = f"walkaround_scale_{secrets.token_hex(4)}"
     await _pg_exec(f'CREATE DATABASE "{database}"')
     group = ScaleOut(
@@ -56,6 +68,7 @@ async def fx_group(
             "WALKAROUND_TIMEZONE": load._timezone_away_from_midnight(),
             "WALKAROUND_WEBHOOK_URL": receiver.url,
             "WALKAROUND_WEBHOOK_SECRET": "whsec-scale-out",
+            **store,
         },
     )
     try:
@@ -224,6 +237,9 @@ async def test_two_processes_behind_nginx_serve_one_lane(
                 "both boards to hear the same last change",
             )
             await _photos_served_by_both(group, tablet, served)
+            on_disk = list((group.data_dir / "photos").glob("*/*/*.jpg"))
+            on_s3 = group.env.get("WALKAROUND_STORAGE") == "s3"
+            assert (len(on_disk) == 0) if on_s3 else (len(on_disk) >= 2 * load.PHOTOS_PER_CAR)
         finally:
             await tablet.client.aclose()
             for board in boards.values():
