@@ -9,7 +9,7 @@ import asyncio
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -22,18 +22,9 @@ from app.operations.scale_out import ScaleOut, find_nginx
 from app.settings import Settings
 from bench import load
 from tests.conftest import PG_SKIP, PG_URL, _pg_admin_dsn, _pg_exec, _pg_url, on_s3
-from tests.test_webhooks import Receiver
+from tests.test_webhooks import Receiver, fx_receiver  # noqa: F401 - the `receiver` fixture
 
 INSTANCE = "x-walkaround-instance"
-
-
-@pytest.fixture(name="receiver")
-def fx_receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    receiver.thread.start()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 @pytest.fixture(name="group", params=["local", "s3"])
