@@ -158,7 +158,7 @@ class PostgresRelay:
             _relaying = False
 
     async def _listen(self, first: bool) -> None:
-        connection = await asyncpg.connect(self._dsn)
+        connection = await asyncpg.connect(self._dsn, timeout=10)
         try:
             lost = asyncio.Event()
             connection.add_termination_listener(lambda _c: lost.set())
@@ -170,7 +170,7 @@ class PostgresRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), 10)
                 if not lost.is_set():
-                    await connection.execute("SELECT 1")  # a silent cut shows up here
+                    await connection.execute("SELECT 1", timeout=5)  # a silent cut shows here
         finally:
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
