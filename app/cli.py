@@ -7,7 +7,9 @@ because the commands are many, not because any one is."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -130,13 +132,13 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     from app.demo.data import DEMO_PASSWORD, DEMO_USERS
 
     settings = _settings()
+    _check_store(settings)
     upgrade(settings)
     if with_demo:
         load_demo(settings)
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, name, role, _locale in DEMO_USERS:
             click.echo(f"  {username:<11} {role.value:<19} {name}")
-    Path(settings.photos).mkdir(parents=True, exist_ok=True)
     click.echo(f"Walkaround on http://{host}:{port}  (database: {settings.database_url})")
     uvicorn.run(
         "app.main:create_app_from_env",
@@ -150,6 +152,32 @@ def serve(host: str, port: int, with_demo: bool) -> None:
         # Open workshop boards hold event streams: don't wait on them for ever at shutdown.
         timeout_graceful_shutdown=5,
     )
+
+
+@cli.command("scale-out")
+@click.option("--processes", default=2, type=int, help="App processes behind nginx")
+@click.option("--host", default="127.0.0.1", help="Where nginx listens")
+@click.option("--port", default=8080, type=int)
+@click.option("--demo/--no-demo", "with_demo", default=False, help="Load demo data first")
+def scale_out(processes: int, host: str, port: int, with_demo: bool) -> None:
+    """Several app processes on PostgreSQL behind nginx, until Ctrl-C."""
+    from app.operations.scale_out import ScaleOut, ScaleOutError
+
+    settings = _settings()
+    if processes < 1:
+        raise click.ClickException("--processes must be at least 1")
+    group = ScaleOut(settings.database_url, settings.data_dir, processes, port, host)
+    try:
+        group.prepare(demo=with_demo)
+        group.start()
+    except ScaleOutError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Walkaround on http://{host}:{port}: {processes} processes behind nginx "
+               f"(logs in {settings.data_dir})")  # fmt: skip
+    # Stopped by a service manager (SIGTERM) as by Ctrl-C: the processes and nginx go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        group.wait()
 
 
 @cli.group("api-client")
@@ -248,6 +276,17 @@ def webhooks_status() -> None:
     )
 
 
+def _check_store(settings: Settings) -> None:
+    """Start-up: the store must take a write, or we stop here saying what to change,
+    rather than refuse the first photo of the morning."""
+    from app.services.storage import StoreError, open_store
+
+    try:
+        open_store(settings).verify()
+    except StoreError as exc:
+        raise click.ClickException(f"WALKAROUND_STORAGE={settings.storage}: {exc}") from exc
+
+
 def _archive_operation(
     operation: Callable[[Settings, Path], backup.Summary], archive: Path
 ) -> backup.Summary:
@@ -287,16 +326,17 @@ def retention_command(do_it: bool) -> None:
     from app.models.base import utcnow
     from app.operations import retention
     from app.services.audit import Actor
+    from app.services.storage import open_store
 
     settings = _settings()
 
     async def work(session: AsyncSession) -> tuple[retention.Plan, int]:
-        found = await retention.plan(
-            session, settings.photos, settings.photo_retention_days, utcnow()
-        )
+        files = open_store(settings)
+        found = await retention.plan(session, files, settings.photo_retention_days, utcnow())
         size = found.bytes
         if do_it:
-            await retention.apply(session, found, Actor(None, device_id="walkaround retention"))
+            actor = Actor(None, device_id="walkaround retention")
+            await retention.apply(session, files, found, actor)
         return found, size
 
     found, size = asyncio.run(_with_session(settings, work))

@@ -14,6 +14,7 @@ from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_POOL_KEPT = 10
 # How long a writer waits for its turn in this process before it goes ahead anyway and
 # leaves the waiting to SQLite's busy timeout (a turn never awaited is never a deadlock).
 WRITE_TURN_TIMEOUT_S = 30.0
@@ -82,8 +83,15 @@ class WriteTurns:
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        on_disk = bool(url.database) and url.database != ":memory:"
+        if on_disk:
+            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        # No ceiling on connections (a file handle and a thread each; ten are kept): writers
+        # wait for their turn holding a connection, and with a ceiling, enough of them
+        # queued left none for readers, which then failed after the pool's 30 s (200
+        # tablets at once). Without one, a reader never waits behind queued writers.
+        if on_disk:
+            kwargs = {"pool_size": SQLITE_POOL_KEPT, "max_overflow": -1, **kwargs}
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         WriteTurns().listen(engine)

@@ -41,6 +41,7 @@ from app.routes.technician import TechnicianController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
+from app.services.storage import open_store
 from app.settings import Settings, from_env
 from app.web import request_log
 from app.web.api_docs import LocalSwaggerPlugin
@@ -51,7 +52,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import FormBodyMiddleware, PathIdMiddleware
 from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
-from app.web.startup import sweep_photo_store
+from app.web.startup import relay_board_events, sweep_photo_store
 from app.web.templating import STATIC_DIR, template_config
 from app.web.webhook_dispatcher import dispatcher_lifespan
 
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
     )
-    state = State({"settings": settings, "db_config": db_config})
+    store = open_store(settings)
+    state = State({"settings": settings, "db_config": db_config, "store": store})
     return Litestar(
         route_handlers=[
             AuthController,
@@ -116,9 +118,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FormBodyMiddleware(),
             CsrfMiddleware(_derived_key(settings.secret_key, "csrf"), settings.https),
         ],
-        before_send=[request_log.add_header, no_store_unless_chosen, security_headers],
+        before_send=[
+            request_log.add_header,
+            no_store_unless_chosen,
+            security_headers,
+            *request_log.instance_header(settings.instance),
+        ],
         guards=[require_sign_in],
-        dependencies={"settings": Provide(lambda: settings, sync_to_thread=False)},
+        dependencies={
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "store": Provide(lambda: store, sync_to_thread=False),
+        },
         template_config=template_config(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         # Event streams stay uncompressed: tiny messages, and a cut stream would
@@ -141,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="always" if settings.debug else "debug",
         ),
         state=state,
-        lifespan=[sweep_photo_store, dispatcher_lifespan],
+        lifespan=[sweep_photo_store, relay_board_events, dispatcher_lifespan],
         debug=settings.debug,
     )
 

@@ -7,6 +7,7 @@ Every setting has a development default that needs no setup; production
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,10 @@ from babel import Locale, UnknownLocaleError
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_ENDPOINT = re.compile(r"https?://[^\s/]+/?")
 
 
 class SettingsError(ValueError):
@@ -76,6 +81,20 @@ class Settings:
     slow_request_ms: int = 1000
     # Photos no signed record names go this long after their order closed (app/operations).
     photo_retention_days: int = 180
+    # How a change reaches the open boards: "process" (one app process) or "postgres"
+    # (several processes on one PostgreSQL, through LISTEN/NOTIFY).
+    board_events: str = "process"
+    # This process's name in the X-Walkaround-Instance header (empty: no header), so
+    # that behind a proxy one can tell which process answered.
+    instance: str = ""
+    # Where photos are kept (app/services/storage): the photo folder, or an S3-compatible
+    # bucket; credentials come from boto3's own chain (AWS_ACCESS_KEY_ID, ...), never from here.
+    storage: str = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS itself
+    s3_region: str = ""
+    s3_prefix: str = ""
+    s3_addressing: str = "auto"  # MinIO wants "path"; OSS and COS want "virtual"
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -118,14 +137,45 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise SettingsError(f"WALKAROUND_TIMEZONE={self.timezone!r} is unknown") from exc
+        if self.board_events not in {"process", "postgres"}:
+            raise SettingsError(
+                f"WALKAROUND_BOARD_EVENTS={self.board_events!r}: use process or postgres"
+            )
+        if self.board_events == "postgres" and not self.database_url.startswith("postgresql"):
+            raise SettingsError(
+                "WALKAROUND_BOARD_EVENTS=postgres needs WALKAROUND_DATABASE_URL on PostgreSQL"
+            )
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise SettingsError(f"WALKAROUND_CURRENCY={self.currency!r} is not an ISO 4217 code")
         if len(self.region) != 2 or not self.region.isalpha():
             raise SettingsError(f"WALKAROUND_REGION={self.region!r} is not an ISO 3166 code")
+        self._validate_storage()
         try:
             Locale.parse(self.default_locale)
         except (UnknownLocaleError, ValueError) as exc:  # pragma: no cover - guarded above
             raise SettingsError(str(exc)) from exc
+
+    def _validate_storage(self) -> None:
+        if self.storage not in {"local", "s3"}:
+            raise SettingsError(f"WALKAROUND_STORAGE={self.storage!r}: use local or s3")
+        if self.storage != "s3":
+            return
+        if not _BUCKET.fullmatch(self.s3_bucket):
+            raise SettingsError(
+                f"WALKAROUND_S3_BUCKET={self.s3_bucket!r}: WALKAROUND_STORAGE=s3 needs the name "
+                "of an existing private bucket (3-63 lowercase letters, digits, dots, hyphens)"
+            )
+        if self.s3_endpoint_url and not _ENDPOINT.fullmatch(self.s3_endpoint_url):
+            raise SettingsError(
+                f"WALKAROUND_S3_ENDPOINT_URL={self.s3_endpoint_url!r} is not an http(s):// URL "
+                "(e.g. https://oss-cn-shanghai.aliyuncs.com)"
+            )
+        if self.s3_addressing not in {"auto", "path", "virtual"}:
+            raise SettingsError(
+                f"WALKAROUND_S3_ADDRESSING={self.s3_addressing!r}: use auto, path or virtual"
+            )
+        if ".." in self.s3_prefix.split("/") or self.s3_prefix.startswith("/"):
+            raise SettingsError(f"WALKAROUND_S3_PREFIX={self.s3_prefix!r} must be a plain path")
 
     def with_secret(self) -> Settings:
         """Return settings with a secret: the configured one, or a kept development secret."""
@@ -168,5 +218,13 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         webhook_secret=env.get("WALKAROUND_WEBHOOK_SECRET", ""),
         slow_request_ms=_int("WALKAROUND_SLOW_REQUEST_MS", 1000, env),
         photo_retention_days=_int("WALKAROUND_PHOTO_RETENTION_DAYS", 180, env),
+        board_events=env.get("WALKAROUND_BOARD_EVENTS", "process").strip().lower(),
+        instance=env.get("WALKAROUND_INSTANCE", "").strip(),
+        storage=env.get("WALKAROUND_STORAGE", "local").strip().lower() or "local",
+        s3_bucket=env.get("WALKAROUND_S3_BUCKET", "").strip(),
+        s3_endpoint_url=env.get("WALKAROUND_S3_ENDPOINT_URL", "").strip(),
+        s3_region=env.get("WALKAROUND_S3_REGION", "").strip(),
+        s3_prefix=env.get("WALKAROUND_S3_PREFIX", "").strip().strip("/"),
+        s3_addressing=env.get("WALKAROUND_S3_ADDRESSING", "auto").strip().lower() or "auto",
     )
     return settings.with_secret()

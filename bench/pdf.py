@@ -30,8 +30,9 @@ from pypdf import PdfReader
 
 from app.models import Signature
 from app.services.documents import work_order_pdf
-from app.services.photos.store import thumb_path, write_atomic
+from app.services.photos.store import thumb_key
 from app.services.signing.content import WORK_ORDER_SCHEMA, canonical_json, sha256_hex
+from app.services.storage.local import LocalStore
 from app.settings import Settings
 from bench.photos import timed
 
@@ -164,7 +165,7 @@ def sample_record(photo_root: Path, locale: str = "zh_CN") -> tuple[Signature, d
     for n, position in enumerate(POSITIONS):
         data = _thumb(rng)
         sha = hashlib.sha256(data + bytes([n])).hexdigest()
-        write_atomic(thumb_path(photo_root, sha), data)
+        LocalStore(photo_root).put(thumb_key(sha), data)
         photos.append({"position": position, "damage_mark": None, "sha256": sha})
     photos[1]["damage_mark"], photos[1]["position"] = 0, ""
     jobs = []
@@ -249,12 +250,13 @@ def floor() -> bytes:
 
 def measure(runs: int, photo_root: Path, settings: Settings) -> list[Result]:
     signature, content = sample_record(photo_root)
-    order = work_order_pdf.render(signature, content, photo_root, settings)  # warm-up
+    photos = LocalStore(photo_root)
+    order = work_order_pdf.render(signature, content, photos, settings)  # warm-up
     floor()
     order_times: list[float] = []
     floor_times: list[float] = []
     for _ in range(runs):  # interleaved, so drift in CPU speed hits both alike
-        timed(lambda: work_order_pdf.render(signature, content, photo_root, settings), order_times)
+        timed(lambda: work_order_pdf.render(signature, content, photos, settings), order_times)
         timed(floor, floor_times)
     floor_ms = statistics.median(floor_times)
     order_ms = statistics.median(order_times)
@@ -308,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(args.runs, root / "photos", settings)
         if args.keep:
             signature, content = sample_record(root / "photos")
-            args.keep.write_bytes(work_order_pdf.render(signature, content, root / "photos",
-                                                        settings))  # fmt: skip
+            photos = LocalStore(root / "photos")
+            args.keep.write_bytes(work_order_pdf.render(signature, content, photos, settings))
     report = table(results, args.runs)
     print(report)
 

@@ -31,6 +31,8 @@ ldconfig -p | grep -q libpangoft2-1.0 || need+=(libpango-1.0-0 libpangoft2-1.0-0
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # The scale-out test puts two app processes behind a real nginx.
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx)
 fi
 # `walkaround backup` on PostgreSQL uses pg_dump and pg_restore.
 command -v pg_dump >/dev/null || need+=(postgresql-client)

@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("WALKAROUND_ENV", "test")
@@ -168,6 +169,48 @@ def fx_settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="test", data_dir=tmp_path, database_url=database_url, secret_key=TEST_SECRET
     )
+
+
+@pytest.fixture(scope="session", name="s3_endpoint")
+def fx_s3_endpoint() -> Iterator[str]:
+    """An S3 API on 127.0.0.1 (moto's server, in a thread of this worker), for the tests that
+    run on both stores. It signs nothing itself: any key pair is accepted."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "walkaround-test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "walkaround-test-secret")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def on_s3(settings: Settings, endpoint: str) -> Settings:
+    """The same settings with photos in a new private bucket of their own."""
+    import boto3
+
+    bucket = f"walkaround-{uuid.uuid4().hex[:16]}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    return replace(
+        settings,
+        storage="s3",
+        s3_bucket=bucket,
+        s3_endpoint_url=endpoint,
+        s3_region="us-east-1",
+        s3_prefix="photos",
+        s3_addressing="path",
+    )
+
+
+def settings_on_each_store(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Override `settings` with this in a test module (params=STORES) to run it on both."""
+    if request.param == "s3":
+        return on_s3(settings, request.getfixturevalue("s3_endpoint"))
+    return settings
+
+
+STORES = ["local", "s3"]
 
 
 @pytest.fixture(name="session_maker")

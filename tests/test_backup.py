@@ -22,10 +22,14 @@ from app.models import Photo, Signature
 from app.operations import backup
 from app.services.photos import store
 from app.services.signing import signatures
+from app.services.storage import open_store
 from app.settings import Settings
+from tests.conftest import on_s3, settings_on_each_store
 from tests.workshop_helpers import signed_order_with
 
 POSITIONS = ("front", "rear", "left")
+# The folder, unless a test asks for the bucket.
+fx_settings = pytest.fixture(name="settings", params=["local"])(settings_on_each_store)
 
 
 def _checksums(root: Path) -> dict[str, str]:
@@ -46,13 +50,10 @@ async def _verified(settings: Settings) -> tuple[dict[int, bool], dict[str, str]
                 for s in (await session.scalars(select(Signature))).all()
             }
             files: dict[str, str] = {}
+            photos = open_store(settings)  # the folder or the bucket
             for photo in (await session.scalars(select(Photo))).all():
-                for path in (
-                    store.display_path(settings.photos, photo.sha256),
-                    store.thumb_path(settings.photos, photo.sha256),
-                ):
-                    rel = path.relative_to(settings.photos).as_posix()
-                    files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                for key in (store.display_key(photo.sha256), store.thumb_key(photo.sha256)):
+                    files[key] = hashlib.sha256(photos.get(key)).hexdigest()
     finally:
         await engine.dispose()
     return intact, files
@@ -97,6 +98,28 @@ async def test_a_backup_restores_into_an_empty_instance_that_verifies(
     assert after_intact == before_intact
     assert after_files == before_files
     assert _checksums(empty.data_dir) == _checksums(populated.data_dir)
+
+
+@pytest.mark.parametrize("settings", ["s3"], indirect=True)
+async def test_on_s3_the_bucket_goes_into_the_archive_and_back_into_an_empty_one(
+    populated, empty, s3_endpoint, tmp_path_factory
+) -> None:
+    archive = tmp_path_factory.mktemp("archives") / "walkaround.tar"
+    before_intact, before_files = await _verified(populated)
+    assert len(before_files) == 3 * 2
+    assert not populated.photos.exists()  # the photos are objects, not files on this disk
+
+    made = backup.backup(populated, archive)
+    with tarfile.open(archive) as written:
+        names = [n for n in written.getnames() if n.startswith("bucket/")]
+    assert sorted(names) == sorted(f"bucket/{key}" for key in before_files)
+
+    with pytest.raises(backup.BackupError, match="WALKAROUND_STORAGE=s3"):
+        backup.restore(empty, archive)  # into a folder the app would not read them from
+    into_bucket = on_s3(empty, s3_endpoint)
+    restored = backup.restore(into_bucket, archive)
+    assert restored.files == made.files
+    assert await _verified(into_bucket) == (before_intact, before_files)
 
 
 async def test_restore_refuses_a_target_that_is_not_empty(populated, empty, tmp_path_factory):  # type: ignore[no-untyped-def]

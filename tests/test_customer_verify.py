@@ -21,6 +21,7 @@ from app.services.delivery import acceptance as delivery_signing
 from app.services.documents import work_order_pdf
 from app.services.signing import content as signed_content
 from app.services.signing.content import _flatten
+from app.services.storage import open_store
 from app.services.supplements import added_work as supplements
 from app.services.supplements import signed as supplement_signing
 from app.services.verify import customer as customer_verify
@@ -193,7 +194,9 @@ async def test_the_pdf_carries_the_link_and_a_qr_code_that_decodes_to_it(
     sig = await signature(db, signature_id)
     url = customer_verify.url(settings, signature_id)
 
-    pdf = await work_order_pdf.render_async(sig, json.loads(sig.content), settings.photos, settings)
+    pdf = await work_order_pdf.render_async(
+        sig, json.loads(sig.content), open_store(settings), settings
+    )
 
     reader = PdfReader(io.BytesIO(pdf))
     text_ = " ".join("".join(p.extract_text().split()) for p in reader.pages)

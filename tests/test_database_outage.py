@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sqlite3
 import threading
 from dataclasses import replace
 
@@ -13,9 +14,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy.engine import make_url
 
+from app import db as db_module
 from app.main import create_app
 from app.models import Role
-from tests.conftest import html, sign_in
+from tests.conftest import csrf_from, html, sign_in
 
 
 class Link:
@@ -103,3 +105,34 @@ async def test_a_lost_database_gets_a_clear_503_and_the_app_recovers(settings, u
             assert (await client.get("/healthz")).status_code == 200
     finally:
         link.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_write_lock_held_too_long_gets_a_clear_503_and_nothing_is_saved(
+    settings, users, monkeypatch
+) -> None:
+    """SQLite's one write lock held past the busy timeout by another process (the CLI, a
+    second server, or more tablets than the server gets through): the tablet is told the
+    server is busy and to try again, not 'something went wrong'; nothing is half-saved."""
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    database = make_url(settings.database_url).database
+    form = {"name": "周先生", "phone": "13800138000", "plate": "粤BA1234",
+            "make": "Toyota", "model": "Camry"}  # fmt: skip
+    async with AsyncTestClient(
+        app=create_app(settings), base_url="http://testserver.local"
+    ) as client:
+        client.follow_redirects = False
+        await sign_in(client, Role.ADVISOR)
+        form["_csrf_token"] = csrf_from(html(await client.get("/walk-in/new")))
+        other = sqlite3.connect(str(database), isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            refused = await client.post("/walk-in/new", data=form)
+            assert refused.status_code == 503, refused.text[:300]
+            assert refused.headers["Retry-After"] == "10"
+            assert "服务器正忙" in refused.text
+            assert other.execute("SELECT count(*) FROM customer").fetchone() == (0,)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert (await client.post("/walk-in/new", data=form)).status_code == 303

@@ -27,6 +27,7 @@ from app.models.base import utcnow
 from app.services.delivery import handover as delivery
 from app.services.estimate import editing
 from app.services.photos import receive as photo_service
+from app.services.storage import open_store
 from app.services.supplements import added_work as supplements
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
@@ -52,7 +53,7 @@ async def ready_to_sign(db: AsyncSession, settings: Settings, users: dict[Role, 
     for comparison in st.comparisons:
         await photo_service.receive(
             db, check_in, client_id=uuid.uuid4().hex, position=comparison.position,
-            damage_mark_id="", data=jpeg(7), photo_root=settings.photos,
+            damage_mark_id="", data=jpeg(7), store=open_store(settings),
             actor=advisor_, target=target,
         )  # fmt: skip
     today = utcnow().astimezone(settings.tz).date()

@@ -1,4 +1,5 @@
-"""Photo storage: content-addressed names, atomic durable writes, idempotent re-stores."""
+"""Photo storage: content-addressed names, idempotent re-stores, on the folder and a bucket;
+the folder's atomic durable writes, private files and sweep of a killed writer's leftovers."""
 
 from __future__ import annotations
 
@@ -13,9 +14,21 @@ from pathlib import Path
 
 import pytest
 
-from app.services.photos import store as photo_store
 from app.services.photos.pipeline import ProcessedPhoto
-from app.services.photos.store import display_path, is_stored, store_photo, thumb_path, write_atomic
+from app.services.photos.store import (
+    display_key,
+    display_path,
+    is_stored,
+    sha256_of,
+    store_photo,
+    thumb_key,
+    thumb_path,
+)
+from app.services.storage import FileStore, open_store
+from app.services.storage import local as local_store
+from app.services.storage.local import LocalStore, write_atomic
+from app.settings import Settings
+from tests.conftest import STORES, TEST_SECRET, on_s3
 
 
 def a_photo(content: bytes = b"upload") -> ProcessedPhoto:
@@ -35,46 +48,86 @@ def every_file(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def test_photos_are_filed_under_the_first_four_hex_digits_of_their_hash(tmp_path: Path) -> None:
+@pytest.fixture(name="store", params=STORES)
+def fx_store(request: pytest.FixtureRequest, tmp_path: Path) -> FileStore:
+    settings = Settings(env="test", data_dir=tmp_path, secret_key=TEST_SECRET)
+    if request.param == "s3":
+        settings = on_s3(settings, request.getfixturevalue("s3_endpoint"))
+    return open_store(settings)
+
+
+def test_photos_are_filed_under_the_first_four_hex_digits_of_their_hash(store) -> None:
     photo = a_photo()
     sha = photo.sha256
 
-    stored = store_photo(tmp_path, photo)
+    stored = store_photo(store, photo)
 
-    assert stored.display == tmp_path / sha[:2] / sha[2:4] / f"{sha}-display.jpg"
-    assert stored.thumb == tmp_path / sha[:2] / sha[2:4] / f"{sha}-thumb.jpg"
-    assert (display_path(tmp_path, sha), thumb_path(tmp_path, sha)) == (
-        stored.display,
-        stored.thumb,
-    )
-    assert stored.display.read_bytes() == photo.display_jpeg
-    assert stored.thumb.read_bytes() == photo.thumb_jpeg
-    assert is_stored(tmp_path, sha)
+    assert stored.display == f"{sha[:2]}/{sha[2:4]}/{sha}-display.jpg"
+    assert stored.thumb == f"{sha[:2]}/{sha[2:4]}/{sha}-thumb.jpg"
+    assert (display_key(sha), thumb_key(sha)) == (stored.display, stored.thumb)
+    assert store.get(stored.display) == photo.display_jpeg
+    assert store.get(stored.thumb) == photo.thumb_jpeg
+    assert is_stored(store, sha)
+    assert sorted(f.key for f in store.files()) == [stored.display, stored.thumb]
+    assert {sha256_of(f.key) for f in store.files()} == {sha}
+
+
+def test_the_folder_keeps_a_photo_where_its_key_says(tmp_path: Path) -> None:
+    photo = a_photo()
+    store_photo(LocalStore(tmp_path), photo)
+    sha = photo.sha256
+    assert display_path(tmp_path, sha).read_bytes() == photo.display_jpeg
+    assert thumb_path(tmp_path, sha).read_bytes() == photo.thumb_jpeg
 
 
 def test_storing_leaves_no_temporary_files_behind(tmp_path: Path) -> None:
     photo = a_photo()
-    store_photo(tmp_path, photo)
+    store_photo(LocalStore(tmp_path), photo)
 
     sha = photo.sha256
     prefix = f"{sha[:2]}/{sha[2:4]}"
     assert every_file(tmp_path) == [f"{prefix}/{sha}-display.jpg", f"{prefix}/{sha}-thumb.jpg"]
 
 
-def test_storing_the_same_photo_twice_changes_nothing(tmp_path: Path) -> None:
+def test_storing_the_same_photo_twice_writes_it_once(store) -> None:
     photo = a_photo()
-    first = store_photo(tmp_path, photo)
-    before = {p: p.stat() for p in (first.display, first.thumb)}
+    first = store_photo(store, photo)
+    before = {f.key: f for f in store.files()}
 
-    second = store_photo(tmp_path, photo)
+    assert store.put(first.display, photo.display_jpeg) is False
+    assert store.put(first.thumb, photo.thumb_jpeg) is False
+    assert store_photo(store, photo) == first
 
-    assert second == first
-    for path, status in before.items():
-        assert (path.stat().st_ino, path.stat().st_mtime_ns) == (status.st_ino, status.st_mtime_ns)
-    assert len(every_file(tmp_path)) == 2
+    assert {f.key: f for f in store.files()} == before  # same sizes, same times
 
 
-def test_different_content_replaces_the_file_by_renaming_not_by_rewriting(tmp_path: Path) -> None:
+def test_a_photo_copied_into_the_bucket_from_the_folder_is_not_written_again(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    settings = on_s3(Settings(env="test", data_dir=tmp_path, secret_key=TEST_SECRET), s3_endpoint)
+    bucket = open_store(settings)
+    photo = a_photo()
+    # As `aws s3 sync var/photos s3://bucket/photos` leaves it: no metadata of ours.
+    bucket.client.put_object(  # type: ignore[attr-defined]
+        Bucket=settings.s3_bucket, Key=f"photos/{thumb_key(photo.sha256)}", Body=photo.thumb_jpeg
+    )
+    assert bucket.put(thumb_key(photo.sha256), photo.thumb_jpeg) is False
+    assert bucket.put(thumb_key(photo.sha256), b"other bytes") is True
+
+
+def test_different_content_under_a_key_replaces_it_whole(store) -> None:
+    assert store.put("ab/cd/file.jpg", b"old") is True
+    assert store.put("ab/cd/file.jpg", b"new") is True
+    assert store.put("ab/cd/file.jpg", b"new") is False
+    assert store.get("ab/cd/file.jpg") == b"new"
+    store.delete("ab/cd/file.jpg")
+    store.delete("ab/cd/file.jpg")  # already gone: not an error
+    assert not store.exists("ab/cd/file.jpg")
+    with pytest.raises(FileNotFoundError):
+        store.get("ab/cd/file.jpg")
+
+
+def test_the_folder_replaces_a_file_by_renaming_not_by_rewriting(tmp_path: Path) -> None:
     path = tmp_path / "ab" / "cd" / "file.jpg"
     assert write_atomic(path, b"old") is True
     old_inode = path.stat().st_ino
@@ -105,8 +158,8 @@ def test_each_write_is_synced_then_renamed_within_its_directory_which_is_synced_
         events.append(("replace", Path(target).name))
         real_replace(source, target)
 
-    monkeypatch.setattr(photo_store.os, "fsync", fsync)
-    monkeypatch.setattr(photo_store.os, "replace", replace)
+    monkeypatch.setattr(local_store.os, "fsync", fsync)
+    monkeypatch.setattr(local_store.os, "replace", replace)
     (tmp_path / "ab" / "cd").mkdir(parents=True)
 
     write_atomic(tmp_path / "ab" / "cd" / "file.jpg", b"data")
@@ -118,13 +171,13 @@ def test_new_directories_are_made_durable_as_they_are_created(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     synced: list[Path] = []
-    real_fsync_directory = photo_store._fsync_directory
+    real_fsync_directory = local_store._fsync_directory
 
     def fsync_directory(directory: Path) -> None:
         synced.append(directory)
         real_fsync_directory(directory)
 
-    monkeypatch.setattr(photo_store, "_fsync_directory", fsync_directory)
+    monkeypatch.setattr(local_store, "_fsync_directory", fsync_directory)
     write_atomic(tmp_path / "ab" / "cd" / "file.jpg", b"data")
 
     assert synced == [tmp_path, tmp_path / "ab", tmp_path / "ab" / "cd"]
@@ -136,12 +189,12 @@ def test_a_failed_write_leaves_neither_a_partial_file_nor_a_temporary_one(
     def disk_full(descriptor: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(photo_store.os, "fsync", disk_full)
+    monkeypatch.setattr(local_store.os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space"):
-        store_photo(tmp_path, a_photo())
+        store_photo(LocalStore(tmp_path), a_photo())
 
     assert every_file(tmp_path) == []
-    assert not is_stored(tmp_path, a_photo().sha256)
+    assert not is_stored(LocalStore(tmp_path), a_photo().sha256)
 
 
 def test_a_failed_replacement_keeps_the_old_file_whole(
@@ -153,7 +206,7 @@ def test_a_failed_replacement_keeps_the_old_file_whole(
     def crash(source: str, target: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(photo_store.os, "replace", crash)
+    monkeypatch.setattr(local_store.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(path, b"new")
 
@@ -162,8 +215,8 @@ def test_a_failed_replacement_keeps_the_old_file_whole(
 
 
 def test_stored_files_are_private_to_the_app(tmp_path: Path) -> None:
-    stored = store_photo(tmp_path, a_photo())
-    assert stat.S_IMODE(stored.display.stat().st_mode) == 0o600
+    stored = store_photo(LocalStore(tmp_path), a_photo())
+    assert stat.S_IMODE((tmp_path / stored.display).stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(
@@ -172,24 +225,34 @@ def test_stored_files_are_private_to_the_app(tmp_path: Path) -> None:
 def test_a_name_that_is_not_a_sha256_never_becomes_a_path(tmp_path: Path, name: str) -> None:
     with pytest.raises(ValueError, match="SHA-256"):
         display_path(tmp_path, name)
+    with pytest.raises(ValueError, match="SHA-256"):
+        thumb_key(name)
+
+
+@pytest.mark.parametrize("key", ["../secret_key", "/etc/passwd", "ab/../../x", ""])
+def test_the_folder_refuses_a_key_that_would_climb_out_of_it(tmp_path: Path, key: str) -> None:
+    with pytest.raises(ValueError, match="not a store key"):
+        LocalStore(tmp_path / "photos").put(key, b"x")
 
 
 def test_a_killed_writers_temporary_files_are_swept_and_nothing_else(tmp_path: Path) -> None:
-    stored = store_photo(tmp_path, a_photo())
-    folder = stored.display.parent
+    stored = store_photo(LocalStore(tmp_path), a_photo())
+    display, thumb = tmp_path / stored.display, tmp_path / stored.thumb
+    folder = display.parent
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     host = socket.gethostname().replace(".", "_")
-    killed = folder / f".{stored.display.name}.{host}~{dead.pid}.abc123.tmp"
-    writing = folder / f".{stored.thumb.name}.{host}~{os.getpid()}.def456.tmp"
-    old = folder / f".{stored.thumb.name}.ghi789.tmp"
+    killed = folder / f".{display.name}.{host}~{dead.pid}.abc123.tmp"
+    writing = folder / f".{thumb.name}.{host}~{os.getpid()}.def456.tmp"
+    old = folder / f".{thumb.name}.ghi789.tmp"
     for path in (killed, writing, old):
         path.write_bytes(b"half a jpeg")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
 
-    assert photo_store.sweep_temporary(tmp_path) == 2
+    assert [f.key for f in LocalStore(tmp_path).files()] == [stored.display, stored.thumb]
+    assert local_store.sweep_temporary(tmp_path) == 2
     assert not killed.exists()
     assert not old.exists()
     assert writing.exists()  # a live writer's file is left to it
-    assert stored.display.is_file()
-    assert stored.thumb.is_file()
+    assert display.is_file()
+    assert thumb.is_file()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 from litestar import get
 from litestar.datastructures import State
 from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.db import create_engine, write_intent
 from app.models import Role
 from tests.conftest import PASSWORDS, USERNAMES, csrf_from, html
 
@@ -63,3 +66,42 @@ async def test_two_hundred_signed_in_requests_at_once_all_complete(app, users) -
     ]
     assert failed == []
     assert held["most"] > 1, "the requests did not overlap, so this proved nothing"
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_readers_never_wait_behind_writers_queued_for_their_turn(settings) -> None:
+    """On SQLite, writers take turns (app.db.WriteTurns) holding a pooled connection while
+    they wait. With the pool's usual ceiling (5 + 10) and 40 writers queued, readers found
+    no connection left and failed after the pool's timeout (seen at 200 tablets: 503s).
+    The SQLite pool has no ceiling, so every reader gets a connection at once."""
+    engine = create_engine(settings.database_url, pool_timeout=2)
+    sessions = async_sessionmaker(engine)
+    inside = {"now": 0, "most": 0}
+
+    async def writer(n: int) -> None:
+        intent = write_intent.set(True)
+        try:
+            async with sessions() as session, session.begin():
+                await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: this one's turn
+                inside["now"] += 1
+                inside["most"] = max(inside["most"], inside["now"])
+                await asyncio.sleep(0.1)  # slow work while holding the write lock
+                inside["now"] -= 1
+        finally:
+            write_intent.reset(intent)
+
+    async def reader() -> int:
+        async with sessions() as session:
+            return int(await session.scalar(text("SELECT 1")) or 0)
+
+    try:
+        writers = [asyncio.create_task(writer(n)) for n in range(40)]
+        await asyncio.sleep(0.3)  # the writers are queued, each holding a connection
+        started = asyncio.get_running_loop().time()
+        assert await asyncio.gather(*(reader() for _ in range(40))) == [1] * 40
+        waited = asyncio.get_running_loop().time() - started
+        await asyncio.gather(*writers)
+    finally:
+        await engine.dispose()
+    assert inside["most"] == 1, "writers overlapped: the turns were not taken"
+    assert waited < 2, f"readers waited {waited:.1f} s for a connection"

@@ -297,6 +297,37 @@ async def test_two_workers_at_once_never_send_an_event_twice(
     assert len(delivery_ids) == len(set(delivery_ids)) == 5
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_worker_skips_an_event_another_process_holds_and_keeps_its_order_back(
+    db, session_maker, settings
+) -> None:
+    """Several processes each run a dispatcher: while one holds an event's row (claiming
+    it), another neither waits for it nor sends that order's next event before it, but
+    goes on with another order's."""
+    first, second = await new_order(db, 1), await new_order(db, 2)
+    await change(db, first, WorkOrderStatus.ESTIMATE)
+    await change(db, first, WorkOrderStatus.IN_PROGRESS)
+    await change(db, second, WorkOrderStatus.ESTIMATE)
+    held, held_back, other = await all_events(session_maker)
+    other_process = create_engine(settings.database_url)
+    try:
+        async with other_process.connect() as connection, connection.begin():
+            await connection.execute(
+                select(WebhookEvent.id).where(WebhookEvent.id == held.id).with_for_update()
+            )
+            claimed = await asyncio.wait_for(webhooks._claim(session_maker, later()), 5)
+            assert claimed is not None
+            assert claimed.id == other.id, "the held event's order must wait its turn"
+            assert held_back.work_order_id == held.work_order_id
+            assert await asyncio.wait_for(webhooks._claim(session_maker, later()), 5) is None
+    finally:
+        await other_process.dispose()
+    # Released (the other process let go without sending): it is claimed next.
+    claimed = await webhooks._claim(session_maker, later())
+    assert claimed is not None
+    assert claimed.id == held.id
+
+
 async def test_nothing_is_sent_without_a_webhook_url(db, session_maker, settings) -> None:
     order = await new_order(db, 1)
     await change(db, order, WorkOrderStatus.ESTIMATE)

@@ -8,18 +8,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
+from app.errors import StorageUnavailable
 from app.i18n import Formatter, locale_as
 from app.models import Role
 from app.services.documents import work_order_pdf
-from app.services.photos.store import thumb_path, write_atomic
+from app.services.photos.store import thumb_key
+from app.services.storage import open_store
 from app.services.verify import customer as customer_verify
-from tests.conftest import sign_in
+from tests.conftest import STORES, settings_on_each_store, sign_in
 from tests.estimate_helpers import order, priced_estimate, signature, signed_order
+
+# The local folder unless a test asks for both stores.
+fx_settings = pytest.fixture(name="settings", params=["local"])(settings_on_each_store)
 
 
 def words(text: str) -> str:
@@ -73,7 +80,7 @@ async def test_the_pdf_shows_what_the_customer_signed_in_their_language(
     sig = await signature(db, signature_id)
     content = json.loads(sig.content)
 
-    pdf = await work_order_pdf.render_async(sig, content, settings.photos, settings)
+    pdf = await work_order_pdf.render_async(sig, content, open_store(settings), settings)
 
     assert pdf.startswith(b"%PDF")
     text = pdf_text(pdf)
@@ -97,7 +104,7 @@ async def test_the_chinese_copy_is_titled_in_chinese(db, settings, users) -> Non
     # Needs the msgid "Service work order" from /tmp/tr/pdf.json in the zh_CN catalogue.
     _order_id, signature_id = await signed_order(db, settings, users, locale="zh_CN")
     sig = await signature(db, signature_id)
-    pdf = work_order_pdf.render(sig, json.loads(sig.content), settings.photos, settings)
+    pdf = work_order_pdf.render(sig, json.loads(sig.content), open_store(settings), settings)
     assert "维修委托书" in pdf_text(pdf)
 
 
@@ -105,7 +112,7 @@ async def test_every_font_is_embedded_so_chinese_prints_anywhere(db, settings, u
     _order_id, signature_id = await signed_order(db, settings, users)
     sig = await signature(db, signature_id)
 
-    fonts = font_files(work_order_pdf.render(sig, json.loads(sig.content), settings.photos,
+    fonts = font_files(work_order_pdf.render(sig, json.loads(sig.content), open_store(settings),
                                              settings))  # fmt: skip
 
     assert fonts, "the PDF uses no fonts"
@@ -114,6 +121,7 @@ async def test_every_font_is_embedded_so_chinese_prints_anywhere(db, settings, u
     assert all("Noto-Sans-CJK-SC" in name for name in fonts), fonts
 
 
+@pytest.mark.parametrize("settings", STORES, indirect=True)
 async def test_photo_thumbnails_are_embedded_and_missing_files_are_left_out(
     db, settings, users
 ) -> None:
@@ -125,7 +133,7 @@ async def test_photo_thumbnails_are_embedded_and_missing_files_are_left_out(
         buffer = io.BytesIO()
         Image.new("RGB", (320, 240), colour).save(buffer, "JPEG")
         sha = hashlib.sha256(buffer.getvalue()).hexdigest()
-        write_atomic(thumb_path(settings.photos, sha), buffer.getvalue())
+        open_store(settings).put(thumb_key(sha), buffer.getvalue())
         stored.append(sha)
     content["check_in"]["photos"] = [
         {"position": "front", "damage_mark": None, "sha256": stored[0]},
@@ -133,9 +141,27 @@ async def test_photo_thumbnails_are_embedded_and_missing_files_are_left_out(
         {"position": "rear", "damage_mark": None, "sha256": "0" * 64},  # file gone
     ]
 
-    pdf = work_order_pdf.render(sig, content, settings.photos, settings)
+    pdf = work_order_pdf.render(sig, content, open_store(settings), settings)
 
     assert image_count(pdf) == 4  # two thumbnails, the signature and the verify QR code
+
+
+@pytest.mark.parametrize("settings", ["s3"], indirect=True)
+async def test_a_bucket_out_of_reach_gives_no_copy_rather_than_one_without_its_photos(
+    db, settings, users, monkeypatch
+) -> None:
+    _order_id, signature_id = await signed_order(db, settings, users)
+    sig = await signature(db, signature_id)
+    content = copy.deepcopy(json.loads(sig.content))
+    content["check_in"]["photos"] = [{"position": "front", "damage_mark": None, "sha256": "a" * 64}]
+    store = open_store(settings)
+    dead = boto3.client("s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1",
+                        config=Config(retries={"max_attempts": 1}))  # fmt: skip
+    monkeypatch.setattr(store, "client", dead)
+
+    with pytest.raises(StorageUnavailable) as refused:
+        work_order_pdf.render(sig, content, store, settings)
+    assert refused.value.status_code == 503
 
 
 async def test_an_advisor_downloads_the_pdf_as_an_attachment(client, db, settings, users) -> None:

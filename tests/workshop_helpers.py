@@ -47,6 +47,7 @@ from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photo_service
 from app.services.photos import receive as photos
 from app.services.signing import signatures
+from app.services.storage import open_store
 from app.services.supplements import added_work as supplements
 from app.services.workshop import jobs as workshop
 from app.settings import Settings
@@ -160,7 +161,7 @@ async def add_photo(
     """A photo of a walkaround position received as the tablet sends it; not committed."""
     received = await photos.receive(
         db, check_in, client_id=f"test-{uuid.uuid4().hex[:20]}", position=position,
-        damage_mark_id="", data=jpeg(seed), photo_root=settings.photos,
+        damage_mark_id="", data=jpeg(seed), store=open_store(settings),
         actor=advisor(users), target=target,
     )  # fmt: skip
     return received.photo.id
@@ -433,7 +434,7 @@ async def car_in_qc(
     for position in photos:
         await photo_service.receive(
             db, check_in, client_id=uuid.uuid4().hex, position=position, damage_mark_id="",
-            data=jpeg(5), photo_root=settings.photos, actor=advisor(users),
+            data=jpeg(5), store=open_store(settings), actor=advisor(users),
         )  # fmt: skip
     await db.commit()
     wo = await order(db, order_id)

@@ -1,5 +1,8 @@
 """`walkaround backup` and `walkaround restore`: the database and the files on disk (photos,
 catalogue imports, the kept secret) in one tar archive with a manifest of SHA-256 checksums.
+With WALKAROUND_STORAGE=s3 the photos are read from the bucket into the archive (as
+`bucket/<key>`) and a restore writes them into an empty bucket; an archive restores only into
+the kind of store it came from.
 
 The database is copied while the app keeps serving: SQLite through its online backup API (a
 consistent snapshot under WAL), PostgreSQL through `pg_dump`. The snapshot is taken before the
@@ -27,11 +30,13 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from app.services.storage import FileStore, StoreError, open_store
 from app.settings import Settings
 
 FORMAT = "walkaround-backup/1"
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database/walkaround.sqlite"
+BUCKET = "bucket"  # the archive's folder for the objects of an S3 store
 PG_MEMBER = "database/walkaround.pgdump"
 # Files that are the live database or half-written: never copied as files.
 _SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
@@ -74,9 +79,13 @@ def _roots(settings: Settings) -> dict[str, Path]:
     """The folders that hold the installation's files, by their name in the archive."""
     roots = {"data": settings.data_dir.resolve()}
     photos = settings.photos.resolve()
-    if not photos.is_relative_to(roots["data"]):
+    if settings.storage == "local" and not photos.is_relative_to(roots["data"]):
         roots["photos"] = photos
     return roots
+
+
+def _bucket(settings: Settings) -> FileStore | None:
+    return open_store(settings) if settings.storage == "s3" else None
 
 
 def _files(settings: Settings) -> Iterator[tuple[str, Path]]:
@@ -122,15 +131,27 @@ def _run(command: list[str], what: str) -> None:
         raise BackupError(f"{what} failed: {done.stderr.strip() or done.returncode}")
 
 
-def _add(archive: tarfile.TarFile, name: str, path: Path) -> tuple[str, int]:
+def _add(archive: tarfile.TarFile, name: str, data: bytes, mtime: float) -> dict[str, Any]:
     """Add one file, hashing the very bytes that go into the archive."""
-    data = path.read_bytes()
     info = tarfile.TarInfo(name)
     info.size = len(data)
-    info.mtime = int(path.stat().st_mtime)
+    info.mtime = int(mtime)
     info.mode = 0o600
     archive.addfile(info, io.BytesIO(data))
-    return hashlib.sha256(data).hexdigest(), len(data)
+    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+
+
+def _objects(bucket: FileStore) -> Iterator[tuple[str, bytes, float]]:
+    """The bucket's files, listed after the database snapshot like the folder's."""
+    try:
+        for item in bucket.files():
+            try:
+                data = bucket.get(item.key)
+            except FileNotFoundError:
+                continue  # deleted (retention) between the listing and the read
+            yield f"{BUCKET}/{item.key}", data, item.modified.timestamp()
+    except StoreError as exc:
+        raise BackupError(f"cannot read the photos from {bucket.describe()}: {exc}") from exc
 
 
 def backup(settings: Settings, archive_path: Path, now: datetime | None = None) -> Summary:
@@ -141,22 +162,25 @@ def backup(settings: Settings, archive_path: Path, now: datetime | None = None) 
         raise BackupError("write the archive outside the data folder it backs up")
     partial = archive_path.with_name(f".{archive_path.name}.partial")
     entries: list[dict[str, Any]] = []
-    total = 0
     with tempfile.TemporaryDirectory(prefix="walkaround-backup-") as scratch:
         member, dumped = _dump_database(settings, Path(scratch))
+        bucket = _bucket(settings)
         with tarfile.open(partial, "w") as archive:
             for name, path in [(member, dumped), *_files(settings)]:
                 try:
-                    digest, size = _add(archive, name, path)
+                    data, mtime = path.read_bytes(), path.stat().st_mtime
                 except FileNotFoundError:
                     continue  # removed while we listed (a replaced temporary file)
-                entries.append({"path": name, "sha256": digest, "size": size})
-                total += size
+                entries.append(_add(archive, name, data, mtime))
+            for name, data, mtime in _objects(bucket) if bucket else ():
+                entries.append(_add(archive, name, data, mtime))
+            total = sum(int(entry["size"]) for entry in entries)
             manifest = {
                 "format": FORMAT,
                 "created_at": (now or datetime.now(UTC)).isoformat(),
                 "database": "sqlite" if settings.is_sqlite else "postgresql",
-                "roots": sorted(_roots(settings)),
+                "storage": settings.storage,
+                "roots": sorted([*_roots(settings), *([BUCKET] if bucket else [])]),
                 "files": entries,
             }
             body = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
@@ -256,10 +280,21 @@ def restore(settings: Settings, archive_path: Path) -> Summary:
                 f"the configured one is {kind}"
             )
         files = _check(archive, manifest)
+        stored = str(manifest.get("storage") or "local")  # archives from before S3 say nothing
+        if stored != settings.storage:
+            raise BackupError(
+                f"the archive's photos come from WALKAROUND_STORAGE={stored}; restore with that "
+                f"setting (the configured one is {settings.storage})"
+            )
         roots = _roots(settings)
-        if not set(roots) >= {str(r) for r in manifest.get("roots") or []}:
+        bucket = _bucket(settings)
+        if not {*roots, *([BUCKET] if bucket else [])} >= {
+            str(r) for r in manifest.get("roots") or []
+        }:
             raise BackupError("set WALKAROUND_PHOTO_DIR as it was when the backup was made")
         busy = [str(r) for r in roots.values() if not _folder_is_empty(r)]
+        if bucket and not _bucket_is_empty(bucket):
+            busy.append(bucket.describe())
         if busy or not _database_is_empty(settings):
             where = ", ".join(busy) or settings.database_url
             raise BackupError(
@@ -270,6 +305,10 @@ def restore(settings: Settings, archive_path: Path) -> Summary:
         with tempfile.TemporaryDirectory(prefix="walkaround-restore-") as scratch:
             for entry in files:
                 name = _safe_name(str(entry["path"]))
+                if name.parts[0] == BUCKET and bucket:
+                    _put(archive, str(entry["path"]), bucket, str(entry["sha256"]))
+                    total += int(str(entry["size"]))
+                    continue
                 if name.parts[0] == "database":
                     target = Path(scratch) / name.name
                 else:
@@ -279,6 +318,24 @@ def restore(settings: Settings, archive_path: Path) -> Summary:
                 if name.parts[0] == "database":
                     _load_database(settings, target)
     return Summary(archive_path, kind, len(files) - 1, total)
+
+
+def _bucket_is_empty(bucket: FileStore) -> bool:
+    try:
+        return next(iter(bucket.files()), None) is None
+    except StoreError as exc:
+        raise BackupError(f"cannot reach {bucket.describe()}: {exc}") from exc
+
+
+def _put(archive: tarfile.TarFile, name: str, bucket: FileStore, sha256: str) -> None:
+    source = archive.extractfile(name)
+    data = source.read() if source else b""
+    if hashlib.sha256(data).hexdigest() != sha256:  # checked before; read again from the disk
+        raise BackupError(f"{name} does not match its checksum: the archive is damaged")
+    try:
+        bucket.put(name.split("/", 1)[1], data)
+    except StoreError as exc:
+        raise BackupError(f"cannot write {name} to {bucket.describe()}: {exc}") from exc
 
 
 def _extract(archive: tarfile.TarFile, name: str, target: Path, sha256: str) -> None:

@@ -6,22 +6,23 @@ Deleted after `WALKAROUND_PHOTO_RETENTION_DAYS` (default 180): photos of an orde
 delivered, cancelled, or never signed (a check-in abandoned), that no signed record names —
 retakes, and the photos of a check-in nobody finished. A file goes when no row names it any
 more; a file no row ever named (a server stopped between the file and its row) goes after a day.
-The audit log is append-only by design (database triggers refuse deletes) and is kept."""
+The audit log is append-only by design (database triggers refuse deletes) and is kept.
+The same for the folder and an S3 bucket: both are walked through the store's interface."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Photo, Signature, WorkOrder, WorkOrderStatus
-from app.services import audit
+from app.services import audit, storage
 from app.services.audit import Actor
 from app.services.photos import store
+from app.services.storage import FileStore
 
 _SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 _CLOSED = (WorkOrderStatus.DELIVERED.value, WorkOrderStatus.CANCELLED.value)
@@ -31,12 +32,13 @@ ORPHAN_AGE = timedelta(days=1)
 @dataclass(frozen=True)
 class Plan:
     rows: list[int]  # photo ids past the period that no signed record names
-    files: list[Path]  # their files no remaining row names, and orphans a day old
+    files: list[str]  # keys of their files no remaining row names, and orphans a day old
     kept_signed: int  # rows past the period kept because a signed record names them
+    size: int = field(default=0, compare=False)  # of those files, in bytes
 
     @property
     def bytes(self) -> int:
-        return sum(p.stat().st_size for p in self.files if p.exists())
+        return self.size
 
 
 async def _named_by_signatures(session: AsyncSession) -> set[str]:
@@ -50,7 +52,7 @@ async def _named_by_signatures(session: AsyncSession) -> set[str]:
     return named
 
 
-async def plan(session: AsyncSession, photo_root: Path, days: int, now: datetime) -> Plan:
+async def plan(session: AsyncSession, files: FileStore, days: int, now: datetime) -> Plan:
     """What the policy would delete now; changes nothing."""
     cutoff = now - timedelta(days=days)
     named = await _named_by_signatures(session)
@@ -73,28 +75,24 @@ async def plan(session: AsyncSession, photo_root: Path, days: int, now: datetime
         sha for pid, sha in (await session.execute(select(Photo.id, Photo.sha256))).all()
         if pid not in going_ids
     }  # fmt: skip
-    files = [
-        path
-        for sha in sorted({sha for _, sha in going} - staying)
-        for path in (store.display_path(photo_root, sha), store.thumb_path(photo_root, sha))
-        if path.exists()
-    ]
-    files += _orphans(photo_root, staying | {sha for _, sha in going}, now)
-    return Plan(sorted(going_ids), files, kept_signed=len(rows) - len(going))
+    released = {sha for _, sha in going} - staying
+    known = staying | {sha for _, sha in going}
+    # One walk of the store (the folder, or the bucket's listing), off the event loop.
+    stored = await storage.call(list, files.files())
+    chosen = [
+        f for f in stored
+        if (sha := store.sha256_of(f.key)) is not None
+        and (sha in released or (sha not in known and f.modified < now - ORPHAN_AGE))
+    ]  # fmt: skip
+    return Plan(
+        sorted(going_ids),
+        sorted(f.key for f in chosen),
+        kept_signed=len(rows) - len(going),
+        size=sum(f.size for f in chosen),
+    )
 
 
-def _orphans(photo_root: Path, known: set[str], now: datetime) -> list[Path]:
-    if not photo_root.is_dir():
-        return []
-    old = (now - ORPHAN_AGE).timestamp()
-    return [
-        path
-        for path in sorted(photo_root.glob("*/*/*.jpg"))
-        if path.name.split("-", 1)[0] not in known and path.stat().st_mtime < old
-    ]
-
-
-async def apply(session: AsyncSession, found: Plan, actor: Actor) -> None:
+async def apply(session: AsyncSession, files: FileStore, found: Plan, actor: Actor) -> None:
     """Delete the planned rows (committed by the caller), then their files."""
     if found.rows:
         await session.execute(delete(Photo).where(Photo.id.in_(found.rows)))
@@ -103,5 +101,5 @@ async def apply(session: AsyncSession, found: Plan, actor: Actor) -> None:
         rows=len(found.rows), files=len(found.files), kept_signed=found.kept_signed,
     )  # fmt: skip
     await session.commit()
-    for path in found.files:  # after the commit: a failed commit leaves every file
-        path.unlink(missing_ok=True)
+    for key in found.files:  # after the commit: a failed commit leaves every file
+        await storage.call(files.delete, key)

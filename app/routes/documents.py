@@ -20,6 +20,7 @@ from app.services.documents import work_order_pdf
 from app.services.outbound import mailer
 from app.services.records import get_or_404
 from app.services.signing import signatures
+from app.services.storage import FileStore
 from app.services.verify import customer as customer_verify
 from app.services.verify import view as verify_view
 from app.settings import Settings
@@ -59,11 +60,12 @@ class DocumentController(Controller):
         self,
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         order_id: FromPath[int],
     ) -> Response[bytes]:
         order, signature = await _signed(db_session, order_id)
         content = json.loads(signature.content)
-        pdf = await work_order_pdf.render_async(signature, content, settings.photos, settings)
+        pdf = await work_order_pdf.render_async(signature, content, store, settings)
         with locale_as(signature.locale):
             filename = mailer.attachment_name(order.number)
         return Response(
@@ -110,13 +112,14 @@ class DocumentController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         order_id: FromPath[int],
         data: URLEncodedBody[EmailForm],
     ) -> Response[str] | Redirect:
         order, signature = await _signed(db_session, order_id)
         to = mailer.check_address(data.email.strip() or order.customer.email)
         content = json.loads(signature.content)
-        pdf = await work_order_pdf.render_async(signature, content, settings.photos, settings)
+        pdf = await work_order_pdf.render_async(signature, content, store, settings)
         message = await mailer.send_work_order(db_session, settings, signature, pdf, to)
         if message.status == "sent":
             text = _("Work order %(number)s sent to %(address)s.", number=order.number, address=to)

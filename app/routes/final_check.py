@@ -88,7 +88,7 @@ class FinalCheckController(Controller):
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
     ) -> Template:
-        seen = board_events.broker.sequence  # before loading, as on the board
+        seen = board_events.broker.version  # before loading, as on the board
         board = await workshop_board.load(db_session, settings.tz)
         # Each car's latest verdict, newest first.
         inspected = sorted(

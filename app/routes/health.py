@@ -6,8 +6,8 @@ from litestar import MediaType, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from app.services.health import database_ok, photo_dir_ok
-from app.settings import Settings
+from app.services.health import database_ok, store_ok
+from app.services.storage import FileStore
 
 
 @get(
@@ -17,9 +17,9 @@ from app.settings import Settings
     tags=["health"],
     exclude_from_csrf=True,
 )
-async def healthz(state: State, settings: NamedDependency[Settings]) -> Response[dict[str, Any]]:
+async def healthz(state: State, store: NamedDependency[FileStore]) -> Response[dict[str, Any]]:
     db_ok, db_detail = await database_ok(state.db_config.get_engine())
-    photos_ok, photos_detail = photo_dir_ok(settings.photos)
+    photos_ok, photos_detail = await store_ok(store)
     healthy = db_ok and photos_ok
     body = {
         "status": "ok" if healthy else "fail",

@@ -27,7 +27,7 @@ async def _board(
     db_session: NamedDependency[AsyncSession],
     settings: NamedDependency[Settings],
 ) -> Template:
-    seen = board_events.broker.sequence  # before loading: a later change reloads the board
+    seen = board_events.broker.version  # before loading: a later change reloads the board
     dealer = await dealership.current(db_session)
     greeting = dealer.greeting_minutes if dealer else 5
     board = await lane_board.load(db_session, settings.tz, greeting)

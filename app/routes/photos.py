@@ -7,7 +7,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, MultipartBody
-from litestar.response import File
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Role
@@ -15,8 +14,8 @@ from app.services.check_in import steps as check_ins
 from app.services.delivery import handover as delivery
 from app.services.photos import receive as photos
 from app.services.photos.pipeline import MAX_UPLOAD_BYTES
+from app.services.storage import FileStore
 from app.services.supplements import findings
-from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, customer_mode_order, roles
 
 # Multipart framing around the largest accepted photo.
@@ -34,7 +33,7 @@ class PhotoUpload:
 async def _receive(
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
-    settings: Settings,
+    store: FileStore,
     check_in: CheckIn,
     data: PhotoUpload,
     target: photos.Target | None = None,
@@ -46,7 +45,7 @@ async def _receive(
         position=data.position,
         damage_mark_id=data.damage_mark_id,
         data=await data.file.read(),
-        photo_root=settings.photos,
+        store=store,
         actor=actor_for(request),
         target=target,
     )
@@ -71,12 +70,12 @@ class PhotoController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         check_in_id: FromPath[int],
         data: MultipartBody[PhotoUpload],
     ) -> Response[dict[str, Any]]:
         check_in = await check_ins.get(db_session, check_in_id)
-        return await _receive(request, db_session, settings, check_in, data)
+        return await _receive(request, db_session, store, check_in, data)
 
     @post(
         "/supplements/{supplement_id:int}/photos",
@@ -88,7 +87,7 @@ class PhotoController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         supplement_id: FromPath[int],
         data: MultipartBody[PhotoUpload],
     ) -> Response[dict[str, Any]]:
@@ -96,7 +95,7 @@ class PhotoController(Controller):
         check_in, target = await findings.photo_target(
             db_session, supplement_id, actor_for(request)
         )
-        return await _receive(request, db_session, settings, check_in, data, target)
+        return await _receive(request, db_session, store, check_in, data, target)
 
     @post(
         "/work-orders/{order_id:int}/delivery/photos",
@@ -108,13 +107,13 @@ class PhotoController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         order_id: FromPath[int],
         data: MultipartBody[PhotoUpload],
     ) -> Response[dict[str, Any]]:
         """The walkaround positions again at handover, and any new damage."""
         check_in, target = await delivery.photo_target(db_session, order_id, actor_for(request))
-        return await _receive(request, db_session, settings, check_in, data, target)
+        return await _receive(request, db_session, store, check_in, data, target)
 
     # The customer reviews the check-in photos on the tablet in customer mode.
     @get(
@@ -126,20 +125,23 @@ class PhotoController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         photo_id: FromPath[int],
         size: FromPath[str],
-    ) -> File | Response[None]:
-        path = await photos.file_for(
-            db_session, photo_id, size, settings.photos, only_order=customer_mode_order(request)
+    ) -> Response[bytes | None]:
+        served = await photos.serve(
+            db_session,
+            photo_id,
+            size,
+            store,
+            only_order=customer_mode_order(request),
+            if_none_match=request.headers.get("if-none-match", ""),
         )
         # Content-addressed files never change, but the browser asks every time
         # (a cheap 304): a tablet in customer mode must not show from its cache a
         # photo of another order that it took this morning.
-        etag = f'"{path.stem}"'
-        headers = {"Cache-Control": "private, no-cache", "ETag": etag}
-        if etag in request.headers.get("if-none-match", ""):
+        headers = {"Cache-Control": "private, no-cache", "ETag": served.etag}
+        if served.data is None:
             return Response(None, status_code=304, headers=headers)
-        return File(
-            path, media_type="image/jpeg", content_disposition_type="inline", headers=headers
-        )
+        headers["Content-Disposition"] = "inline"
+        return Response(served.data, media_type="image/jpeg", headers=headers)

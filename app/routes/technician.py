@@ -44,7 +44,7 @@ class TechnicianController(Controller):
     async def _context(
         self, request: Request[Any, Any, Any], db: AsyncSession, settings: Settings
     ) -> dict[str, Any]:
-        seen = board_events.broker.sequence  # before loading, as on the board
+        seen = board_events.broker.version  # before loading, as on the board
         me = actor_for(request).user_id or 0
         return {
             "jobs": await technician_view.my_jobs(db, settings.tz, me),

@@ -52,7 +52,7 @@ def technician_load(board: Board) -> Counter[int]:
 
 async def board_context(db: AsyncSession, settings: Settings) -> dict[str, Any]:
     # Read before loading: a change committed after this makes the stream reload the board.
-    seen = board_events.broker.sequence
+    seen = board_events.broker.version
     board = await workshop_board.load(db, settings.tz)
     return {"board": board, "stages": STAGES, "load": technician_load(board), "seen": seen}
 
@@ -64,19 +64,19 @@ async def board_stream(seen: str | None) -> AsyncIterator[ServerSentEventMessage
     with board_events.broker.subscribe() as queue:
         # Sent at once: the headers go out and the request's database session closes.
         yield ServerSentEventMessage(comment="connected", data=None, retry=RETRY_MS)
-        current = board_events.broker.sequence
-        if seen is not None and seen != str(current):
+        current = board_events.broker.version
+        if seen is not None and seen != current:
             # Something changed between the page and this connection (or a reconnect).
-            yield ServerSentEventMessage(event="board", data=str(current), id=current)
+            yield ServerSentEventMessage(event="board", data=current, id=current)
         while True:
             try:
-                sequence = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+                version = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
-            if sequence is None:
+            if version is None:
                 return
-            yield ServerSentEventMessage(event="board", data=str(sequence), id=sequence)
+            yield ServerSentEventMessage(event="board", data=version, id=version)
 
 
 class WorkshopController(Controller):

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.services import storage
+from app.services.storage import FileStore
 
 
 async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
@@ -17,13 +16,6 @@ async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
     return True, engine.dialect.name
 
 
-def photo_dir_ok(path: Path) -> tuple[bool, str]:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".healthz-", delete=True) as handle:
-            handle.write(b"ok")
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        return False, exc.strerror or type(exc).__name__
-    return True, "writable"
+async def store_ok(store: FileStore) -> tuple[bool, str]:
+    """The folder takes a write; a bucket answers (no write: /healthz is polled often)."""
+    return await storage.call(store.check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
 import asyncpg
@@ -18,6 +19,7 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy import exc as sa_exc
+from sqlalchemy import inspect
 
 from app.errors import DomainError
 from app.i18n import _, set_locale
@@ -148,8 +150,46 @@ def _database_unreachable(exc: BaseException) -> bool:
     return False
 
 
+def _database_busy(exc: BaseException) -> bool:
+    """SQLite's one write lock was not free in time: more writes at once than the server
+    gets through (hundreds of tablets on one process), not a bug."""
+    seen: BaseException | None = exc
+    for _depth in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, sqlite3.OperationalError) and (
+            "locked" in str(seen) or "busy" in str(seen)
+        ):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _forget_unreadable_user(request: Request[Any, Any, Any]) -> None:
+    """A write that failed mid-request rolled the session back, which expired the signed-in
+    user's rows; the page would read them again from the database that just failed. The
+    error page then shows without the user's menu rather than failing itself."""
+    user = request.scope.get("user")
+    if user is not None and inspect(user).expired_attributes:
+        request.scope["user"] = None
+
+
 def on_server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     request_log.adopt(request.scope)  # raised after the middleware let go of the request
+    if _database_busy(exc) or _database_unreachable(exc):
+        _forget_unreadable_user(request)
+    if _database_busy(exc):
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        response = error_response(
+            request,
+            503,
+            _(
+                "The server is too busy right now, so nothing was saved. Try again in a "
+                "moment; photos and answers waiting on the tablet are sent again by themselves."
+            ),
+        )
+        response.headers["Retry-After"] = "10"
+        return response
     if _database_unreachable(exc):
         log.warning(
             "database unreachable on %s %s: %s", request.method, request.url.path,

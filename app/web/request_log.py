@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +82,19 @@ async def add_header(message: Message, scope: Scope) -> None:
     """before_send: the id on every response, error pages and unmatched routes included."""
     if message["type"] == "http.response.start" and scope["type"] == "http":
         MutableScopeHeaders.from_message(message)[HEADER] = adopt(scope)
+
+
+def instance_header(instance: str) -> list[Callable[[Message, Scope], Awaitable[None]]]:
+    """before_send: which process answered, when the process has a name (several behind
+    a proxy); none when it has not, so one process says nothing about itself."""
+    if not instance:
+        return []
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            MutableScopeHeaders.from_message(message)["x-walkaround-instance"] = instance
+
+    return [add]
 
 
 def adopt(scope: Scope) -> str:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, InvalidInput
 from app.i18n import _
@@ -58,7 +59,8 @@ async def bump_version(session: AsyncSession, check_in: CheckIn, expected: int |
                 "Reload to see its changes; what you just entered was not saved."
             )
         )
-    check_in.version = expected + 1
+    # What the UPDATE above wrote: set as loaded, so the flush does not write it again.
+    set_committed_value(check_in, "version", expected + 1)
     await session.flush()
 
 

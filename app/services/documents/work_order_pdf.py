@@ -13,7 +13,6 @@ import threading
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_percent
@@ -23,10 +22,12 @@ from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from app.errors import StorageUnavailable
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
 from app.services.check_in.view import labels
-from app.services.photos.store import thumb_path
+from app.services.photos.store import thumb_key
+from app.services.storage import FileStore, StoreError
 from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings
@@ -59,20 +60,23 @@ def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _thumbnail(photo_root: Path, sha256: str) -> str | None:
+def _thumbnail(store: FileStore, sha256: str) -> str | None:
     """The thumbnail as a data: URI, or None when the file is not there (any more)."""
     try:
-        data = thumb_path(photo_root, sha256).read_bytes()
+        data = store.get(thumb_key(sha256))
+    except StoreError as exc:  # the bucket is down: no customer copy that silently lacks photos
+        message = _("The server cannot reach its photo store right now; try again shortly.")
+        raise StorageUnavailable(message, full=False) from exc
     except (OSError, ValueError):
         return None
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _photos(check_in: dict[str, Any], photo_root: Path) -> list[dict[str, Any]]:
+def _photos(check_in: dict[str, Any], store: FileStore) -> list[dict[str, Any]]:
     names = labels()["positions"]
     shown = []
     for photo in check_in.get("photos", []):
-        uri = _thumbnail(photo_root, str(photo.get("sha256", "")))
+        uri = _thumbnail(store, str(photo.get("sha256", "")))
         if uri is None:
             continue
         mark = photo.get("damage_mark")
@@ -97,7 +101,7 @@ def _diagram(env: Environment, check_in: dict[str, Any]) -> Markup:
 
 
 def context(
-    signature: Signature, content: dict[str, Any], photo_root: Path, settings: Settings
+    signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> dict[str, Any]:
     """What the template needs; call inside `locale_as(signature.locale)`."""
     currency = content.get("order", {}).get("currency") or settings.currency
@@ -121,7 +125,7 @@ def context(
         "content": content,
         "signature": signature,
         "check_in": check_in,
-        "photos": _photos(check_in, photo_root),
+        "photos": _photos(check_in, store),
         "diagram": _diagram(_environment(settings), check_in),
         "labels": labels(),
         "image_uri": "data:image/png;base64," + base64.b64encode(signature.image_png).decode(),
@@ -140,18 +144,18 @@ def context(
 
 
 def html(
-    signature: Signature, content: dict[str, Any], photo_root: Path, settings: Settings
+    signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> str:
     with locale_as(signature.locale):
         template = _environment(settings).get_template(TEMPLATE)
-        return template.render(**context(signature, content, photo_root, settings))
+        return template.render(**context(signature, content, store, settings))
 
 
 def render(
-    signature: Signature, content: dict[str, Any], photo_root: Path, settings: Settings
+    signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> bytes:
     """The PDF bytes. Blocking and CPU-bound: from async code use `render_async`."""
-    document = html(signature, content, photo_root, settings)
+    document = html(signature, content, store, settings)
     with _RENDERING:
         # Everything it shows is inline (data: URIs): nothing is fetched from
         # the network or the disk, whatever a customer typed into a field.
@@ -165,7 +169,7 @@ def render(
 
 
 async def render_async(
-    signature: Signature, content: dict[str, Any], photo_root: Path, settings: Settings
+    signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> bytes:
     """`render` in a worker thread, so the event loop keeps answering the tablets."""
-    return await asyncio.to_thread(render, signature, content, photo_root, settings)
+    return await asyncio.to_thread(render, signature, content, store, settings)

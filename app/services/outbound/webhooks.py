@@ -158,25 +158,28 @@ async def _claim(
     session_maker: async_sessionmaker[AsyncSession], now: datetime
 ) -> WebhookEvent | None:
     """The next due event, leased to this worker; None when nothing is due.
-    The conditional UPDATE makes sure two workers never both claim one event."""
-    while True:
-        async with session_maker() as session:
-            event: WebhookEvent | None = await session.scalar(_due(now))
+
+    Every app process runs a dispatcher. On PostgreSQL the claim locks the event's
+    row and skips rows another worker holds (`FOR UPDATE SKIP LOCKED`), so two never
+    claim one event and neither waits on the other; on SQLite the writer's turn
+    (app.db) does the same. An event held back behind its order's earlier one stays
+    back even while that one is locked: the look for earlier events does not skip."""
+    async with session_maker() as session:
+        if await session.scalar(_due(now)) is None:
+            return None  # the usual case: no write, no lock
+    async with _writing(session_maker) as session:
+        event: WebhookEvent | None = await session.scalar(
+            _due(now).with_for_update(skip_locked=True, of=WebhookEvent)
+        )
         if event is None:
-            return None
-        async with _writing(session_maker) as session:
-            claimed = await session.execute(
-                update(WebhookEvent)
-                .where(
-                    WebhookEvent.id == event.id,
-                    WebhookEvent.delivered_at.is_(None),
-                    WebhookEvent.next_attempt_at == event.next_attempt_at,
-                )
-                .values(next_attempt_at=now + LEASE)
-            )
-        if claimed.rowcount == 1:  # type: ignore[attr-defined]
-            return event
-        # Another worker took it first: look for the next one.
+            return None  # every due event is being sent by another worker
+        session.expunge(event)  # as read: the lease below is the database's business
+        await session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id == event.id)
+            .values(next_attempt_at=now + LEASE)
+        )
+    return event
 
 
 async def _send(

@@ -1,1 +1,1 @@
-"""Check-in photos: received once, processed to upright JPEGs, stored on disk by content."""
+"""Check-in photos: received once, processed to upright JPEGs, stored by content."""

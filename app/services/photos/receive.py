@@ -1,4 +1,4 @@
-"""Receiving check-in photos: idempotent on the tablet's id, files on disk before the row."""
+"""Receiving check-in photos: idempotent on the tablet's id, files stored before the row."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,12 +17,13 @@ from app.db import release_write_lock
 from app.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
-from app.services import audit
+from app.services import audit, storage
 from app.services.audit import Actor
 from app.services.check_in.walkaround import MAX_PHOTOS_PER_MARK
 from app.services.photos.pipeline import ProcessedPhoto, process_photo
-from app.services.photos.store import display_path, store_photo, thumb_path
+from app.services.photos.store import SIZES, key, store_photo
 from app.services.records import get_or_404
+from app.services.storage import FileStore
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
@@ -76,7 +76,7 @@ async def receive(
     position: str,
     damage_mark_id: str,
     data: bytes,
-    photo_root: Path,
+    store: FileStore,
     actor: Actor,
     target: Target | None = None,
 ) -> Received:
@@ -110,9 +110,9 @@ async def receive(
     # write lock meanwhile (other tablets' saves would wait on it).
     await release_write_lock(session)
     processed = await asyncio.to_thread(_process, data)
-    # Files first, durably; the row only commits after they are on disk.
+    # Files first, durably; the row only commits after they are stored.
     try:
-        await asyncio.to_thread(store_photo, photo_root, processed)
+        await storage.call(store_photo, store, processed)
     except OSError as exc:
         raise _storage_refused(exc) from exc
     photo = Photo(
@@ -183,17 +183,24 @@ async def newest_by_position(
     return {p.position: p for p in photos if p.position}
 
 
-async def file_for(
+@dataclass(frozen=True)
+class Served:
+    etag: str
+    data: bytes | None  # None: the browser's copy is the current one
+
+
+async def serve(
     session: AsyncSession,
     photo_id: int,
     size: str,
-    photo_root: Path,
+    store: FileStore,
     *,
     only_order: int | None = None,
-) -> Path:
-    """The stored file of one photo. `only_order`: a tablet in customer mode sees
-    the photos of the order it is locked to and no other (as if they did not exist)."""
-    if size not in {"thumb", "display"}:
+    if_none_match: str = "",
+) -> Served:
+    """One photo's stored JPEG. `only_order`: a tablet in customer mode sees the photos
+    of the order it is locked to and no other (as if they did not exist)."""
+    if size not in SIZES:
         raise NotFound(_("This photo does not exist."))
     photo = await get_or_404(session, Photo, photo_id, _("This photo does not exist."))
     if only_order is not None:
@@ -202,7 +209,17 @@ async def file_for(
         )
         if order_id != only_order:
             raise NotFound(_("This photo does not exist."))
-    path = (thumb_path if size == "thumb" else display_path)(photo_root, photo.sha256)
-    if not path.is_file():
-        raise NotFound(_("This photo does not exist."))
-    return path
+    name = key(photo.sha256, size)
+    etag = f'"{photo.sha256}-{size}"'
+    try:
+        if etag in if_none_match:  # content-addressed: only whether it is still there
+            if await storage.call(store.exists, name):
+                return Served(etag, None)
+            raise FileNotFoundError(name)
+        return Served(etag, await storage.call(store.get, name))
+    except FileNotFoundError:
+        raise NotFound(_("This photo does not exist.")) from None
+    except OSError as exc:
+        log.warning("photo not read: %s", exc)
+        message = _("The server cannot reach its photo store right now; try again shortly.")
+        raise StorageUnavailable(message, full=False) from exc
