@@ -46,6 +46,7 @@ from app.models import (
     WorkOrder,
 )
 from app.services.staff import sign_in as auth
+from app.services.storage import open_store
 from app.settings import Settings, from_env
 from bench import year_orders, year_people
 from bench.year_content import Shop
@@ -190,7 +191,7 @@ async def history(
     advisors, technicians, inspectors = await _staff(session)
     catalogue = await Catalogue.load(session)
     shop = await Shop.load(session, settings.currency)
-    photos = year_orders.stored_photos(settings.photos)
+    photos = year_orders.stored_photos(open_store(settings))
     ids = await _next_ids(session)
     today = now.astimezone(settings.tz).date()
     first = today - dt.timedelta(days=365)

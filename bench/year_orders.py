@@ -10,7 +10,6 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -37,6 +36,7 @@ from app.services.photos.store import store_photo
 from app.services.signing.content import canonical_json, sha256_hex
 from app.services.signing.ink import Ink
 from app.services.signing.signatures import seal
+from app.services.storage import FileStore
 from bench import year_content, year_people
 from bench.year_content import Shop
 
@@ -113,8 +113,8 @@ class Visit:
     inspector: int
 
 
-def stored_photos(root: Path) -> list[tuple[str, int, int]]:
-    """A few real photos in the photo folder: (sha256, width, height) for the rows."""
+def stored_photos(store: FileStore) -> list[tuple[str, int, int]]:
+    """A few real photos in the photo store: (sha256, width, height) for the rows."""
     out = []
     for n in range(STORED_PHOTOS):
         image = Image.new("RGB", (800, 600), (90 + 30 * n, 120, 150))
@@ -125,7 +125,7 @@ def stored_photos(root: Path) -> list[tuple[str, int, int]]:
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)
         processed = process_photo(buffer.getvalue())
-        store_photo(root, processed)
+        store_photo(store, processed)
         out.append((processed.sha256, processed.width, processed.height))
     return out
 
