@@ -183,3 +183,31 @@ async def test_a_refusal_no_field_of_the_step_shows_is_shown_once_on_the_page(
         _("Add at least one concern in the customer's words.")
     ]
     assert (await fresh(db, check_in_id)).summary_confirmed_at is None
+
+
+async def test_a_contact_number_that_cannot_be_called_is_refused_at_its_field(
+    client, db, settings, users
+) -> None:
+    """Seven digits is a landline without its area code: no one can call it back from the
+    dealership's line, and no text message reaches it. An 11-digit mobile, or a landline
+    with its area code, is kept; a number already on file is not refused on every save."""
+    check_in_id, hx = await _advisor(client, db, settings, users)
+    url, token = f"/check-ins/{check_in_id}/greeting/save", hx["x-csrftoken"]
+    refused = await client.post(
+        url, data={"contact_phone": "8888666", "version": "1", "_csrf_token": token}
+    )
+    assert refused.status_code == 422
+    form = html(refused).select_one(f"form[action='{url}']")
+    phone = form.select_one("#contact_phone")
+    assert (phone["value"], phone["aria-invalid"]) == ("8888666", "true")
+    assert "11 位手机号码" in form.select_one("#error-contact_phone").get_text()
+    before = await fresh(db, check_in_id)
+    assert (before.contact_phone, before.version) != ("8888666", 2)
+
+    for n, number in enumerate(("0755-8888 6666", "139 1111 2222"), start=1):
+        saved = await client.post(
+            url, data={"contact_phone": number, "version": str(n)}, headers=hx
+        )
+        assert saved.status_code == 200, saved.text
+    await db.rollback()
+    assert (await fresh(db, check_in_id)).contact_phone == "13911112222"

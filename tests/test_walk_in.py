@@ -39,7 +39,8 @@ async def test_a_wrong_vin_check_digit_is_an_error_in_china(db) -> None:
 
 
 async def test_elsewhere_the_advisor_may_keep_a_vin_with_a_wrong_check_digit(db) -> None:
-    new = replace(GOOD, vin=WRONG_CHECK_DIGIT, plate="B-MW-1234")
+    # A Chinese mobile is dialled from Germany with its country code.
+    new = replace(GOOD, vin=WRONG_CHECK_DIGIT, plate="B-MW-1234", phone="+86 138 0013 8000")
     with pytest.raises(InvalidInput, match="已核对 VIN"):
         await customers.create_with_vehicle(db, new, "DE", Actor(None))
     vehicle = await customers.create_with_vehicle(
@@ -106,3 +107,32 @@ async def test_the_lookup_finds_a_car_by_the_start_or_any_part_of_what_was_typed
     assert await plates_for("A1234") == [zhou.plate]
     assert await plates_for("5555") == [smith.plate]
     assert await plates_for("X9") == []
+
+
+async def test_a_walk_in_s_phone_must_be_callable_in_the_region(client, db, users) -> None:
+    await sign_in(client, Role.ADVISOR)
+    token = csrf_from(html(await client.get("/walk-in/new")))
+    form = {"_csrf_token": token, "name": "周先生", "plate": "粤BA1234", "make": "Toyota",
+            "model": "Camry"}  # fmt: skip
+    for number in ("8888666", "1380013800", "23800138000"):  # 7 digits; 10; no such prefix
+        bad = await client.post("/walk-in/new", data={**form, "phone": number})
+        assert bad.status_code == 422, number
+        page = html(bad)
+        assert page.select_one("#phone")["value"] == number
+        assert page.select_one("#phone")["aria-invalid"] == "true"
+        assert "11 位手机号码" in page.select_one("[data-testid=form-error]").get_text()
+    assert await db.scalar(select(func.count(Customer.id))) == 0
+    good = await client.post("/walk-in/new", data={**form, "phone": "021-5888 6666"})
+    assert good.status_code == 303
+    await db.rollback()
+    assert (await db.scalars(select(Customer.phone))).one() == "021-58886666"
+
+
+async def test_a_phone_is_checked_for_the_dealership_s_region(db) -> None:
+    actor = Actor(user_id=None)
+    data = customers.NewVehicle(name="Ann", phone="020 7946 0018", plate="AB12CDE", vin="",
+                                make="Ford", model="Focus")  # fmt: skip
+    assert (await customers.create_with_vehicle(db, data, "GB", actor)).plate == "AB12CDE"
+    with pytest.raises(InvalidInput) as refused:
+        await customers.create_with_vehicle(db, replace(data, phone="12345"), "GB", actor)
+    assert refused.value.field == "phone"

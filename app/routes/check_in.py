@@ -175,7 +175,14 @@ class CheckInController(Controller):
             check_in,
             form,
             lambda: check_in_fields.save(
-                db_session, check_in, current, form, form_version(form), vehicle, actor_for(request)
+                db_session,
+                check_in,
+                current,
+                form,
+                form_version(form),
+                vehicle,
+                actor_for(request),
+                region=settings.region,
             ),
             "saved",
             current,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.errors import InvalidInput
 from app.i18n import _
 from app.models import Customer, Vehicle
-from app.services import audit, plates, vin
+from app.services import audit, phones, plates, vin
 from app.services.audit import Actor
 
 
@@ -57,11 +57,12 @@ async def create_with_vehicle(
     for field, limit in _WIDTHS.items():
         if len(getattr(data, field).strip()) > limit:
             raise InvalidInput(_("At most %(n)s characters.", n=limit), field=field)
-    name, phone = data.name.strip(), "".join(data.phone.split())
+    name = data.name.strip()
     if not name:
         raise InvalidInput(_("Enter the customer's name."), field="name")
-    if len(phone) < 5 or not phone.lstrip("+").replace("-", "").isdigit():
+    if not data.phone.strip():
         raise InvalidInput(_("Enter a phone number."), field="phone")
+    phone = phones.check(data.phone, region)
     plate = plates.normalise(data.plate)
     if not plates.is_valid(plate, region):
         raise InvalidInput(

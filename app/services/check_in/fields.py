@@ -16,7 +16,7 @@ from app.errors import InvalidInput
 from app.i18n import _
 from app.models import CheckIn, Step, Vehicle
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, phones
 from app.services.audit import Actor
 from app.services.check_in.steps import bump_version
 
@@ -145,6 +145,9 @@ def _check_odometer(values: dict[str, Any], vehicle: Vehicle) -> None:
         )
 
 
+PHONE_FIELDS = frozenset({"contact_phone", "follow_up_phone"})
+
+
 def parse(step: Step, form: Form) -> dict[str, Any]:
     """All of this step's fields from the form, or InvalidInput naming the field."""
     values: dict[str, Any] = {}
@@ -167,6 +170,8 @@ async def save(
     version: int | None,
     vehicle: Vehicle,
     actor: Actor,
+    *,
+    region: str = "CN",  # the dealership's (settings.region): how phone numbers are checked
 ) -> dict[str, Any]:
     values = parse(step, form)
     if step == Step.WALKAROUND:
@@ -174,6 +179,10 @@ async def save(
     changed = {k: v for k, v in values.items() if getattr(check_in, k) != v}
     if not changed:
         return {}
+    for name in PHONE_FIELDS.intersection(changed):
+        # Only a number entered now: one already on file is not refused on every save.
+        if changed[name]:
+            changed[name] = phones.check(changed[name], region, field=name)
     await bump_version(session, check_in, version)
     for name, value in changed.items():
         setattr(check_in, name, value)
