@@ -169,8 +169,8 @@ def _forget_unreadable_user(request: Request[Any, Any, Any]) -> None:
     """A write that failed mid-request rolled the session back, which expired the signed-in
     user's rows; the page would read them again from the database that just failed. The
     error page then shows without the user's menu rather than failing itself."""
-    user = request.scope.get("user")
-    if user is not None and inspect(user).expired_attributes:
+    state = inspect(request.scope.get("user"), raiseerr=False)  # None: no user, or an API client
+    if state is not None and state.expired_attributes:
         request.scope["user"] = None
 
 
