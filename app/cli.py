@@ -279,7 +279,8 @@ def webhooks_status() -> None:
 def _check_store(settings: Settings) -> None:
     """Start-up: the store must take a write, or we stop here saying what to change,
     rather than refuse the first photo of the morning."""
-    from app.services.storage import StoreError, open_store
+    from app.services.storage.configured import open_store
+    from app.services.storage.files import StoreError
 
     try:
         open_store(settings).verify()
@@ -326,7 +327,7 @@ def retention_command(do_it: bool) -> None:
     from app.models.base import utcnow
     from app.operations import retention
     from app.services.audit import Actor
-    from app.services.storage import open_store
+    from app.services.storage.configured import open_store
 
     settings = _settings()
 

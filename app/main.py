@@ -41,7 +41,7 @@ from app.routes.technician import TechnicianController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.settings import Settings, from_env
 from app.web import request_log
 from app.web.api_docs import LocalSwaggerPlugin

@@ -46,7 +46,7 @@ from app.models import (
     WorkOrder,
 )
 from app.services.staff import sign_in as auth
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.settings import Settings, from_env
 from bench import year_orders, year_people
 from bench.year_content import Shop

@@ -36,7 +36,7 @@ from app.services.photos.store import store_photo
 from app.services.signing.content import canonical_json, sha256_hex
 from app.services.signing.ink import Ink
 from app.services.signing.signatures import seal
-from app.services.storage import FileStore
+from app.services.storage.files import FileStore
 from bench import year_content, year_people
 from bench.year_content import Shop
 

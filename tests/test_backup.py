@@ -22,7 +22,7 @@ from app.models import Photo, Signature
 from app.operations import backup
 from app.services.photos import store
 from app.services.signing import signatures
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.settings import Settings
 from tests.conftest import on_s3, settings_on_each_store
 from tests.workshop_helpers import signed_order_with

@@ -21,7 +21,7 @@ from app.services.delivery import acceptance as delivery_signing
 from app.services.documents import work_order_pdf
 from app.services.signing import content as signed_content
 from app.services.signing.content import _flatten
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
 from app.services.supplements import signed as supplement_signing
 from app.services.verify import customer as customer_verify

@@ -27,7 +27,7 @@ from app.models.base import utcnow
 from app.services.delivery import handover as delivery
 from app.services.estimate import editing
 from app.services.photos import receive as photo_service
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in

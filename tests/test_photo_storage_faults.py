@@ -12,7 +12,7 @@ import pytest
 from botocore.config import Config
 
 from app.services.storage import local as local_store
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.settings import Settings
 from tests.test_photo_upload import (  # noqa: F401
     PHOTOS,

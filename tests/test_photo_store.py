@@ -24,8 +24,9 @@ from app.services.photos.store import (
     thumb_key,
     thumb_path,
 )
-from app.services.storage import FileStore, open_store
 from app.services.storage import local as local_store
+from app.services.storage.configured import open_store
+from app.services.storage.files import FileStore
 from app.services.storage.local import LocalStore, write_atomic
 from app.settings import Settings
 from tests.conftest import STORES, TEST_SECRET, on_s3

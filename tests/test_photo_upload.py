@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.models import Photo, Role
 from app.services.photos import store as photo_store
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.settings import Settings
 from tests.checkin_helpers import started_check_in
 from tests.conftest import STORES, csrf_token, settings_on_each_store, sign_in

@@ -20,7 +20,7 @@ from app.services.audit import Actor
 from app.services.check_in import steps as check_ins
 from app.services.photos import store
 from app.services.signing import signatures
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from tests.checkin_helpers import fresh
 from tests.conftest import STORES, settings_on_each_store
 from tests.workshop_helpers import add_photo, check_in_of, signed_order_with

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.services.storage.local import LocalStore
 from app.services.storage.s3 import S3Store
 from app.settings import SettingsError, from_env

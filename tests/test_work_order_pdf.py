@@ -20,7 +20,7 @@ from app.i18n import Formatter, locale_as
 from app.models import Role
 from app.services.documents import work_order_pdf
 from app.services.photos.store import thumb_key
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.services.verify import customer as customer_verify
 from tests.conftest import STORES, settings_on_each_store, sign_in
 from tests.estimate_helpers import order, priced_estimate, signature, signed_order

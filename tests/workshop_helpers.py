@@ -47,7 +47,7 @@ from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photo_service
 from app.services.photos import receive as photos
 from app.services.signing import signatures
-from app.services.storage import open_store
+from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
 from app.services.workshop import jobs as workshop
 from app.settings import Settings

@@ -30,7 +30,8 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from app.services.storage import FileStore, StoreError, open_store
+from app.services.storage.configured import open_store
+from app.services.storage.files import FileStore, StoreError
 from app.settings import Settings
 
 FORMAT = "walkaround-backup/1"

@@ -19,10 +19,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Photo, Signature, WorkOrder, WorkOrderStatus
-from app.services import audit, storage
+from app.services import audit
 from app.services.audit import Actor
 from app.services.photos import store
-from app.services.storage import FileStore
+from app.services.storage import files as files_store
+from app.services.storage.files import FileStore
 
 _SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
 _CLOSED = (WorkOrderStatus.DELIVERED.value, WorkOrderStatus.CANCELLED.value)
@@ -78,7 +79,7 @@ async def plan(session: AsyncSession, files: FileStore, days: int, now: datetime
     released = {sha for _, sha in going} - staying
     known = staying | {sha for _, sha in going}
     # One walk of the store (the folder, or the bucket's listing), off the event loop.
-    stored = await storage.call(list, files.files())
+    stored = await files_store.call(list, files.files())
     chosen = [
         f for f in stored
         if (sha := store.sha256_of(f.key)) is not None
@@ -102,4 +103,4 @@ async def apply(session: AsyncSession, files: FileStore, found: Plan, actor: Act
     )  # fmt: skip
     await session.commit()
     for key in found.files:  # after the commit: a failed commit leaves every file
-        await storage.call(files.delete, key)
+        await files_store.call(files.delete, key)

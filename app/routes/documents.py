@@ -20,7 +20,7 @@ from app.services.documents import work_order_pdf
 from app.services.outbound import mailer
 from app.services.records import get_or_404
 from app.services.signing import signatures
-from app.services.storage import FileStore
+from app.services.storage.files import FileStore
 from app.services.verify import customer as customer_verify
 from app.services.verify import view as verify_view
 from app.settings import Settings

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from app.services.health import database_ok, store_ok
-from app.services.storage import FileStore
+from app.services.storage.files import FileStore
 
 
 @get(

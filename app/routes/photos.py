@@ -14,7 +14,7 @@ from app.services.check_in import steps as check_ins
 from app.services.delivery import handover as delivery
 from app.services.photos import receive as photos
 from app.services.photos.pipeline import MAX_UPLOAD_BYTES
-from app.services.storage import FileStore
+from app.services.storage.files import FileStore
 from app.services.supplements import findings
 from app.web.auth import ALL_STAFF, actor_for, customer_mode_order, roles
 

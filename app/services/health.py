@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.services import storage
-from app.services.storage import FileStore
+from app.services.storage import files as files_store
+from app.services.storage.files import FileStore
 
 
 async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
@@ -18,4 +18,4 @@ async def database_ok(engine: AsyncEngine) -> tuple[bool, str]:
 
 async def store_ok(store: FileStore) -> tuple[bool, str]:
     """The folder takes a write; a bucket answers (no write: /healthz is polled often)."""
-    return await storage.call(store.check)
+    return await files_store.call(store.check)

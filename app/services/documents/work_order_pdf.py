@@ -27,7 +27,7 @@ from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
 from app.services.check_in.view import labels
 from app.services.photos.store import thumb_key
-from app.services.storage import FileStore, StoreError
+from app.services.storage.files import FileStore, StoreError
 from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings

@@ -17,13 +17,14 @@ from app.db import release_write_lock
 from app.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from app.i18n import _
 from app.models import CheckIn, Photo, PhotoPosition, PhotoStage
-from app.services import audit, storage
+from app.services import audit
 from app.services.audit import Actor
 from app.services.check_in.walkaround import MAX_PHOTOS_PER_MARK
 from app.services.photos.pipeline import ProcessedPhoto, process_photo
 from app.services.photos.store import SIZES, key, store_photo
 from app.services.records import get_or_404
-from app.services.storage import FileStore
+from app.services.storage import files as files_store
+from app.services.storage.files import FileStore
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 # A 50 MP PNG peaks at ~430 MB while decoding: at most two photos in Pillow at once.
@@ -112,7 +113,7 @@ async def receive(
     processed = await asyncio.to_thread(_process, data)
     # Files first, durably; the row only commits after they are stored.
     try:
-        await storage.call(store_photo, store, processed)
+        await files_store.call(store_photo, store, processed)
     except OSError as exc:
         raise _storage_refused(exc) from exc
     photo = Photo(
@@ -213,10 +214,10 @@ async def serve(
     etag = f'"{photo.sha256}-{size}"'
     try:
         if etag in if_none_match:  # content-addressed: only whether it is still there
-            if await storage.call(store.exists, name):
+            if await files_store.call(store.exists, name):
                 return Served(etag, None)
             raise FileNotFoundError(name)
-        return Served(etag, await storage.call(store.get, name))
+        return Served(etag, await files_store.call(store.get, name))
     except FileNotFoundError:
         raise NotFound(_("This photo does not exist.")) from None
     except OSError as exc:

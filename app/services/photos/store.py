@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.services.photos.pipeline import ProcessedPhoto
-from app.services.storage import FileStore
+from app.services.storage.files import FileStore
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})-(?:display|thumb)\.jpg")

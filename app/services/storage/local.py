@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from app.services.storage import StoredFile, StoreError
+from app.services.storage.files import StoredFile, StoreError
 
 
 class LocalStore:

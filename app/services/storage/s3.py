@@ -1,7 +1,7 @@
 """An S3-compatible bucket (AWS S3, MinIO, Alibaba Cloud OSS, Tencent COS) through boto3.
 
 boto3 is the kept, most used client for this API; it blocks, so the app calls the store from
-threads of its own (`storage.call`), as it does the folder's fsync. The async wrapper
+threads of its own (`storage.files.call`), as it does the folder's fsync. The async wrapper
 (aiobotocore) pins botocore to narrow ranges and would be a second client to keep in step,
 for little gain at a service lane's rate of a few photos a minute.
 
@@ -29,7 +29,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from app.services.storage import THREADS, StoredFile, StoreError
+from app.services.storage.files import THREADS, StoredFile, StoreError
 from app.settings import Settings
 
 _MISSING = {"404", "NoSuchKey", "NotFound"}
