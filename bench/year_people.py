@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+from app.demo import data as demo_data
 from app.services.vin import with_check_digit
 
 # The hundred commonest surnames cover most people; these are the first forty.
@@ -24,18 +25,9 @@ MOBILE_PREFIXES = (
 )  # fmt: skip
 # A Shenzhen dealership: mostly 粤B, some from the rest of Guangdong and further away.
 PLATE_PREFIXES = ("粤B",) * 16 + ("粤A", "粤S", "粤E", "湘A", "赣B", "桂A", "川A", "鄂A")
-PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O
-# (make, model, WMI, VDS, colours), as app.demo.data's.
-MODELS = (
-    ("Chery", "Tiggo 8 Pro", "LVV", "DB21B", ("白色", "黑色", "银色")),
-    ("Chery", "Arrizo 8", "LVV", "DC11A", ("灰色", "红色", "白色")),
-    ("Toyota", "Camry", "LVG", "BE46K", ("白色", "黑色", "香槟金")),
-    ("Toyota", "RAV4", "LVG", "CA4FV", ("蓝色", "白色", "灰色")),
-    ("Peugeot", "408", "LDC", "943X4", ("红色", "白色", "黑色")),
-    ("Peugeot", "5008", "LDC", "753Y2", ("银色", "灰色", "白色")),
-)
-YEAR_CODES = {2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R",
-              2025: "S"}  # fmt: skip
+# Car models, VIN year codes and plate letters as the demo's (app.demo.data).
+MODELS, PLATE_LETTERS = demo_data.MODELS, demo_data.PLATE_LETTERS
+YEAR_CODES = {**demo_data.YEAR_CODES, 2025: "S"}  # a year of history reaches this year's cars
 CONCERNS = (
     ("到了保养里程，换机油", "定期保养", "仪表提示保养", "发动机"),
     ("刹车时前面有异响", "异响", "刹车时", "前轮"),

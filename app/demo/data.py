@@ -84,8 +84,8 @@ _GIVEN = (
     "海燕",
     "晓东",
 )
-# (make, model, WMI, VDS stem, colours)
-_MODELS = (
+# (make, model, WMI, VDS stem, colours); the year of data (bench/year) draws from them too.
+MODELS = (
     ("Chery", "Tiggo 8 Pro", "LVV", "DB21B", ("白色", "黑色", "银色")),
     ("Chery", "Arrizo 8", "LVV", "DC11A", ("灰色", "红色", "白色")),
     ("Toyota", "Camry", "LVG", "BE46K", ("白色", "黑色", "香槟金")),
@@ -93,8 +93,8 @@ _MODELS = (
     ("Peugeot", "408", "LDC", "943X4", ("红色", "白色", "黑色")),
     ("Peugeot", "5008", "LDC", "753Y2", ("银色", "灰色", "白色")),
 )
-_YEAR_CODES = {2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R"}
-_PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
+YEAR_CODES = {2018: "J", 2019: "K", 2020: "L", 2021: "M", 2022: "N", 2023: "P", 2024: "R"}
+PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
 _REQUESTS = (
     "常规保养",
     "更换机油机滤",
@@ -199,12 +199,12 @@ def _demo_password_hash() -> str:
 
 def _vin(rng: random.Random, wmi: str, vds: str, year: int) -> str:
     serial = f"{rng.randrange(1, 999999):06d}"
-    return with_check_digit(f"{wmi}{vds}0{_YEAR_CODES[year]}{rng.choice('ABCDEFGH')}{serial}")
+    return with_check_digit(f"{wmi}{vds}0{YEAR_CODES[year]}{rng.choice('ABCDEFGH')}{serial}")
 
 
 def _plate(rng: random.Random) -> str:
-    tail = "".join(rng.choice("0123456789" + _PLATE_LETTERS) for _ in range(4))
-    return f"粤B{rng.choice(_PLATE_LETTERS)}{tail}"
+    tail = "".join(rng.choice("0123456789" + PLATE_LETTERS) for _ in range(4))
+    return f"粤B{rng.choice(PLATE_LETTERS)}{tail}"
 
 
 async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
@@ -273,8 +273,8 @@ async def _create_static(session: AsyncSession, tz: ZoneInfo) -> None:
         customer = Customer(
             name=name, phone=f"13{rng.randrange(100000000, 999999999)}", locale="zh_CN"
         )
-        make, model, wmi, vds, colours = _MODELS[i % len(_MODELS)]
-        year = rng.choice(sorted(_YEAR_CODES))
+        make, model, wmi, vds, colours = MODELS[i % len(MODELS)]
+        year = rng.choice(sorted(YEAR_CODES))
         odometer = (2026 - year) * rng.randrange(9000, 16000) + rng.randrange(0, 900)
         customer.vehicles.append(
             Vehicle(

@@ -214,6 +214,18 @@ class Advisor:
         self.expected.saves += 1
 
 
+def _on_a_new_walkaround(
+    new_context: Callable[[str], BrowserContext],
+) -> tuple[BrowserContext, Page, int]:
+    """The advisor's tablet on the walkaround of a new walk-in, its outbox ready."""
+    context = new_context("advisor")
+    page = context.new_page()
+    check_in_id = _walk_in(page)
+    page.goto(f"/check-ins/{check_in_id}/walkaround")
+    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    return context, page, check_in_id
+
+
 def _shown(page: Page, testid_or_selector: str) -> int:
     """The number a waiting line shows, 0 when it is hidden."""
     line = page.locator(testid_or_selector)
@@ -497,11 +509,7 @@ def test_a_damage_photo_taken_while_the_marks_are_redrawn_is_kept(
     and redrew the marks, so the camera answered on an input no longer in the page; nobody
     heard it and the photo was gone, no thumbnail, nothing sent. It goes to the same
     mark's slot as now shown, and arrives."""
-    context = new_context("advisor")
-    page = context.new_page()
-    check_in_id = _walk_in(page)
-    page.goto(f"/check-ins/{check_in_id}/walkaround")
-    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    context, page, _ = _on_a_new_walkaround(new_context)
     svg = page.locator("#diagram svg")
     svg.click(position={"x": 60, "y": 120})
     expect(page.get_by_test_id("mark")).to_have_count(1)
@@ -544,11 +552,7 @@ def test_a_tap_on_the_car_while_its_marks_are_redrawn_places_a_mark(
     going down and coming up. The browser's click then goes to what both have in common,
     the form around the diagram, not the car, and no mark was placed. The tap counts where
     the finger comes up."""
-    context = new_context("advisor")
-    page = context.new_page()
-    check_in_id = _walk_in(page)
-    page.goto(f"/check-ins/{check_in_id}/walkaround")
-    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    context, page, check_in_id = _on_a_new_walkaround(new_context)
     svg = page.locator("#diagram svg")
     context.set_offline(True)
     svg.click(position={"x": 60, "y": 120})  # a mark waits for the network
@@ -580,11 +584,7 @@ def test_a_belonging_half_entered_when_the_answer_to_the_one_before_arrives_is_k
     the answer to a belonging queued offline redraws the belongings card while the next one
     is picked and counted; the redrawn form showed its defaults, and Add sent those. What
     was entered since is put back in the redrawn form."""
-    context = new_context("advisor")
-    page = context.new_page()
-    check_in_id = _walk_in(page)
-    page.goto(f"/check-ins/{check_in_id}/walkaround")
-    page.wait_for_function("window.walkaroundFieldOutbox !== undefined")
+    context, page, check_in_id = _on_a_new_walkaround(new_context)
     form = page.get_by_test_id("belongings")
     context.set_offline(True)
     form.locator("select[name=kind]").select_option(value="umbrella")
