@@ -143,6 +143,22 @@ def _backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ba
         backend.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules marked `http_layer` test routing, rendering and headers, which do not change with
+    the database: they run on SQLite only, and the domain functions' own tests run on both."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("http_layer")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "postgresql"  # type: ignore[attr-defined]
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [item for item in items if item not in gone]
+
+
 @pytest.fixture(scope="session")
 def _pg_reason() -> str | None:
     return pg_available()

@@ -20,6 +20,8 @@ from tests.test_delivery_routes import ready_to_sign, sign_form, unchanged
 from tests.test_final_check_routes import nothing_inspected, pass_form
 from tests.workshop_helpers import actor, hx, in_qc, toast
 
+pytestmark = pytest.mark.http_layer
+
 ADMIN_AREAS = ("/admin/", "/catalogue")
 DENIED = "Your role does not give access to this screen."
 

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +42,8 @@ from tests.workshop_helpers import (
     ready_car,
     toast,
 )
+
+pytestmark = pytest.mark.http_layer
 
 
 async def ready_to_sign(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:

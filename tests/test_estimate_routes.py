@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Job, JobLine, LabourOperation, Role, Signature, WorkOrderStatus
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import completed_check_in, ink, order, priced_estimate
+
+pytestmark = pytest.mark.http_layer
 
 
 def hx(token: str) -> dict[str, str]:

@@ -17,6 +17,8 @@ from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import order, signed_order
 from tests.workshop_helpers import car_in_qc, check_in_of, hx, in_qc, tasks, toast, work_done
 
+pytestmark = pytest.mark.http_layer
+
 
 async def readings(db: AsyncSession, order_id: int) -> dict[str, str]:
     """Today's odometer and fuel, consistent with check-in."""

@@ -26,6 +26,8 @@ from tests.estimate_helpers import advisor, ink, order
 from tests.test_findings import BRAKES, reported, sent
 from tests.workshop_helpers import dispatched, hx, jpeg, toast
 
+pytestmark = pytest.mark.http_layer
+
 
 def badge(page: Any, number: str) -> Any:
     return page.select_one(f"[data-testid=on-site-{number}] [data-testid=findings-badge]")

@@ -32,6 +32,8 @@ from app.services.api import clients as api_clients
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
 
+pytestmark = pytest.mark.http_layer
+
 PHOTOS = Path(
     os.environ.get("WALKAROUND_TESTDATA")
     or Path(__file__).resolve().parents[2] / "shared" / "testdata" / "photos"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from sqlalchemy import select
@@ -15,6 +16,8 @@ from app.web.templating import asset_version
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import sign_in
 from tests.workshop_helpers import add_photo
+
+pytestmark = pytest.mark.http_layer
 
 # Handlers that choose their own caching; everything else is no-store.
 OWN_CACHING = {

@@ -14,6 +14,8 @@ from app import i18n
 from app.models import Role, StaffUser
 from tests.conftest import csrf_token, html, sign_in
 
+pytestmark = pytest.mark.http_layer
+
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "app" / "translations"
 

@@ -14,6 +14,8 @@ from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import ink, order, priced_estimate
 from tests.test_supplements import priced_supplement, send_link
 
+pytestmark = pytest.mark.http_layer
+
 LONG = "粤" + "A" * 60_000
 MAX_SEARCH = 100  # longer than any name, plate, VIN, phone or catalogue entry
 

@@ -16,6 +16,8 @@ from app.passwords import hash_password
 from tests.conftest import csrf_token, html, sign_in
 from tests.estimate_helpers import priced_estimate
 
+pytestmark = pytest.mark.http_layer
+
 # A valid value for each text parameter, so the request reaches the id.
 TEXT_PARAMS = {"kind": "labour", "step": "greeting", "size": "thumb", "token": "x" * 43}
 ACTIONS = {"/my-jobs/": "start"}  # everywhere else "remove-line" takes an id from the form

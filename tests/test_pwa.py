@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.web.templating import asset_version
+
+pytestmark = pytest.mark.http_layer
 
 
 async def test_the_manifest_makes_the_app_installable(client) -> None:

@@ -17,6 +17,8 @@ from app.settings import SettingsError, from_env
 from app.web.request_log import JsonFormatter
 from tests.conftest import html
 
+pytestmark = pytest.mark.http_layer
+
 
 async def test_every_response_carries_an_id_and_a_proxys_sane_one_is_kept(client) -> None:
     first = (await client.get("/sign-in")).headers["X-Request-ID"]

@@ -9,6 +9,8 @@ from app.models import Role
 from app.web.templating import asset_version
 from tests.conftest import html, sign_in
 
+pytestmark = pytest.mark.http_layer
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "app" / "templates"
 INLINE = (
     r"<script(?![^>]*\bsrc=)[^>]*>",  # inline script

@@ -35,6 +35,8 @@ from tests.conftest import csrf_from, csrf_token, html, sign_in
 from tests.estimate_helpers import signed_order
 from tests.workshop_helpers import fail_final_check, in_qc, jpeg, signed_order_with
 
+pytestmark = pytest.mark.http_layer
+
 STAGES = ("waiting", "in_progress", "qc", "ready", "delivered")
 
 
