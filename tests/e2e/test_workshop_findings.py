@@ -34,6 +34,7 @@ from tests.e2e.flows import (
 from tests.e2e.test_workshop_to_delivery import (
     LIVE_PROBE,
     LIVE_TIMEOUT_MS,
+    delivery_photos,
     details,
     dismiss_toasts,
     heard,
@@ -245,6 +246,10 @@ def test_a_safety_finding_is_answered_before_the_car_is_delivered(
         tap(advisor.get_by_test_id("delivery-begin"))
     assert begun().ok, f"begin: HTTP {begun().status}"
     expect(advisor.get_by_test_id("delivery-begin")).to_have_count(0)
+    # The demo's car came in with its check-in photos: today's from the same places.
+    delivery_photos(
+        advisor, db, one(db, "SELECT id FROM check_in WHERE work_order_id = ?", order_id)
+    )
     details(advisor, db, order_id, odometer)
     delivery_is_refused(advisor, db, order_id, supplement_id)
 
