@@ -43,9 +43,6 @@ class LaneBoard:
     day: datetime
     appointments: list[WaitingAppointment]
     on_site: list[WorkOrder]
-    # Where to resume a started check-in, by appointment and by work order.
-    check_in_by_appointment: dict[int, int]
-    check_in_by_order: dict[int, int]
     # Workshop findings still without an answer, by work order.
     findings: dict[int, FindingCount] = field(default_factory=dict)
     # What each car on site offers, by work order.
@@ -127,8 +124,6 @@ async def load(
         start,
         rows,
         list(on_site),
-        {appt: ci for _wo, _st, appt, ci in orders if appt is not None and ci is not None},
-        {wo: ci for wo, _st, _appt, ci in orders if ci is not None},
         await findings.counts(session, [o.id for o in on_site]),
         {o.id: by_order.get(o.id) for o in on_site},
     )
