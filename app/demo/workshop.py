@@ -328,7 +328,7 @@ async def _check_in(
     story: Story,
     wanted_number: str,
     crew: Crew,
-    store: FileStore | None,
+    store: FileStore | None = None,
 ) -> CheckIn:
     """A walk-in taken through every step, as the advisor does it at the car."""
     advisor = crew.advisor
