@@ -26,6 +26,7 @@ from app.demo import data as demo_data
 from app.demo.data import DemoSummary
 from app.models import Role, StaffUser
 from app.operations import backup
+from app.services.storage.configured import open_store
 from app.settings import ROOT, Settings, SettingsError, from_env
 
 T = TypeVar("T")
@@ -58,7 +59,10 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 def load_demo(settings: Settings) -> DemoSummary:
     return asyncio.run(
         _with_session(
-            settings, lambda s: demo_data.load(s, settings.tz, currency=settings.currency)
+            settings,
+            lambda s: demo_data.load(
+                s, settings.tz, currency=settings.currency, store=open_store(settings)
+            ),
         )
     )
 

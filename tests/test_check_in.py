@@ -6,7 +6,20 @@ import pytest
 from sqlalchemy import func, select
 
 from app.errors import Conflict, InvalidInput
-from app.models import Appointment, AppointmentStatus, CheckIn, Role, Step, Vehicle, WorkOrder
+from app.models import (
+    Appointment,
+    AppointmentStatus,
+    CheckIn,
+    Customer,
+    FollowUpTask,
+    Job,
+    Recommendation,
+    Role,
+    Step,
+    Vehicle,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.check_in import fields as check_in_fields
@@ -325,3 +338,70 @@ async def test_the_read_back_travels_with_every_5w2h_answer(client, db, settings
     summary = html(response).select_one("#summary")
     assert summary["hx-swap-oob"] == "true"
     assert "时间（When）：冷车启动" in summary.get_text()
+
+
+# -- the greeting: what the advisor knows before speaking --------------------------------------
+
+
+async def test_the_greeting_shows_the_booking_the_last_visit_its_declined_work_and_how_to_call(
+    client, db, users
+) -> None:
+    now = utcnow()
+    customer = Customer(name="周建华", phone="13812345678")
+    vehicle = Vehicle(customer=customer, plate="粤B7G301", make="Toyota", model="RAV4")
+    db.add_all([customer, vehicle])
+    await db.flush()
+    older = WorkOrder(number="WO-OLD-1", status=WorkOrderStatus.DELIVERED, customer=customer,
+                      vehicle=vehicle, created_at=now - timedelta(days=400))  # fmt: skip
+    last = WorkOrder(number="WO-OLD-2", status=WorkOrderStatus.DELIVERED, customer=customer,
+                     vehicle=vehicle, created_at=now - timedelta(days=120))  # fmt: skip
+    db.add_all([older, last])
+    await db.flush()
+    db.add_all([
+        Job(work_order_id=last.id, title="10000公里保养"),
+        Job(work_order_id=last.id, title="更换刹车片", declined_at=now - timedelta(days=120)),
+        Recommendation(vehicle_id=vehicle.id, work_order_id=last.id, text="更换前刹车片",
+                       safety=True, declined_at=now - timedelta(days=120)),
+        Recommendation(vehicle_id=vehicle.id, work_order_id=older.id, text="更换雨刮片",
+                       declined_at=now - timedelta(days=400)),
+        FollowUpTask(work_order_id=last.id, due_at=now - timedelta(days=117),
+                     preferred_when="evening"),
+    ])  # fmt: skip
+    appt = Appointment(customer=customer, vehicle=vehicle, scheduled_at=now,
+                       requested_work="空调不凉", notes="客户需要代步车")  # fmt: skip
+    db.add(appt)
+    await db.flush()
+    check_in = await check_ins.start_from_appointment(db, appt.id, Actor(users[Role.ADVISOR]))
+    await db.commit()
+
+    await sign_in(client, Role.ADVISOR)
+    page = html(await client.get(f"/check-ins/{check_in.id}/greeting"))
+    booked = page.select_one("[data-testid=booked-job]").get_text(" ", strip=True)
+    assert booked.startswith("空调不凉")
+    assert "客户需要代步车" in booked
+    last_visit = page.select_one("[data-testid=last-visit]").get_text(" ", strip=True)
+    assert "WO-OLD-2" in last_visit
+    assert "10000公里保养" in page.get_text()
+    [declined] = page.select("[data-testid=declined] li")  # that visit's, not the older one's
+    assert "更换前刹车片" in declined.text
+    assert declined.select_one(".badge-danger") is not None
+    assert page.select_one("[data-testid=preferred-time]").get_text(strip=True) == "晚上"
+    call = page.select_one("a[data-testid=call]")
+    assert call["href"] == "tel:13812345678"
+    assert "btn" in call["class"]  # a 48 px target
+
+
+async def test_a_first_walk_in_greeting_says_there_is_no_booking_and_no_history(
+    client, db, users
+) -> None:
+    customer = Customer(name="孙丽", phone="13900001111")
+    vehicle = Vehicle(customer=customer, plate="粤B2K880", make="Chery", model="Arrizo 8")
+    db.add_all([customer, vehicle])
+    await db.flush()
+    check_in = await check_ins.start_walk_in(db, vehicle.id, Actor(users[Role.ADVISOR]))
+    await db.commit()
+    await sign_in(client, Role.ADVISOR)
+    page = html(await client.get(f"/check-ins/{check_in.id}/greeting"))
+    assert page.select_one("[data-testid=booked-job]").get_text(strip=True) == "未预约，直接到店。"
+    assert page.select_one("[data-testid=last-visit]") is None
+    assert page.select_one("[data-testid=preferred-time]").get_text(strip=True) == "尚未询问"

@@ -11,6 +11,7 @@ from app.models import (
     AuditEvent,
     CheckIn,
     Customer,
+    Dealership,
     Inspection,
     Job,
     JobTask,
@@ -31,12 +32,17 @@ from app.models.base import utcnow
 from app.passwords import verify_password
 from app.services import vin
 from app.services.check_in import symptoms
+from app.services.check_in.view import GUIDED_POSITIONS
+from app.services.delivery import handover
 from app.services.final_check import inspection as final_check
 from app.services.lane_board.board import day_bounds
+from app.services.photos import receive as check_in_photos
+from app.services.photos import store as photo_store
 from app.services.signing import signatures
+from app.services.storage.configured import open_store
 from app.services.workshop import jobs as workshop
 from app.services.workshop.tasks import WORKSHOP_STATUSES
-from tests.conftest import sign_in
+from tests.conftest import csrf_token, html, sign_in
 
 
 async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -233,15 +239,18 @@ async def test_the_demo_pages_open_for_the_cars_on_site(client, db, settings, us
     assert (await client.get("/lane")).status_code == 200
 
 
-@pytest.mark.parametrize("local_time", [time(0, 30), time(18, 30)])
+@pytest.mark.parametrize("local_time", [time(0, 30), time(16, 45), time(18, 30)])
 async def test_the_cars_stories_fit_today_whenever_the_demo_loads(db, settings, local_time) -> None:
-    """Loaded just after midnight the mornings are squeezed into today; loaded in
-    the evening the promised times are still ahead."""
+    """Loaded just after midnight the mornings are squeezed into today; whenever it loads,
+    the promised times are still ahead and within the workshop's opening hours (loaded
+    after closing time: the next morning)."""
     today = utcnow().astimezone(settings.tz).date()
     midnight = datetime.combine(today, time.min, tzinfo=settings.tz)
     now = datetime.combine(today, local_time, tzinfo=settings.tz)
     await demo_data.load(db, settings.tz, now=now)
     await db.commit()
+    shop = await db.scalar(select(Dealership))
+    opens, closes = (time.fromisoformat(t) for t in (shop.workshop_opens, shop.workshop_closes))
     orders = (
         await db.scalars(select(WorkOrder).where(WorkOrder.status.in_(WORKSHOP_STATUSES)))
     ).all()
@@ -253,8 +262,13 @@ async def test_the_cars_stories_fit_today_whenever_the_demo_loads(db, settings, 
         assert order.signed_at is not None
         assert order.promised_at is not None
         assert midnight <= check_in.arrived_at < check_in.completed_at < order.signed_at <= now
-        assert now < order.promised_at
-        assert order.promised_at.astimezone(settings.tz).date() == today
+        promised = order.promised_at.astimezone(settings.tz)
+        assert now < promised < now + timedelta(hours=24)
+        assert opens <= promised.time() <= closes, promised
+        if local_time < time(12, 0):
+            assert promised.date() == today  # the afternoon's handovers
+        if local_time >= closes:
+            assert promised.date() == today + timedelta(days=1)  # the next morning
         for task, _job in await workshop.order_tasks(db, order.id):
             for entry in task.entries:
                 assert order.signed_at < entry.started_at <= now
@@ -262,6 +276,71 @@ async def test_the_cars_stories_fit_today_whenever_the_demo_loads(db, settings, 
     inspection = await db.scalar(select(Inspection))
     assert inspection is not None
     assert midnight < inspection.created_at <= now
+
+
+# -- what the demo shows: photos, damage, a car ready to hand over --------------------------------
+
+
+async def test_the_cars_on_site_carry_check_in_photos_and_damage_marks(db, settings) -> None:
+    """Drawn by the demo, one per walkaround position and one of each damage, received
+    through the real pipeline into the configured store."""
+    store = open_store(settings)
+    await demo_data.load(db, settings.tz, store=store)
+    await db.commit()
+    orders = (
+        await db.scalars(select(WorkOrder).where(WorkOrder.status.in_(WORKSHOP_STATUSES)))
+    ).all()
+    assert len(orders) == 4
+    seen: set[str] = set()
+    for order in orders:
+        check_in = await db.scalar(select(CheckIn).where(CheckIn.work_order_id == order.id))
+        assert check_in is not None
+        taken = await check_in_photos.of_check_in(db, check_in.id)
+        by_position = {p.position: p for p in taken if p.position}
+        assert sorted(by_position) == sorted(p.value for p in GUIDED_POSITIONS)
+        assert check_in.damage_marks, order.number
+        for mark in check_in.damage_marks:
+            assert mark.note
+            assert [p for p in taken if p.damage_mark_id == mark.id], mark.note
+        for photo in taken:
+            assert (photo.width, photo.height, photo.source_format) == (800, 600, "JPEG")
+            assert photo.bytes_received < 120_000  # small: the demo loads in seconds
+            assert photo_store.is_stored(store, photo.sha256)
+            assert photo.uploaded_by_id == order.advisor_id
+            assert check_in.arrived_at < photo.uploaded_at < check_in.completed_at
+            seen.add(photo.sha256)
+    # Each car's own pictures (its colour and plate on them), not one set copied.
+    assert len(seen) == 4 * (len(GUIDED_POSITIONS) + 1)
+    events = await db.scalar(
+        select(func.count(AuditEvent.id)).where(AuditEvent.action == "photo_added")
+    )
+    assert events == len(seen)
+
+
+async def test_one_car_waits_for_delivery_with_everything_ready(
+    client, db, settings, users
+) -> None:
+    await demo_data.load(db, settings.tz, store=open_store(settings))
+    await db.commit()
+    ready = (await db.scalars(select(WorkOrder).where(WorkOrder.status == "ready"))).one()
+    st = await handover.state(db, ready.id)
+    assert st.inspection is not None
+    assert st.inspection.passed
+    assert st.bill.matches  # the bill is what the customer signed, no finding unanswered
+    assert st.bill.current_total > 0
+    assert [c.position for c in st.comparisons] == [p.value for p in handover.EXTERIOR]
+    # What is left is done with the customer: the delivery photos, the old parts, the advice.
+    assert len(st.problems) == 3, st.problems
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client)
+    begun = await client.post(f"/delivery/{ready.id}/begin", data={"_csrf_token": token})
+    assert begun.status_code == 303
+    page = html(await client.get(f"/delivery/{ready.id}"))  # the side-by-side
+    for position in handover.EXTERIOR:
+        pair = page.select_one(f"[data-testid=compare-{position.value}]")
+        image = pair.select_one("[data-testid=check-in-photo] img")
+        assert image is not None, position
+        assert (await client.get(image["src"])).headers["content-type"] == "image/jpeg"
 
 
 async def test_without_the_cars_on_site_a_load_leaves_no_open_orders(db, settings) -> None:

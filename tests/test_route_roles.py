@@ -85,6 +85,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/lane"): STAFF,
     ("POST", "/lane/appointments/{appointment_id:int}/arrived"): {ADVISOR, MANAGER},
+    ("GET", "/lane/search"): {ADVISOR, MANAGER},
     ("POST", "/language"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
     ("GET", "/my-jobs"): {FOREMAN, TECHNICIAN},

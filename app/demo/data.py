@@ -23,6 +23,7 @@ from app.models import (
     AppointmentSource,
     Customer,
     Dealership,
+    FollowUpTask,
     LabourOperation,
     MenuPackage,
     MenuPackageItem,
@@ -38,6 +39,7 @@ from app.models.base import utcnow
 from app.passwords import hash_password
 from app.services.lane_board.board import day_bounds
 from app.services.staff import sign_in as auth
+from app.services.storage.files import FileStore
 from app.services.vin import with_check_digit
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo sign-in, never used in production
@@ -115,6 +117,8 @@ _DECLINED = (
     "建议更换雨刮片",
     "建议更换蓄电池（启动电压偏低）",
 )
+
+_CALL_TIMES = ("afternoon", "morning", "evening", "any")
 
 LABOUR = (
     ("L-OIL", "更换机油及机滤", "Engine oil and filter change", "0.5"),
@@ -308,6 +312,11 @@ async def _history(session: AsyncSession, rng: random.Random, now: datetime) -> 
         )
         session.add(order)
         await session.flush()
+        # The follow-up call after it: when the customer likes to be called (the greeting shows it).
+        session.add(FollowUpTask(
+            work_order_id=order.id, due_at=visited + timedelta(days=3), status="done",
+            phone=vehicle.customer.phone, preferred_when=_CALL_TIMES[n % len(_CALL_TIMES)],
+        ))  # fmt: skip
         if n % 2:
             session.add(Recommendation(
                 vehicle_id=vehicle.id, work_order_id=order.id, created_at=visited,
@@ -316,7 +325,12 @@ async def _history(session: AsyncSession, rng: random.Random, now: datetime) -> 
 
 
 async def _top_up_today(
-    session: AsyncSession, tz: ZoneInfo, now: datetime, currency: str, on_site: bool
+    session: AsyncSession,
+    tz: ZoneInfo,
+    now: datetime,
+    currency: str,
+    on_site: bool,
+    store: FileStore | None,
 ) -> int:
     """Today's appointments, and the cars on site the first time (if wanted)."""
     start, end = day_bounds(now, tz)
@@ -333,7 +347,19 @@ async def _top_up_today(
     advisor = (
         await session.scalars(select(StaffUser).where(StaffUser.username == "advisor"))
     ).one_or_none()
-    picks = rng.sample(vehicles, k=min(missing, len(vehicles)))
+    # Every third booking a returning customer who declined work last time: the
+    # greeting has a last visit, its declined work and a time to call to show.
+    declined = set(
+        (await session.scalars(
+            select(Recommendation.vehicle_id).where(Recommendation.declined_at.is_not(None))
+        )).all()
+    )  # fmt: skip
+    wanted = min(missing, len(vehicles))
+    returning = [v for v in vehicles if v.id in declined]
+    back = rng.sample(returning, k=min(len(returning), wanted // 3))
+    picks = rng.sample([v for v in vehicles if v.id not in declined], k=wanted - len(back))
+    for n, vehicle in enumerate(back):
+        picks.insert(3 * n + 1, vehicle)
     day = start.date()
     for slot, vehicle in enumerate(picks):
         local = datetime.combine(day, time(8, 30), tzinfo=tz) + timedelta(minutes=40 * slot)
@@ -357,7 +383,7 @@ async def _top_up_today(
         )
         if crew is not None:
             cars = [v for v in vehicles if v not in picks][: len(demo_workshop.STORIES)]
-            await demo_workshop.on_site(session, cars, crew, tz, now, day, currency)
+            await demo_workshop.on_site(session, cars, crew, tz, now, day, currency, store)
     return len(picks)
 
 
@@ -368,16 +394,18 @@ async def load(
     currency: str = DEMO_CURRENCY,
     *,
     on_site: bool = True,
+    store: FileStore | None = None,
 ) -> DemoSummary:
     """The demo: dealership, staff, catalogue, customers and today's appointments,
-    and (`on_site`) four cars already on site, signed in `currency` (Settings.currency).
-    Without them a load is quicker and leaves no open orders, signatures or inspections."""
+    and (`on_site`) four cars already on site, signed in `currency` (Settings.currency),
+    with their check-in photos kept in `store` (none without one). Without the cars a
+    load is quicker and leaves no open orders, signatures or inspections."""
     now = now or utcnow()
     exists = await session.scalar(
         select(Dealership.id).where(Dealership.code == DEMO_DEALERSHIP_CODE)
     )
     if not exists:
         await _create_static(session, tz)
-    added = await _top_up_today(session, tz, now, currency, on_site)
+    added = await _top_up_today(session, tz, now, currency, on_site, store)
     await session.flush()
     return DemoSummary(created_static=not exists, appointments_added=added)

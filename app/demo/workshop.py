@@ -12,6 +12,7 @@ Long because each car's story is walked step by step through the real services."
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -26,12 +27,16 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import pictures
 from app.models import (
     REQUIRED_COVERS,
     STEPS,
     CheckIn,
+    Dealership,
     LabourOperation,
     Part,
+    Photo,
+    PhotoPosition,
     Role,
     StaffUser,
     Step,
@@ -44,8 +49,12 @@ from app.services.check_in import fields, symptoms, walkaround
 from app.services.check_in import steps as check_ins
 from app.services.estimate import editing, pricing, terms
 from app.services.final_check import inspection as final_check
+from app.services.photos import receive as photos
+from app.services.photos.pipeline import process_photo
+from app.services.photos.store import store_photo
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
+from app.services.storage.files import FileStore
 from app.services.workshop import jobs as workshop
 
 DEVICE = "demo-tablet"
@@ -136,6 +145,7 @@ STORIES = (
          "why": "不清楚", "how": "出风不凉、有霉味", "how_much": "一直"},
         (Planned(None, "L-AC", "P-CABF"),),
         km_driven=2210, fuel_eighths=3, arrived=50, signed=20,
+        mark=(0.5, 0.31, "chip", "前挡风玻璃小崩点"),
     ),
     Story(
         WorkOrderStatus.QC,
@@ -155,6 +165,7 @@ STORIES = (
         (Planned(None, "L-SPK", "P-SPK", "4"),),
         km_driven=3560, fuel_eighths=4, arrived=270, signed=240, dispatched=235, started=225,
         finished=170, mutual_checked=95, inspected=50,
+        mark=(0.82, 0.6, "scratch", "右后门把手处划痕"),
     ),
 )  # fmt: skip
 
@@ -163,14 +174,27 @@ def number(day: date, n: int) -> str:
     return f"WO{day:%Y%m%d}-{n:04d}"
 
 
-def promised_time(day: date, n: int, now: datetime, tz: ZoneInfo) -> datetime:
-    """Later today: 15:00 to 17:00 by order or, once that has passed, two to four
-    hours on (into tomorrow for a demo loaded late at night)."""
+def _clock(day: date, hhmm: str, tz: ZoneInfo) -> datetime:
+    hours, minutes = (int(part) for part in hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), tzinfo=tz)
+
+
+def promised_time(
+    day: date, n: int, now: datetime, tz: ZoneInfo, opens: str = "08:30", closes: str = "18:00"
+) -> datetime:
+    """Within the workshop's opening hours: 15:00 to 17:00 by order or, once that has
+    passed, two to four hours on; after closing time, the next morning (an hour to three
+    after opening), so a car is never promised for when nobody is there to hand it over."""
     local = datetime.combine(day, time(15 + n % 3, 0), tzinfo=tz)
-    if local >= now + timedelta(hours=1):
+    if local >= now + timedelta(hours=1) and local <= _clock(day, closes, tz):
         return local
     this_hour = now.astimezone(tz).replace(minute=0, second=0, microsecond=0)
-    return this_hour + timedelta(hours=2 + n % 3)
+    later = this_hour + timedelta(hours=2 + n % 3)
+    today = this_hour.date()
+    if _clock(today, opens, tz) <= later <= _clock(today, closes, tz):
+        return later
+    morning = today if later < _clock(today, opens, tz) else today + timedelta(days=1)
+    return _clock(morning, opens, tz) + timedelta(hours=1 + n % 3)
 
 
 # -- the customer's signature --------------------------------------------------------------
@@ -267,8 +291,44 @@ def _backdate(check_in: CheckIn, vehicle: Vehicle, story: Story, clock: Clock) -
     check_in.completed_at = vehicle.last_odometer_at = clock.ago(start)
 
 
+async def _photos(
+    session: AsyncSession, check_in: CheckIn, vehicle: Vehicle, mark_id: int | None,
+    story: Story, store: FileStore, actor: Actor,
+) -> None:  # fmt: skip
+    """One picture per walkaround position and one of the damage, received through the
+    real pipeline (processed, stored by content, recorded) as the tablet sends them."""
+    odometer = check_in.odometer_km or 0
+    prefix = f"demo-{check_in.work_order.number}"
+    shots: list[tuple[str, str, str, bytes]] = []  # client id, position, mark, JPEG
+    for position in PhotoPosition:
+        if position != PhotoPosition.EXTRA:
+            picture = pictures.draw(position.value, vehicle.colour, vehicle.plate, odometer)
+            shots.append((f"{prefix}-{position.value}", position.value, "", pictures.jpeg(picture)))
+    if mark_id is not None and story.mark is not None:
+        _x, _y, kind, note = story.mark
+        picture = pictures.close_up(kind, note, vehicle.colour)
+        shots.append((f"{prefix}-mark", "", str(mark_id), pictures.jpeg(picture)))
+    # The files first, all at once (their disk syncs overlap), so that receiving them one
+    # by one, as a tablet sends them, finds each already stored: start-up stays quick.
+    await asyncio.gather(*(asyncio.to_thread(_store, store, data) for *_, data in shots))
+    for client_id, where, mark, data in shots:
+        await photos.receive(
+            session, check_in, client_id=client_id, position=where, damage_mark_id=mark,
+            data=data, store=store, actor=actor,
+        )  # fmt: skip
+
+
+def _store(store: FileStore, data: bytes) -> None:
+    store_photo(store, process_photo(data))
+
+
 async def _check_in(
-    session: AsyncSession, vehicle: Vehicle, story: Story, wanted_number: str, crew: Crew
+    session: AsyncSession,
+    vehicle: Vehicle,
+    story: Story,
+    wanted_number: str,
+    crew: Crew,
+    store: FileStore | None = None,
 ) -> CheckIn:
     """A walk-in taken through every step, as the advisor does it at the car."""
     advisor = crew.advisor
@@ -301,13 +361,17 @@ async def _check_in(
          "fuel_eighths": str(story.fuel_eighths)},
         check_in.version, vehicle, advisor,
     )  # fmt: skip
+    mark_id = None
     if story.mark:
         x, y, kind, note = story.mark
         mark = await walkaround.add_mark(session, check_in, x, y, check_in.version, advisor)
+        mark_id = mark.id
         await walkaround.save_mark(
             session, check_in, mark.id, {"kind": kind, "severity": "1", "note": note},
             check_in.version, advisor,
         )  # fmt: skip
+    if store is not None:
+        await _photos(session, check_in, vehicle, mark_id, story, store, advisor)
     await check_ins.finish_step(session, check_in, Step.WALKAROUND, check_in.version, advisor)
     concern = await symptoms.add_concern(
         session, check_in, story.concern, check_in.version, advisor
@@ -405,16 +469,24 @@ async def on_site(
     now: datetime,
     day: date,
     currency: str,
+    store: FileStore | None = None,
 ) -> list[WorkOrder]:
-    """One car per story, from check-in to where its story stops."""
+    """One car per story, from check-in to where its story stops; with check-in photos
+    when there is a `store` to keep them in."""
     clock = Clock.today(now, day, tz)
+    shop = await session.scalar(select(Dealership).limit(1))
+    hours = (shop.workshop_opens, shop.workshop_closes) if shop else ("08:30", "18:00")
     orders = []
     for n, (vehicle, story) in enumerate(zip(vehicles, STORIES, strict=False), start=1):
-        check_in = await _check_in(session, vehicle, story, number(day, n), crew)
+        check_in = await _check_in(session, vehicle, story, number(day, n), crew, store)
         order = check_in.work_order
         _backdate(check_in, vehicle, story, clock)
+        walked = story.arrived - 2 - STEP_MINUTES[0] - STEP_MINUTES[1] - 1
+        for photo in await session.scalars(select(Photo).where(Photo.check_in_id == check_in.id)):
+            photo.uploaded_at = clock.ago(walked)
         signed_at = clock.ago(story.signed)
-        await _estimate(session, order, story, promised_time(day, n, now, tz), tz, signed_at, crew)
+        promised = promised_time(day, n, now, tz, *hours)
+        await _estimate(session, order, story, promised, tz, signed_at, crew)
         strokes, image = ink(f"{order.number}:{order.customer.name}")
         await signatures.sign_work_order(
             session, order, signer_name=order.customer.name, strokes_json=strokes,

@@ -22,6 +22,10 @@ class Dealership(IdMixin, CreatedMixin, Base):
     address: Mapped[str] = mapped_column(String(400), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     greeting_minutes: Mapped[int] = mapped_column(default=5)
+    # The lane board: a booking this many minutes past its time without arrival is late,
+    # and after the longer one a no-show.
+    late_minutes: Mapped[int] = mapped_column(default=15)
+    no_show_minutes: Mapped[int] = mapped_column(default=60)
     follow_up_days: Mapped[int] = mapped_column(default=3)
     labour_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0"))

@@ -4,14 +4,15 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
 from app.routes.workshop import VIEWERS
-from app.services import board_events, dealership
+from app.services import board_events, dealership, lookup
 from app.services.lane_board import board as lane_board
+from app.services.lane_board import search
 from app.settings import Settings
 from app.web.auth import ALL_STAFF, actor_for, roles
 from app.web.render import is_fragment, render
@@ -29,12 +30,24 @@ async def _board(
 ) -> Template:
     seen = board_events.broker.version  # before loading: a later change reloads the board
     dealer = await dealership.current(db_session)
-    greeting = dealer.greeting_minutes if dealer else 5
-    board = await lane_board.load(db_session, settings.tz, greeting)
+    if dealer is None:
+        board = await lane_board.load(db_session, settings.tz)
+    else:
+        board = await lane_board.load(
+            db_session, settings.tz, dealer.greeting_minutes,
+            late_minutes=dealer.late_minutes, no_show_minutes=dealer.no_show_minutes,
+        )  # fmt: skip
     return render(
         request,
         "lane_board/index.html",
-        {"board": board, "dealer": dealer, "seen": seen, "live": LIVE},
+        {
+            "board": board,
+            "dealer": dealer,
+            "seen": seen,
+            "live": LIVE,
+            "q": "",
+            "min_query": lookup.MIN_QUERY,
+        },
         fragment="lane_board/_board.html",
     )
 
@@ -51,6 +64,23 @@ class LaneBoardController(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         return await _board(request, db_session, settings)
+
+    @get("/search", guards=[roles(*FRONT_DESK)])
+    async def find(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        q: FromQuery[str] = "",
+    ) -> Template:
+        """Plate, name, phone or order number; HTMX gets the results alone."""
+        hits = await search.find(db_session, q, settings.tz)
+        return render(
+            request,
+            "lane_board/search.html",
+            {"q": q, "hits": hits, "min_query": lookup.MIN_QUERY},
+            fragment="lane_board/_search_results.html",
+        )
 
     @post("/appointments/{appointment_id:int}/arrived", guards=[roles(*FRONT_DESK)])
     async def arrived(

@@ -1,4 +1,5 @@
-"""Find a customer's vehicle by plate, VIN, phone or name (the walk-in lookup).
+"""Find a customer's vehicle by plate, VIN, phone, name or work order number (the walk-in
+and lane board lookup).
 
 What is typed is first looked up as the start of a plate (with or without its province),
 a VIN, a phone number or a name: ranges on their indexes, so a year of customers costs
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from app.models import Customer, Vehicle
+from app.models import Customer, Vehicle, WorkOrder
 from app.services.plates import CN_PROVINCES
 from app.text import search_text
 
@@ -23,6 +24,11 @@ MIN_QUERY = 2
 def _compact(text: str) -> str:
     # Plates are written with and without separators: 粤A·12345, 粤A 12345, 粤a12345.
     return "".join(ch for ch in text if ch.isalnum()).upper()
+
+
+def _order_number(text: str) -> str:
+    # Numbers read WO20261202-0004: typed in lower case or with spaces too.
+    return "".join(ch for ch in text if ch.isalnum() or ch == "-").upper()
 
 
 def _starts(column: QueryableAttribute[Any], text: str) -> ColumnElement[bool]:
@@ -51,6 +57,9 @@ async def find_vehicles(session: AsyncSession, query: str, limit: int = 20) -> l
     )]  # fmt: skip
     if on_vehicle:
         starting.append(select(Vehicle.id).where(or_(*on_vehicle)))
+    number = _order_number(query)
+    if len(number) > MIN_QUERY:  # 'WO2026…': an order's number, from its start
+        starting.append(select(WorkOrder.vehicle_id).where(_starts(WorkOrder.number, number)))
     found = await _vehicles(session, Vehicle.id.in_(union(*starting)), limit)
     if found:
         return found
@@ -58,6 +67,9 @@ async def find_vehicles(session: AsyncSession, query: str, limit: int = 20) -> l
     anywhere = [Customer.name.ilike(like), Customer.phone.contains(phone)]
     if compact:
         anywhere += [Vehicle.vin.contains(compact), Vehicle.plate.contains(compact)]
+    if number:  # the order's running number, e.g. '0004'
+        numbered = select(WorkOrder.vehicle_id).where(WorkOrder.number.contains(number))
+        anywhere.append(Vehicle.id.in_(numbered))
     return await _vehicles(session, or_(*anywhere), limit)
 
 

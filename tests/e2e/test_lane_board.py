@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.e2e.flows import query
+
 APPOINTMENTS_TODAY = 12
 
 
@@ -91,3 +93,90 @@ def test_a_technician_sees_the_board_but_cannot_mark_arrivals_or_open_staff_admi
     expect(error).to_contain_text("您的岗位无权访问此页面")
     expect(error.get_by_role("link", name="返回接车看板")).to_be_visible()
     shot(page, "forbidden-technician")
+
+
+# -- the app bar: one row in portrait for every role ---------------------------------------------
+
+ROLES = ("advisor", "technician", "foreman", "qc", "relations", "manager", "admin")
+LANGUAGES = (("zh-CN", "中文"), ("en", "English"))
+
+MEASURE = """() => {
+  const bar = document.querySelector('header.appbar');
+  const targets = [...bar.querySelectorAll(
+    ':scope > a, :scope nav > a, :scope details > summary, .lang-switch button')];
+  const box = el => el.getBoundingClientRect();
+  return {
+    height: box(bar).height,
+    overflow: bar.scrollWidth - bar.clientWidth,
+    targets: targets.map(el => ({text: el.textContent.trim(), top: box(el).top,
+                                 height: box(el).height, width: box(el).width})),
+  };
+}"""
+
+
+def _one_row(bar: dict, where: str) -> None:
+    heights = [t["height"] for t in bar["targets"]]
+    assert min(heights) >= 48, (where, bar["targets"])
+    row = max(heights)
+    # One row: every target on the same line, the bar no taller than that line plus padding.
+    assert max(t["top"] for t in bar["targets"]) - min(t["top"] for t in bar["targets"]) < 12, (
+        where, bar["targets"],
+    )  # fmt: skip
+    assert bar["height"] <= row + 24, (where, bar)
+    assert bar["overflow"] <= 0, (where, bar)
+
+
+def test_the_app_bar_is_one_row_in_portrait_for_every_role_in_both_languages(new_context, shot):
+    heights = {}
+    for username in ROLES:
+        page = new_context(username, "portrait").new_page()
+        assert page.viewport_size == {"width": 834, "height": 1194}
+        page.goto("/lane")
+        appbar = page.locator("header.appbar")
+        own = page.locator("html").get_attribute("lang")  # put back after: the user keeps it
+        try:
+            for lang, button in LANGUAGES:
+                if page.locator("html").get_attribute("lang") != lang:
+                    appbar.get_by_role("button", name=button).click()
+                    expect(page.locator("html")).to_have_attribute("lang", lang)
+                bar = page.evaluate(MEASURE)
+                _one_row(bar, f"{username} {lang}")
+                heights[(username, lang)] = bar["height"]
+                # The rest of the role's pages and signing out, one tap away.
+                menu = appbar.get_by_test_id("more-menu")
+                menu.locator("summary").click()
+                expect(menu.locator("form[action='/sign-out'] button")).to_be_visible()
+                assert menu.locator(".more-panel").bounding_box()["height"] > 48
+                if username in ("advisor", "manager"):
+                    shot(page, f"app-bar-{username}-{lang}-more")
+                menu.locator("summary").click()
+        finally:
+            if page.locator("html").get_attribute("lang") != own:
+                appbar.get_by_role("button", name=dict(LANGUAGES)[own]).click()
+                expect(page.locator("html")).to_have_attribute("lang", own)
+    print("app bar heights at 834 px:", heights)
+    assert len(set(heights.values())) == 1, heights
+
+
+def test_the_advisor_finds_a_car_from_the_board_as_they_type_and_opens_what_it_needs(
+    new_context, shot, db_path
+):
+    [(order_id, number, plate)] = query(
+        db_path,
+        "SELECT w.id, w.number, v.plate FROM work_order w JOIN vehicle v ON v.id = w.vehicle_id"
+        " WHERE w.status = 'ready'",
+    )
+    page = new_context("advisor", "portrait").new_page()
+    page.goto("/lane")
+    page.evaluate("window.__sameDocument = true")
+    box = page.get_by_test_id("lane-search")
+    with page.expect_response(lambda r: "/lane/search?q=" in r.url) as answer:
+        box.press_sequentially(number[-4:], delay=50)  # the order's running number
+    assert answer.value.request.headers.get("hx-request") == "true"
+    hit = page.get_by_test_id("lane-hit").filter(has_text=plate)
+    expect(hit).to_have_count(1)
+    expect(hit.get_by_role("link", name="交车")).to_have_attribute("href", f"/delivery/{order_id}")
+    assert page.evaluate("window.__sameDocument === true"), "the search reloaded the page"
+    shot(page, "lane-board-search")
+    hit.get_by_role("link", name="交车").click()
+    expect(page).to_have_url(re.compile(rf"/delivery/{order_id}$"))

@@ -29,6 +29,9 @@ def test_a_manager_switches_to_english_and_back_and_the_choice_is_kept(new_conte
             "aria-pressed", "true"
         )
         expect(appbar.get_by_role("link", name="Lane board")).to_be_visible()
+        # Signing out sits in the app bar's "More" menu, one tap away.
+        expect(appbar.get_by_role("button", name="Sign out")).to_be_hidden()
+        appbar.get_by_text("More").click()
         expect(appbar.get_by_role("button", name="Sign out")).to_be_visible()
         expect(page.get_by_role("heading", name="Today’s appointments")).to_be_visible()
         shot(page, "language-en")

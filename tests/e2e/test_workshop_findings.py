@@ -22,6 +22,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.e2e.flows import (
+    EXTERIOR,
     check_in_row,
     leave_customer_mode,
     posted,
@@ -34,6 +35,7 @@ from tests.e2e.flows import (
 from tests.e2e.test_workshop_to_delivery import (
     LIVE_PROBE,
     LIVE_TIMEOUT_MS,
+    delivery_photos,
     details,
     dismiss_toasts,
     heard,
@@ -46,6 +48,8 @@ from tests.e2e.test_workshop_to_delivery import (
 NOTE = "右后轮胎侧面鼓包，约 2 厘米"
 SENTENCE = "我已被告知该安全隐患（轮胎：右后轮胎侧面鼓包，约 2 厘米）并拒绝维修。"
 ROAD_TEST_KM = 6
+# The demo's check-in photos: the car all round, then inside, the dashboard and the boot.
+WALKAROUND = (*EXTERIOR, "interior", "dashboard", "boot")
 
 
 def the_car_in_the_workshop(db: Path) -> tuple[int, str]:
@@ -245,6 +249,9 @@ def test_a_safety_finding_is_answered_before_the_car_is_delivered(
         tap(advisor.get_by_test_id("delivery-begin"))
     assert begun().ok, f"begin: HTTP {begun().status}"
     expect(advisor.get_by_test_id("delivery-begin")).to_have_count(0)
+    # The demo's car came in with its check-in photos: today's from the same places.
+    check_in_id = one(db, "SELECT id FROM check_in WHERE work_order_id = ?", order_id)
+    delivery_photos(advisor, db, check_in_id, WALKAROUND)
     details(advisor, db, order_id, odometer)
     delivery_is_refused(advisor, db, order_id, supplement_id)
 

@@ -345,8 +345,11 @@ def pass_with_an_item_unticked_is_refused(
 # --- delivery --------------------------------------------------------------------------------
 
 
-def delivery_photos(page: Page, db: Path, check_in_id: int) -> list[str]:
-    """Today's photo from each position photographed at check-in, with the same files."""
+def delivery_photos(
+    page: Page, db: Path, check_in_id: int, expected: tuple[str, ...] = EXTERIOR
+) -> list[str]:
+    """Today's photo from each position photographed at check-in (`expected`: this flow's
+    eight; the demo's cars have the interior, dashboard and boot too), with the same files."""
     positions = [
         p
         for (p,) in query(
@@ -356,10 +359,10 @@ def delivery_photos(page: Page, db: Path, check_in_id: int) -> list[str]:
             check_in_id,
         )
     ]
-    assert sorted(positions) == sorted(EXTERIOR), positions
+    assert sorted(positions) == sorted(expected), positions
     expect(page.locator("[data-testid^='compare-']")).to_have_count(len(positions))
-    files = dict(zip(EXTERIOR, EXTERIOR_FILES, strict=True))
-    for position in EXTERIOR:
+    files = {p: EXTERIOR_FILES[n % len(EXTERIOR_FILES)] for n, p in enumerate(expected)}
+    for position in expected:
         # The check-in photo beside it is really there (lazy: it loads when scrolled to).
         before = page.get_by_test_id(f"compare-{position}").get_by_test_id("check-in-photo")
         before.scroll_into_view_if_needed()
@@ -371,7 +374,7 @@ def delivery_photos(page: Page, db: Path, check_in_id: int) -> list[str]:
         slot = page.get_by_test_id(f"delivery-photo-{position}")
         slot.locator("input[data-photo-input]").set_input_files(PHOTOS / files[position])
     wait_for_outbox_empty(page, len(positions))
-    for position in EXTERIOR:
+    for position in expected:
         slot = page.get_by_test_id(f"delivery-photo-{position}")
         expect(slot.locator("img[data-uploaded]")).to_have_count(1)
     stored = query(

@@ -20,8 +20,8 @@ from app.models import (
     Step,
     WorkOrder,
 )
+from app.services.check_in import greeting, symptoms
 from app.services.check_in import steps as check_ins
-from app.services.check_in import symptoms
 from app.services.check_in.fields import FOLLOW_UP_TIMES, WARNING_LIGHTS
 from app.services.check_in.walkaround import BELONGING_KINDS, MAX_PHOTOS_PER_MARK
 from app.services.photos import receive as check_in_photos
@@ -104,6 +104,7 @@ async def step_context(
         "region": settings.region,
     }  # fmt: skip
     if step == Step.GREETING:
+        context["greeting"] = await greeting.load(session, check_in)
         context["history"] = (
             await session.scalars(
                 select(WorkOrder)

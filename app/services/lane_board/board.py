@@ -21,6 +21,9 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
+from app.services.lane_board import actions
+from app.services.lane_board.actions import Action
+from app.services.lane_board.flags import Flag, Thresholds, flag
 from app.services.records import get_or_404
 from app.services.supplements import findings
 from app.services.supplements.findings import Count as FindingCount
@@ -31,6 +34,8 @@ class WaitingAppointment:
     appointment: Appointment
     waited_minutes: int | None  # since arrival, while not yet greeted
     overdue: bool  # past the greeting standard
+    flag: Flag | None = None  # late, no-show or waiting too long
+    action: Action | None = None  # once checked in: what its work order's state allows
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,13 @@ class LaneBoard:
     day: datetime
     appointments: list[WaitingAppointment]
     on_site: list[WorkOrder]
-    # Where to resume a started check-in, by appointment and by work order.
-    check_in_by_appointment: dict[int, int]
-    check_in_by_order: dict[int, int]
     # Workshop findings still without an answer, by work order.
     findings: dict[int, FindingCount] = field(default_factory=dict)
+    # What each car on site offers, by work order.
+    actions: dict[int, Action | None] = field(default_factory=dict)
+
+    def count(self, kind: Flag) -> int:
+        return sum(1 for a in self.appointments if a.flag == kind)
 
     @property
     def is_empty(self) -> bool:
@@ -60,7 +67,13 @@ def day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 async def load(
-    session: AsyncSession, tz: ZoneInfo, greeting_minutes: int = 5, now: datetime | None = None
+    session: AsyncSession,
+    tz: ZoneInfo,
+    greeting_minutes: int = 5,
+    now: datetime | None = None,
+    *,
+    late_minutes: int = 15,
+    no_show_minutes: int = 60,
 ) -> LaneBoard:
     now = now or utcnow()
     start, end = day_bounds(now, tz)
@@ -72,14 +85,6 @@ async def load(
             .order_by(Appointment.scheduled_at, Appointment.id)
         )
     ).all()
-    rows = []
-    for appt in appointments:
-        waited = None
-        if appt.status == AppointmentStatus.ARRIVED and appt.arrived_at:
-            waited = max(0, int((now - appt.arrived_at).total_seconds() // 60))
-        rows.append(
-            WaitingAppointment(appt, waited, waited is not None and waited >= greeting_minutes)
-        )
     on_site = (
         await session.scalars(
             select(WorkOrder)
@@ -87,23 +92,40 @@ async def load(
             .order_by(WorkOrder.promised_at.is_(None), WorkOrder.promised_at, WorkOrder.id)
         )
     ).all()
-    started = (
+    # Every order of today's bookings (a delivered one too) and of the cars on site,
+    # with its check-in if one was started.
+    orders = (
         await session.execute(
-            select(CheckIn.id, WorkOrder.id, WorkOrder.appointment_id)
-            .join(WorkOrder, CheckIn.work_order_id == WorkOrder.id)
+            select(WorkOrder.id, WorkOrder.status, WorkOrder.appointment_id, CheckIn.id)
+            .outerjoin(CheckIn, CheckIn.work_order_id == WorkOrder.id)
             .where(
                 (WorkOrder.appointment_id.in_([a.id for a in appointments]))
                 | (WorkOrder.id.in_([o.id for o in on_site]))
             )
+            .order_by(WorkOrder.id)
         )
     ).all()
+    by_order = {wo: actions.for_order(status, wo, ci) for wo, status, _appt, ci in orders}
+    by_appointment = {appt: by_order[wo] for wo, _st, appt, _ci in orders if appt is not None}
+    limits = Thresholds(greeting_minutes, late_minutes, no_show_minutes)
+    flags = await flag(session, [a.id for a in appointments], now, limits)
+    rows = []
+    for appt in appointments:
+        waited = None
+        if appt.status == AppointmentStatus.ARRIVED and appt.arrived_at:
+            waited = max(0, int((now - appt.arrived_at).total_seconds() // 60))
+        mark = flags.by_appointment.get(appt.id)
+        rows.append(
+            WaitingAppointment(
+                appt, waited, mark == Flag.WAITING, mark, by_appointment.get(appt.id)
+            )
+        )
     return LaneBoard(
         start,
         rows,
         list(on_site),
-        {appt_id: ci for ci, _wo, appt_id in started if appt_id is not None},
-        {wo: ci for ci, wo, _appt in started},
         await findings.counts(session, [o.id for o in on_site]),
+        {o.id: by_order.get(o.id) for o in on_site},
     )
 
 
