@@ -1,0 +1,29 @@
+"""damage marks: the diagram's view each mark is on (top, front, rear, left, right);
+marks made before there were views are on the top view
+
+Revision ID: b7d3e9a14c20
+Revises: 5c1e7a93d2b4
+Create Date: 2026-12-02 04:10:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "b7d3e9a14c20"
+down_revision: str | None = "5c1e7a93d2b4"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("damage_mark", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("view", sa.String(length=8), nullable=False, server_default="top")
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("damage_mark", schema=None) as batch_op:
+        batch_op.drop_column("view")
