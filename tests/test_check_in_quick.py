@@ -9,8 +9,13 @@ from app.models import DamageMark, Photo, Role, WorkOrder, WorkOrderStatus
 from app.services.audit import Actor
 from app.services.check_in import quick
 from app.services.check_in import steps as check_ins
+from app.services.delivery import handover as delivery
+from app.services.photos import receive as photo_service
+from app.services.storage.configured import open_store
 from tests.checkin_helpers import fresh, started_check_in
 from tests.conftest import csrf_token, html, sign_in
+from tests.estimate_helpers import advisor
+from tests.workshop_helpers import check_in_of, checked_in_order, jpeg
 
 
 async def _hx(client, check_in_id: int, step: str) -> dict[str, str]:
@@ -161,3 +166,19 @@ async def test_the_checklist_has_one_tap_for_all_present_and_belongings_are_chip
         headers=hx,
     )
     assert "× 1" in html(added).select_one("#belongings").get_text()
+
+
+async def test_a_photo_taken_from_a_mark_stays_with_it_at_delivery(db, settings, users) -> None:
+    order_id = await checked_in_order(db, settings, users)  # one mark, on the top view
+    check_in = await check_in_of(db, order_id)
+    mark = check_in.damage_marks[0]
+    received = await photo_service.receive(
+        db, check_in, client_id="mark-photo-test-1", position="", damage_mark_id=str(mark.id),
+        data=jpeg(7), store=open_store(settings), actor=advisor(users),
+    )  # fmt: skip
+    await db.commit()
+    st = await delivery.state(db, order_id)
+    assert [(m.id, m.view, [p.id for p in shots]) for m, shots in st.check_in_marks] == [
+        (mark.id, "top", [received.photo.id])
+    ]
+    assert all(c.check_in.id != received.photo.id for c in st.comparisons)
