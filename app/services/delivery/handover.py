@@ -128,8 +128,7 @@ async def state(session: AsyncSession, order_id: int) -> State:
         delivery=await get_delivery(session, order.id),
         comparisons=comparisons,
         check_in_marks=[
-            (m, [p for p in mark_photos if p.damage_mark_id == m.id])
-            for m in check_in.damage_marks
+            (m, [p for p in mark_photos if p.damage_mark_id == m.id]) for m in check_in.damage_marks
         ],
         new_damage=[(d, [p for p in damage_photos if p.new_damage_id == d.id]) for d in damage],
         bill=await bills.bill(session, order),
