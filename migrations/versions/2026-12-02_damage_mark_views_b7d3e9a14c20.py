@@ -18,12 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("damage_mark", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("view", sa.String(length=8), nullable=False, server_default="top")
-        )
+    # A plain ADD COLUMN, not a batch copy of the table: on SQLite a copy drops the old
+    # table, and with foreign keys on that would unlink every photo from its mark.
+    op.add_column(
+        "damage_mark",
+        sa.Column("view", sa.String(length=8), nullable=False, server_default="top"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("damage_mark", schema=None) as batch_op:
-        batch_op.drop_column("view")
+    op.drop_column("damage_mark", "view")
