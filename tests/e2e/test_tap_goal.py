@@ -125,11 +125,14 @@ def estimate(page: Page, taps: Taps, heights: Heights, shot: Shot, order_id: int
     taps.tap(page.get_by_test_id("hand-to-customer"), "交给客户")
 
 
-def customer_signs(page: Page, taps: Taps, heights: Heights, order_id: int) -> None:
+def customer_signs(page: Page, taps: Taps, heights: Heights, shot: Shot, order_id: int) -> None:
     """The customer's taps count too. The road test and the follow-up call were answered
     at the check-in and show as given; keeping the old parts is asked here."""
     page.wait_for_url(re.compile(rf"/review/{order_id}$"))
     heights["review"] = height(page)
+    expect(page.get_by_test_id("review-mark")).to_have_count(1)
+    expect(page.get_by_test_id("review-mark").locator("img")).to_have_count(1)  # its photo
+    snap(shot, page, "tap-goal-5-review")
     for name in ("consent_road_test", "consent_follow_up"):
         expect(page.get_by_test_id(f"{name}-yes")).to_have_attribute("aria-pressed", "true")
     with posted(page, r"/consent$") as consented:
@@ -159,7 +162,7 @@ def test_the_standard_check_in_takes_at_most_25_taps_through_the_signature(
     heights["done"] = height(page)
     order_id, _number = order_of_check_in(db_path, check_in_id)
     estimate(page, taps, heights, shot, order_id)
-    customer_signs(page, taps, heights, order_id)
+    customer_signs(page, taps, heights, shot, order_id)
     assert query(db_path, "SELECT status FROM work_order WHERE id = ?", order_id) == [("signed",)]
 
     print(f"\nTAPS: {taps.count} beyond {taps.shutters} shutter presses")
