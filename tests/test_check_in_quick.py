@@ -142,7 +142,7 @@ async def test_the_guide_opens_the_first_position_without_a_photo(
     assert (guide["for"], guide["data-position"]) == ("photo-right", "right")
     assert "第 3 张" in guide.get_text()
     # The hint shows where to stand for that position only.
-    shown = [g["data-hint"] for g in guide.select("[data-hint]") if not g.has_attr("style")]
+    shown = [g["data-hint"] for g in guide.select("[data-hint]") if g["display"] != "none"]
     assert shown == ["right"]
     # A taken position is retaken from its tile: the tile is the label of its camera.
     tile = page.select_one("[data-testid=slot-front] label.tile-shot")

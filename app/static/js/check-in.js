@@ -85,7 +85,7 @@
       .replace("{n}", String(slots.length - missing.length + 1))
       .replace("{total}", String(slots.length));
     next.querySelectorAll("[data-hint]").forEach(function (hint) {
-      hint.style.display = hint.getAttribute("data-hint") === position ? "" : "none";
+      hint.setAttribute("display", hint.getAttribute("data-hint") === position ? "inline" : "none");
     });
   }
 
