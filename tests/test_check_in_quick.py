@@ -6,10 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import DamageMark, Photo, Role, WorkOrder, WorkOrderStatus
+from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.check_in import quick
 from app.services.check_in import steps as check_ins
 from app.services.delivery import handover as delivery
+from app.services.estimate import menus
 from app.services.photos import receive as photo_service
 from app.services.storage.configured import open_store
 from tests.checkin_helpers import fresh, started_check_in
@@ -182,3 +184,21 @@ async def test_a_photo_taken_from_a_mark_stays_with_it_at_delivery(db, settings,
         (mark.id, "top", [received.photo.id])
     ]
     assert all(c.check_in.id != received.photo.id for c in st.comparisons)
+
+
+async def test_once_a_bigger_menu_service_is_on_the_order_no_smaller_one_is_offered(
+    db, settings, users
+) -> None:
+    order_id = await checked_in_order(db, settings, users)
+    check_in = await check_in_of(db, order_id)
+    check_in.odometer_km = 40_000  # the 5,000, 10,000 and 40,000 km services are all due
+    await db.commit()
+    order = await db.get(WorkOrder, order_id)
+    assert order is not None
+    offered = [p.code for p in await menus.menu_suggestions(db, order)]
+    assert {"M-40K", "M-10K", "M-5K"} <= set(offered)
+    biggest = (await menus.menu_suggestions(db, order))[0]
+    await menus.add_menu_package(
+        db, order, biggest.id, "zh_CN", order.version, advisor(users), utcnow().date()
+    )
+    assert await menus.menu_suggestions(db, order) == []  # it includes the smaller ones
