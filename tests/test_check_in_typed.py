@@ -130,7 +130,8 @@ async def test_a_refused_plain_belonging_or_concern_keeps_what_was_typed(
     )
     assert belonging.status_code == 422
     form = html(belonging).select_one(f"form[action='/check-ins/{check_in_id}/belongings']")
-    assert form.select_one("option[selected]")["value"] == "umbrella"
+    # The item was a chip: the one tapped stays marked.
+    assert form.select_one("button[name=kind][aria-pressed=true]")["value"] == "umbrella"
     count = form.select_one("input[name=count]")
     assert (count["value"], count["aria-invalid"]) == ("0", "true")
     assert form.select_one("#error-count").get_text() == _("Enter how many.")

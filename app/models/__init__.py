@@ -16,6 +16,7 @@ from app.models.check_in import (
     CoverKind,
     DamageKind,
     DamageMark,
+    DiagramView,
     Step,
     StepTiming,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "DamageMark",
     "Dealership",
     "Delivery",
+    "DiagramView",
     "FollowUpTask",
     "Inspection",
     "Job",

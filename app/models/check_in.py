@@ -120,13 +120,28 @@ class DamageKind(enum.StrEnum):
     OTHER = "other"
 
 
+class DiagramView(enum.StrEnum):
+    """The car diagram's views: from above, and each side (a door or a bumper is placed
+    where it is)."""
+
+    TOP = "top"
+    FRONT = "front"
+    REAR = "rear"
+    LEFT = "left"
+    RIGHT = "right"
+
+
 class DamageMark(IdMixin, CreatedMixin, Base):
-    """A mark on the top-down car diagram; x and y are fractions of its width and height."""
+    """A mark on one view of the car diagram; x and y are fractions of that view's width
+    and height."""
 
     __tablename__ = "damage_mark"
 
     check_in_id: Mapped[int] = mapped_column(
         ForeignKey("check_in.id", ondelete="CASCADE"), index=True
+    )
+    view: Mapped[str] = mapped_column(
+        String(8), default=DiagramView.TOP.value, server_default=DiagramView.TOP.value
     )
     x: Mapped[float]
     y: Mapped[float]

@@ -22,8 +22,8 @@ from app.models import CheckIn, Role, Step
 from app.services.audit import Actor
 from app.services.check_in import changes as check_in_changes
 from app.services.check_in import fields as check_in_fields
+from app.services.check_in import quick, symptoms, walkaround
 from app.services.check_in import steps as check_ins
-from app.services.check_in import symptoms, walkaround
 from app.services.check_in.view import step_context
 from app.settings import Settings
 from app.web.auth import actor_for, roles
@@ -204,6 +204,24 @@ class CheckInController(Controller):
         target = following.value if following else "done"
         return go(request, f"/check-ins/{check_in_id}/{target}")
 
+    @post("/{check_in_id:int}/{step:str}/quick")
+    async def quick_answer(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        check_in_id: FromPath[int],
+        step: FromPath[str],
+    ) -> Redirect | ClientRedirect:
+        """One tap for the step's usual answer (the greeting as on file, the four covers),
+        then the next step."""
+        answer = quick.ANSWERS.get(_step(step))
+        if answer is None:
+            raise NotFound(_("This page does not exist."))
+        check_in = await check_ins.get(db_session, check_in_id)
+        form = await form_data(request)
+        following = await answer(db_session, check_in, form_version(form), actor_for(request))
+        return go(request, f"/check-ins/{check_in_id}/{following.value if following else 'done'}")
+
     async def _act(
         self,
         request: Request[Any, Any, Any],
@@ -260,7 +278,9 @@ class CheckInController(Controller):
             db_session,
             settings,
             check_in_id,
-            lambda ci, f, v, a: walkaround.add_mark(db_session, ci, f.get("x"), f.get("y"), v, a),
+            lambda ci, f, v, a: walkaround.add_mark(
+                db_session, ci, f.get("x"), f.get("y"), v, a, view=f.get("view")
+            ),
             "marks",
             Step.WALKAROUND,
         )

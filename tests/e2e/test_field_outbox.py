@@ -127,9 +127,8 @@ def _walkaround_offline(page: Page, odometer: int, shot: Shot) -> None:
     expect(status).to_have_text(f"1 {WAITING}")
     choice(page, "fuel_eighths", "4").click()
     belongings = page.get_by_test_id("belongings")
-    belongings.locator("select[name=kind]").select_option(label="雨伞")
     belongings.locator("input[name=count]").fill("2")
-    belongings.get_by_role("button", name="添加").click()
+    belongings.get_by_test_id("belonging-umbrella").click()
     expect(status).to_have_text(f"3 {WAITING}")
     expect(belongings.locator("li[data-pending-change]")).to_contain_text("雨伞 × 2")
     snap(shot, page, "field-outbox-offline-walkaround")
@@ -228,8 +227,7 @@ def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
     lost = LostAnswer()
     page.route(re.compile(r"/belongings$"), lost)
     belongings = page.get_by_test_id("belongings")
-    belongings.locator("select[name=kind]").select_option(label="雨伞")
-    belongings.get_by_role("button", name="添加").click()
+    belongings.get_by_test_id("belonging-umbrella").click()
     _wait_for(lambda: bool(lost.stored), page)
     expect(waiting).to_have_text(f"1 {WAITING}")
     assert _belongings(db_path, check_in_id) == [("umbrella", 1)]
@@ -242,7 +240,7 @@ def test_an_answer_lost_after_the_server_stored_the_change_adds_nothing_twice(
     # A tap on the car: a mark, stored, its answer lost, sent again after a reload.
     lost = LostAnswer()
     page.route(re.compile(r"/marks$"), lost)
-    svg = page.locator("#diagram svg")
+    svg = page.locator("#diagram svg[data-view=top]")
     box = svg.bounding_box()
     assert box
     svg.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.6})

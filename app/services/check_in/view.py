@@ -14,13 +14,14 @@ from app.models import (
     CheckIn,
     CoverKind,
     DamageKind,
+    DiagramView,
     Photo,
     PhotoPosition,
     Recommendation,
     Step,
     WorkOrder,
 )
-from app.services.check_in import greeting, symptoms
+from app.services.check_in import greeting, quick, symptoms
 from app.services.check_in import steps as check_ins
 from app.services.check_in.fields import FOLLOW_UP_TIMES, WARNING_LIGHTS
 from app.services.check_in.walkaround import BELONGING_KINDS, MAX_PHOTOS_PER_MARK
@@ -57,6 +58,11 @@ def labels() -> dict[str, dict[str, str]]:
             DamageKind.MISSING: _("Missing part"), DamageKind.OTHER: _("Other"),
         },
         "severity": {"1": _("Light"), "2": _("Medium"), "3": _("Severe")},
+        "views": {
+            DiagramView.TOP: _("Top"), DiagramView.FRONT: _("Front"),
+            DiagramView.REAR: _("Rear"), DiagramView.LEFT: _("Left side"),
+            DiagramView.RIGHT: _("Right side"),
+        },
         "lights": {
             "engine": _("Engine"), "abs": _("ABS"), "airbag": _("Airbag"), "oil": _("Oil pressure"),
             "battery": _("Battery"), "brake": _("Brake"), "tyre_pressure": _("Tyre pressure"),
@@ -105,6 +111,7 @@ async def step_context(
     }  # fmt: skip
     if step == Step.GREETING:
         context["greeting"] = await greeting.load(session, check_in)
+        context["usual_follow_up"] = await quick.usual_follow_up_time(session, check_in)
         context["history"] = (
             await session.scalars(
                 select(WorkOrder)

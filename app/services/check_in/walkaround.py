@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
 from app.i18n import _
-from app.models import Belonging, CheckIn, DamageKind, DamageMark
+from app.models import Belonging, CheckIn, DamageKind, DamageMark, DiagramView
 from app.services import audit
 from app.services.audit import Actor
 from app.services.check_in.steps import bump_version
@@ -36,10 +36,26 @@ def _mark(check_in: CheckIn, mark_id: int) -> DamageMark:
     return mark
 
 
+def _view(value: Any) -> str:
+    """The diagram view a mark is placed on; none sent is the top view (older tablets)."""
+    view = str(value or DiagramView.TOP.value)
+    if view not in set(DiagramView):
+        raise InvalidInput(_("Choose one of the options."), field="view")
+    return view
+
+
 async def add_mark(
-    session: AsyncSession, check_in: CheckIn, x: Any, y: Any, version: int | None, actor: Actor
+    session: AsyncSession,
+    check_in: CheckIn,
+    x: Any,
+    y: Any,
+    version: int | None,
+    actor: Actor,
+    view: Any = None,
 ) -> DamageMark:
-    mark = DamageMark(x=_fraction(x, "x"), y=_fraction(y, "y"), created_by_id=actor.user_id)
+    mark = DamageMark(
+        view=_view(view), x=_fraction(x, "x"), y=_fraction(y, "y"), created_by_id=actor.user_id
+    )
     await bump_version(session, check_in, version)
     check_in.damage_marks.append(mark)
     await session.flush()

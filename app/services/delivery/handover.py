@@ -21,6 +21,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.i18n import _
 from app.models import (
     CheckIn,
+    DamageMark,
     Delivery,
     FollowUpTask,
     Inspection,
@@ -68,6 +69,8 @@ class State:
     check_in: CheckIn
     delivery: Delivery | None
     comparisons: list[Comparison]
+    # The damage recorded at check-in, each mark with the photos taken from it.
+    check_in_marks: list[tuple[DamageMark, list[Photo]]]
     new_damage: list[tuple[NewDamage, list[Photo]]]
     bill: bills.Bill
     replaced_parts: list[JobLine]
@@ -111,11 +114,22 @@ async def state(session: AsyncSession, order_id: int) -> State:
             select(Photo).where(Photo.new_damage_id.in_([d.id for d in damage])).order_by(Photo.id)
         )
     ).all()
+    mark_photos = (
+        await session.scalars(
+            select(Photo)
+            .where(Photo.check_in_id == check_in.id, Photo.damage_mark_id.is_not(None))
+            .where(Photo.stage == PhotoStage.CHECK_IN.value)
+            .order_by(Photo.id)
+        )
+    ).all()
     st = State(
         order=order,
         check_in=check_in,
         delivery=await get_delivery(session, order.id),
         comparisons=comparisons,
+        check_in_marks=[
+            (m, [p for p in mark_photos if p.damage_mark_id == m.id]) for m in check_in.damage_marks
+        ],
         new_damage=[(d, [p for p in damage_photos if p.new_damage_id == d.id]) for d in damage],
         bill=await bills.bill(session, order),
         replaced_parts=await bills.replaced_parts(session, order),

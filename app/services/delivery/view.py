@@ -50,6 +50,7 @@ async def context(
         "signature": signature,
         "positions": list(PhotoPosition),
         "position_labels": check_in_labels()["positions"],
+        "check_in_labels": check_in_labels(),
         "ready": st.order.status == WorkOrderStatus.READY and inspection is not None,
         "missing_photos": {c.position for c in st.comparisons if c.delivery is None},
         "tomorrow": today + timedelta(days=1),

@@ -51,7 +51,9 @@ async def menu_suggestions(session: AsyncSession, order: WorkOrder) -> list[Menu
             )
         ).all()
     )
-    return [p for p in due_packages(packages, odometer) if p.id not in taken]
+    # A bigger service includes the smaller ones: once one is on the order, none smaller.
+    biggest = max((p.interval_km for p in packages if p.id in taken), default=0)
+    return [p for p in due_packages(packages, odometer) if p.interval_km > biggest]
 
 
 async def add_menu_package(

@@ -79,11 +79,12 @@
     var form = formFor(here, path);
     if (!form) return;
     var values = valuesOf(fields);
-    var option = form.querySelector('option[value="' + (values.kind || [""])[0] + '"]');
+    var kind = (values.kind || [""])[0];
+    var option = form.querySelector('option[value="' + kind + '"], button[name=kind][value="' + kind + '"]');
     var li = pendingNode("li", "row is-pending");
     var label = document.createElement("span");
     label.className = "grow";
-    label.textContent = (option ? option.textContent : (values.kind || [""])[0]) + " × " +
+    label.textContent = (option ? option.dataset.label || option.textContent : kind) + " × " +
       ((values.count || ["1"])[0] || "1");
     li.appendChild(label);
     if (waiting) li.appendChild(badge());
@@ -106,11 +107,15 @@
       card.appendChild(title);
       marks.appendChild(card);
     }
-    var svg = here.querySelector("#diagram svg");
+    // On the view the mark was placed on (none sent: the top view), in its own units.
+    var view = (values.view || ["top"])[0] || "top";
+    var svg = here.querySelector('#diagram svg[data-view="' + view + '"]') ||
+      here.querySelector("#diagram svg");
     if (svg) {
+      var size = svg.viewBox && svg.viewBox.baseVal;
       var dot = document.createElementNS(SVG, "circle");
-      dot.setAttribute("cx", String(200 * parseFloat((values.x || ["0"])[0])));
-      dot.setAttribute("cy", String(400 * parseFloat((values.y || ["0"])[0])));
+      dot.setAttribute("cx", String((size ? size.width : 200) * parseFloat((values.x || ["0"])[0])));
+      dot.setAttribute("cy", String((size ? size.height : 400) * parseFloat((values.y || ["0"])[0])));
       dot.setAttribute("r", "11");
       dot.setAttribute("class", "pending-mark");
       dot.setAttribute("data-pending-change", "");
