@@ -24,8 +24,8 @@ from app.services.storage.configured import open_store
 from app.services.supplements import findings
 from app.services.verify import customer as customer_verify
 from app.web.templating import build_environment
-from tests.conftest import csrf_token, html, sign_in
-from tests.estimate_helpers import ink, order, priced_estimate
+from tests.conftest import USERNAMES, csrf_token, html, sign_in
+from tests.estimate_helpers import ink, order, priced_estimate, signed_order
 
 PO = Path(__file__).resolve().parent.parent / "app/translations/zh_CN/LC_MESSAGES/messages.po"
 CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
@@ -218,3 +218,17 @@ async def test_the_workshop_load_counts_technicians_in_both_languages(settings) 
         assert "3 technicians," in env.from_string(line).render(n=3)
     with locale_as("zh_CN"):
         assert env.from_string(line).render(n=1).startswith("车间：1 名技师，")
+
+
+async def test_the_audit_log_names_each_action_in_chinese(client, db, settings, users) -> None:
+    order_id, _signature_id = await signed_order(db, settings, users)
+    wo = await order(db, order_id)
+    await sign_in(client, Role.ADVISOR)
+    response = await client.get(f"/work-orders/{order_id}/audit")
+    assert response.status_code == 200
+    page = html(response)
+    actions = {c["data-action"] for c in page.select("[data-testid=audit-action]")}
+    assert {"check_in_started", "estimate.add_line", "work_order.signed"} <= actions
+    # Names in the table: the test users' ("Advisor") and the order number.
+    names = set(WORD.findall(f"{wo.number} {' '.join(u.title() for u in USERNAMES.values())}"))
+    assert _english_words(page, names) == []
