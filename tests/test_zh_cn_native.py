@@ -85,9 +85,13 @@ def test_zh_cn_strings_use_the_trades_words() -> None:
 
 
 def _english_words(page: BeautifulSoup, allowed: set[str]) -> list[str]:
+    """English words in what the page shows; also fails on ASCII punctuation after Chinese."""
     for hidden in page(["script", "style", "code", "template"]):
         hidden.decompose()
     texts = [page.get_text(" ")]
+    shown = re.sub(r"[a-z]+://[!-~]+", " ", page.get_text(""))
+    found = ASCII_AFTER_CJK.search(shown)
+    assert not found, shown[max(0, found.start() - 40) : found.end() + 40]
     for tag in page.find_all(True):
         texts += [str(tag.get(a, "")) for a in ("aria-label", "placeholder", "title", "alt")]
     # Links are machine text, printed to be typed.
