@@ -52,6 +52,12 @@ def test_a_fuel_tap_after_a_refused_odometer_sends_one_save_and_shows_one_toast(
         page.evaluate("n => window.walkaroundToast('照片' + n + '上传失败。', 'error')", n)
     expect(toast(page)).to_have_count(1)
     expect(toast(page)).to_contain_text("照片4上传失败")
+    # A refused photo's toast names its slot: a later photo of that slot takes it away.
+    page.evaluate("() => window.walkaroundToast('照片未被接收。', 'error', false, 'photo:front')")
+    page.evaluate("() => window.walkaroundToast.dismiss('photo:rear')")
+    expect(toast(page)).to_have_count(1)
+    page.evaluate("() => window.walkaroundToast.dismiss('photo:front')")
+    expect(toast(page)).to_have_count(0)
 
     # Corrected, the save goes through: the mark and the form's toast go.
     page.evaluate(
