@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import negotiate_locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -57,6 +57,11 @@ def get_locale() -> str:
 def gettext(message: str, **variables: object) -> str:
     text = translations_for(get_locale()).gettext(message)
     return text % variables if variables else text
+
+
+def ngettext_unformatted(singular: str, plural: str, n: int) -> str:
+    """For templates: Jinja's newstyle ngettext fills in the template's own variables."""
+    return translations_for(get_locale()).ngettext(singular, plural, n)
 
 
 def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
@@ -108,7 +113,21 @@ class Formatter:
         self.currency = currency
 
     def money(self, amount: Decimal | float | int) -> str:
-        return format_currency(amount, self.currency, locale=get_locale())
+        text = format_currency(amount, self.currency, locale=get_locale())
+        # A Chinese dealership's yuan is ¥ in every language of its screens, not "CN¥".
+        return text.replace("CN¥", "¥") if self.currency == "CNY" else text
+
+    def zone_name(self) -> str:
+        """The time zone as a reader says it: 北京时间 / China (Shanghai) Time, or an
+        offset ("UTC+8") for a zone with no place, never its database key."""
+        key = self.tz.key
+        if key in ("Asia/Shanghai", "PRC") and get_locale() == "zh_CN":
+            return "北京时间"
+        if key.startswith("Etc/") or key in ("UTC", "GMT"):
+            offset = dt.datetime.now(self.tz).utcoffset() or dt.timedelta(0)
+            hours, rest = divmod(int(offset.total_seconds()) // 60, 60)
+            return f"UTC{hours:+d}" + (f":{rest:02d}" if rest else "") if offset else "UTC"
+        return get_timezone_location(self.tz, locale=get_locale())
 
     def number(self, value: Decimal | float | int) -> str:
         return format_decimal(value, locale=get_locale())

@@ -24,7 +24,7 @@ def build_environment(settings: Settings) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        i18n.gettext, i18n.ngettext, newstyle=True
+        i18n.gettext, i18n.ngettext_unformatted, newstyle=True
     )
     fmt = i18n.Formatter(settings.timezone, settings.currency)
     env.globals.update(

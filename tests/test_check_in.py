@@ -337,7 +337,7 @@ async def test_the_read_back_travels_with_every_5w2h_answer(client, db, settings
     )
     summary = html(response).select_one("#summary")
     assert summary["hx-swap-oob"] == "true"
-    assert "时间（When）：冷车启动" in summary.get_text()
+    assert "时间：冷车启动" in summary.get_text()
 
 
 # -- the greeting: what the advisor knows before speaking --------------------------------------

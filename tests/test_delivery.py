@@ -373,7 +373,7 @@ async def test_a_missing_delivery_photo_blocks_signing(db, settings, users) -> N
     assert [c.position for c in (await delivery.state(db, order_id)).comparisons] == [
         "front", "rear",
     ]  # fmt: skip
-    both = _("Take the delivery photo of: %(positions)s.", positions=f"{_('Front')}, {_('Rear')}")
+    both = _("Take the delivery photo of: %(positions)s.", positions=f"{_('Front')}、{_('Rear')}")
     await refused_signing(db, settings, users, order_id, InvalidInput, both)
 
     check_in, target = await delivery.photo_target(db, order_id, advisor(users))

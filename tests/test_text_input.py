@@ -41,7 +41,7 @@ async def test_walk_in_refuses_hidden_characters_by_field_and_keeps_the_form(
     )
     assert response.status_code == 422
     page = html(response)
-    assert page.select_one("[data-testid=form-error]").get_text(strip=True) == _(HIDDEN)
+    assert page.select_one(f"#error-{field}").get_text(strip=True) == _(HIDDEN)
     assert page.select_one(f"#{field}")["aria-invalid"] == "true"
     assert page.select_one("#make")["value"] == "Toyota"
     assert await db.scalar(select(func.count(Customer.id))) == 0

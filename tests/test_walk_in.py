@@ -69,7 +69,10 @@ async def test_a_new_walk_in_starts_its_check_in(client, db, users) -> None:
         "vin": WRONG_CHECK_DIGIT, "make": "Toyota", "model": "Camry"})  # fmt: skip
     assert bad.status_code == 422
     page = html(bad)
-    assert "第 9 位" in page.select_one("[data-testid=form-error]").get_text()
+    # At the field, next to what was typed, not at the top of the form.
+    assert "第 9 位" in page.select_one("#error-vin").get_text()
+    assert page.select_one("#vin")["aria-describedby"] == "error-vin"
+    assert page.select_one("[data-testid=form-error]") is None
     assert page.select_one("#name")["value"] == "周先生"
     assert await db.scalar(select(func.count(Customer.id))) == 0
     good = await client.post("/walk-in/new", data={
@@ -120,7 +123,7 @@ async def test_a_walk_in_s_phone_must_be_callable_in_the_region(client, db, user
         page = html(bad)
         assert page.select_one("#phone")["value"] == number
         assert page.select_one("#phone")["aria-invalid"] == "true"
-        assert "11 位手机号码" in page.select_one("[data-testid=form-error]").get_text()
+        assert "11 位手机号码" in page.select_one("#error-phone").get_text()
     assert await db.scalar(select(func.count(Customer.id))) == 0
     good = await client.post("/walk-in/new", data={**form, "phone": "021-5888 6666"})
     assert good.status_code == 303

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
 from app.models.base import utcnow
-from app.services import work_order_view, work_orders
+from app.services import audit_labels, work_order_view, work_orders
 from app.services.estimate import view as estimate_view
 from app.settings import Settings
 from app.web.auth import actor_for, roles
@@ -68,7 +68,11 @@ class WorkOrderController(Controller):
     ) -> Template:
         order = await estimate_view.get_order(db_session, order_id)
         events = await work_orders.audit_events(db_session, order_id)
-        return render(request, "work_orders/audit.html", {"order": order, "events": events})
+        return render(
+            request,
+            "work_orders/audit.html",
+            {"order": order, "events": events, "action_labels": audit_labels.action_labels()},
+        )
 
     @get("/work-orders/{order_id:int}/audit.csv")
     async def audit_csv(

@@ -102,7 +102,7 @@ def test_the_inspector_reads_the_recorded_report_back(
     items = report.get_by_test_id("qc-recorded-item")
     expect(items).to_have_count(len(json.loads(ticked)))
     expect(report.locator("[data-testid=qc-recorded-item][data-ticked=false]")).to_have_count(0)
-    expect(report.get_by_test_id("qc-recorded-odometer")).to_have_text(f"{odometer:,} km")
+    expect(report.get_by_test_id("qc-recorded-odometer")).to_have_text(f"{odometer:,} 公里")
     expect(report.get_by_test_id("qc-recorded-fuel")).to_have_text(f"{fuel}/8")
     expect(qc.get_by_test_id("qc-print")).to_be_visible()
     snap(shot, qc, "records-4-qc-report-read-back")

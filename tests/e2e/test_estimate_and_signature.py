@@ -308,7 +308,7 @@ def _approve_on_the_phone(
     assert decided().ok, f"approve: HTTP {decided().status}: {decided().text()}"
     done = phone.get_by_test_id("decided")
     expect(done).to_have_attribute("data-decision", "approved")
-    expect(done).to_contain_text("谢谢：增加项目已同意。")
+    expect(done).to_contain_text("谢谢，您已同意增加项目。")
     snap(shot, phone, "decided")
     assert query(db, "SELECT status FROM supplement WHERE id = ?", supplement_id) == [("approved",)]
     # The link works once.

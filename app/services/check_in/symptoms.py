@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
-from app.i18n import _
+from app.i18n import _, get_locale, locale_as
 from app.models import CheckIn, Concern
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
 from app.services.check_in.steps import bump_version
+from app.settings import SUPPORTED_LOCALES
 
 W2H_FIELDS = ("what", "when", "where", "who", "why", "how", "how_much")
 MAX_TEXT = 1000
@@ -45,6 +48,35 @@ def quick_answers() -> dict[str, list[str]]:
         "how": [_("squeal"), _("knock"), _("rattle"), _("judder"), _("light on the dash")],
         "how_much": [_("always"), _("often"), _("sometimes"), _("once")],
     }  # fmt: skip
+
+
+_LIST_SEPARATOR = re.compile(r"\s*[,，、;；]\s*")
+
+
+@cache
+def _answer_index() -> dict[str, tuple[str, int]]:
+    """Each tap choice, in every language, to where it stands in the list."""
+    index: dict[str, tuple[str, int]] = {}
+    for locale in SUPPORTED_LOCALES:
+        with locale_as(locale):
+            for field, answers in quick_answers().items():
+                for position, answer in enumerate(answers):
+                    index.setdefault(answer.casefold(), (field, position))
+    return index
+
+
+def in_reader_language(value: str) -> str:
+    """A 5W2H answer as the reader's language says it: the tap choices were stored in the
+    advisor's language ("noise, cold start"); they are read back in the customer's
+    (异响、冷车启动). What was typed stays as typed."""
+    parts = [p for p in _LIST_SEPARATOR.split(value.strip()) if p]
+    here = quick_answers()
+    index = _answer_index()
+    shown = []
+    for part in parts:
+        found = index.get(part.casefold())
+        shown.append(here[found[0]][found[1]] if found else part)
+    return ("、" if get_locale().startswith("zh") else ", ").join(shown)
 
 
 def _clean(form: Mapping[str, Any], name: str) -> str:
@@ -126,7 +158,11 @@ def summary(check_in: CheckIn, customer_name: str) -> list[str]:
     lines = []
     for number, concern in enumerate(check_in.concerns, start=1):
         details = [
-            _("%(label)s: %(value)s", label=labels[f], value=getattr(concern, f))
+            _(
+                "%(label)s: %(value)s",
+                label=labels[f],
+                value=in_reader_language(getattr(concern, f)),
+            )
             for f in W2H_FIELDS
             if getattr(concern, f)
         ]

@@ -163,7 +163,7 @@ def _problems(st: State) -> list[str]:
         names = check_in_view.labels()["positions"]
         found.append(
             _("Take the delivery photo of: %(positions)s.",
-              positions=", ".join(names.get(PhotoPosition(p), p) for p in missing))
+              positions=_(", ").join(names.get(PhotoPosition(p), p) for p in missing))
         )  # fmt: skip
     delivery = st.delivery
     if (

@@ -139,7 +139,7 @@ def context(
         "line_name": line_name,
         "tax_rate": format_percent(Decimal(totals.get("tax_rate") or "0"), locale=locale),
         "has": lambda value: value is not None and Decimal(value or "0") != 0,
-        "timezone": settings.timezone,
+        "timezone": fmt.zone_name(),
     }
 
 

@@ -198,7 +198,7 @@ def carry_forward(
     session: AsyncSession, order: WorkOrder, supplement: Supplement, jobs: list[Job], now: datetime
 ) -> Recommendation:
     """A declined finding stays on the order and greets the vehicle's next visit."""
-    titles = ", ".join(j.title for j in jobs if j.title and j.title != supplement.note)
+    titles = _(", ").join(j.title for j in jobs if j.title and j.title != supplement.note)
     text = supplement.note or titles
     if titles and supplement.note:
         text = f"{supplement.note} — {titles}"

@@ -87,6 +87,8 @@ def _values() -> dict[str, str]:
         **names["belongings"],
         "labour": _("Labour"), "part": _("Part"), "approved": _("Approved"),
         "declined": _("Declined"), "signed": _("Signed"),
+        "draft": _("Waiting for the advisor’s price"), "pending": _("Waiting for the customer"),
+        "withdrawn": _("Withdrawn by the advisor"),
     }  # fmt: skip
 
 

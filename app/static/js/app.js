@@ -2,9 +2,25 @@
 (function () {
   "use strict";
 
-  function toast(message, level, reload) {
+  // One toast at a time, near the thumb: a new message replaces the one shown (five
+  // refused photos say so once, not five times over the form). A toast may name what it is
+  // about (`key`: a form's field, a photo slot); fixing that takes it away (dismiss).
+  var shown = null;
+
+  function dismiss(el) {
+    if (el && el.parentNode) el.parentNode.removeChild(el);
+    if (shown && shown.el === el) {
+      clearTimeout(shown.timer);
+      shown = null;
+    }
+  }
+
+  function toast(message, level, reload, key, owner) {
     var box = document.getElementById("toasts");
     if (!box || !message) return;
+    if (shown && shown.reload && !reload) return; // "reload" stays until it is done
+    while (box.firstChild) box.removeChild(box.firstChild);
+    if (shown) clearTimeout(shown.timer);
     var el = document.createElement("div");
     el.className = "toast toast-" + (level || "error");
     el.setAttribute("role", level === "ok" ? "status" : "alert");
@@ -14,7 +30,7 @@
     close.type = "button";
     close.textContent = "×";
     close.setAttribute("aria-label", document.body.dataset.closeLabel || "Close");
-    close.addEventListener("click", function () { el.remove(); });
+    close.addEventListener("click", function () { dismiss(el); });
     el.appendChild(text);
     if (reload) {
       var again = document.createElement("button");
@@ -25,8 +41,19 @@
     }
     el.appendChild(close);
     box.appendChild(el);
-    if (!reload) setTimeout(function () { el.remove(); }, 8000);
+    shown = { el: el, key: key || null, owner: owner || null, reload: !!reload,
+              timer: reload ? null : setTimeout(function () { dismiss(el); }, 8000) };
   }
+  toast.dismiss = function (key) {
+    if (shown && key && shown.key === key) dismiss(shown.el);
+  };
+  // A save of a form that went through takes away the toast about that form.
+  toast.dismissFor = function (container) {
+    if (!shown || !shown.owner || !container) return;
+    if (container === shown.owner || (container.contains && container.contains(shown.owner))) {
+      dismiss(shown.el);
+    }
+  };
   window.walkaroundToast = toast;
 
   // A refused field is marked where it is: aria-invalid on the field and the message in
@@ -66,6 +93,7 @@
 
   function clearMarks(container) {
     if (!container || !container.querySelectorAll) return;
+    toast.dismissFor(container);
     container.querySelectorAll(".field-error").forEach(function (el) { el.textContent = ""; });
     container.querySelectorAll("[aria-invalid]").forEach(function (el) {
       el.removeAttribute("aria-invalid");
@@ -75,8 +103,11 @@
 
   // Server-side errors arrive as an HX-Trigger "wa:toast" event with the message.
   document.body.addEventListener("wa:toast", function (evt) {
-    toast(evt.detail.message, evt.detail.level, evt.detail.reload);
-    if (evt.detail.field) markField(evt.target, evt.detail.field, evt.detail.message);
+    var d = evt.detail;
+    var form = evt.target && evt.target.closest ? evt.target.closest("form") || evt.target : null;
+    var owner = form && form !== document.body ? form : null;
+    toast(d.message, d.level, d.reload, owner && d.field ? "field:" + d.field : null, owner);
+    if (d.field) markField(evt.target, d.field, d.message);
   });
   // A save that went through clears the field messages of its form. When the
   // form itself was swapped out, htmx reports an ancestor (e.g. <main>) here:

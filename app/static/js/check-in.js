@@ -26,9 +26,11 @@
     if (chip) {
       var field = document.getElementById(chip.dataset.appendTo);
       var text = chip.textContent.trim();
-      var parts = field.value ? field.value.split(/[,，]\s*/) : [];
+      var parts = field.value ? field.value.split(/\s*[,，、;；]\s*/) : [];
       if (parts.indexOf(text) === -1) parts.push(text);
-      field.value = parts.filter(Boolean).join(", ");
+      // A Chinese list takes 、 (an ASCII comma after Chinese reads as a typo).
+      var zh = /^zh/.test(document.documentElement.lang || "");
+      field.value = parts.filter(Boolean).join(zh ? "、" : ", ");
       field.dispatchEvent(new Event("change", { bubbles: true }));
     }
   });

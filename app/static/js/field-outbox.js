@@ -11,6 +11,12 @@
   var TIMEOUT_MS = 30000;
   var BACKOFF_MAX_MS = 60000;
   var TIMER_MS = 15000;
+  // One tap can fire two changes of one form: typing the odometer, then tapping a fuel
+  // button, blurs the odometer (change) and picks the fuel (change). Each save sends the
+  // whole form, so the later one carries the earlier: a change made during a tap waits
+  // this long for the tap's next change, and the two are sent as one.
+  var SETTLE_MS = 150;
+  var PRESS_MAX_MS = 1500;
   var KEEP_SENT_MS = 12 * 3600 * 1000;
   var VERSION_HEADER = "X-Check-In-Version";
   var NOT_SENT = { _csrf_token: 1, version: 1, change_id: 1 };
@@ -66,19 +72,59 @@
     });
     var target = d.target && d.target.id ? "#" + d.target.id : null;
     var swapAt = elt.closest("[hx-swap]");
+    var whole = elt.tagName === "FORM" && /^\s*change\s*$/.test(elt.getAttribute("hx-trigger") || "");
     var item = {
       id: newId(), seq: Date.now() * 1000 + (counter++ % 1000), check_in: here.dataset.checkIn,
       url: d.path, fields: fields, target: target, page: location.pathname,
       swap: (swapAt && swapAt.getAttribute("hx-swap")) || "innerHTML",
-      base: pageVersion(), state: "waiting", version: null, at: Date.now(),
+      base: pageVersion(), state: "waiting", version: null, at: Date.now(), whole: whole,
+      press: pressing && Date.now() - pressAt < PRESS_MAX_MS ? press : 0,
     };
     var saved = document.getElementById("save-state");
     if (saved) saved.textContent = "";
-    putAll([item]).then(refresh).then(function () {
-      afterChange();
-      flush();
-    });
+    putAll([item]).then(function () { return whole && item.press ? supersede(item) : null; })
+      .then(refresh).then(function () {
+        afterChange();
+        if (!item.press) {
+          flush();
+          return;
+        }
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(flush, SETTLE_MS);
+      });
   });
+
+  // A tap: from the finger down to its click (a pan ends in pointercancel).
+  var press = 0;
+  var pressing = false;
+  var pressAt = 0;
+  document.addEventListener("pointerdown", function () {
+    press++;
+    pressing = true;
+    pressAt = Date.now();
+  }, true);
+  document.addEventListener("pointercancel", function () { pressing = false; }, true);
+  document.addEventListener("click", function () {
+    setTimeout(function () { pressing = false; }, 0); // after the click's own change
+  }, true);
+
+  // A whole-form save replaces a save of the same form made in the same tap and not tried
+  // yet. Separate actions stay separate changes (offline, each one waits in order).
+  var superseded = {};
+  var tried = {};
+  var settleTimer = null;
+
+  function supersede(item) {
+    return allItems().then(function (all) {
+      var older = all.filter(function (it) {
+        return it.state === "waiting" && it.whole && it.id !== item.id && !tried[it.id] &&
+          it.press === item.press && it.url === item.url && it.check_in === item.check_in &&
+          it.seq < item.seq;
+      }).map(function (it) { return it.id; });
+      older.forEach(function (id) { superseded[id] = true; });
+      return older.length ? remove(older) : null;
+    });
+  }
 
   // --- sending, in order ---
 
@@ -250,6 +296,8 @@
       var next = function () {
         var item = queue.shift();
         if (!item) return undefined;
+        if (superseded[item.id]) return next();
+        tried[item.id] = true;
         return send(item).then(function (res) {
           if (res.ok) {
             streak = 0;

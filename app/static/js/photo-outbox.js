@@ -100,10 +100,16 @@
     }
   }
 
-  function toast(message) {
+  // One toast per slot at most (app.js shows one at a time anyway); a photo of the same
+  // slot that arrives later takes it away.
+  function toast(message, key) {
     if (message && typeof window.walkaroundToast === "function") {
-      window.walkaroundToast(message, "error");
+      window.walkaroundToast(message, "error", false, key ? "photo:" + key : null);
     }
+  }
+
+  function untoast(key) {
+    if (window.walkaroundToast && window.walkaroundToast.dismiss) window.walkaroundToast.dismiss("photo:" + key);
   }
 
   function cssEscape(s) {
@@ -363,6 +369,7 @@
                 uploadedHere.set(item.client_id, { data: res.data, item: { // not its bytes
                   upload_url: item.upload_url, position: item.position, damage_mark: item.damage_mark } });
                 showUploaded(item.client_id, res.data);
+                untoast(slotKey(item.upload_url, item.position, item.damage_mark));
                 document.dispatchEvent(
                   new CustomEvent("walkaround:photo-uploaded", { detail: res.data }));
                 return refreshCounts();
@@ -378,7 +385,8 @@
                 showRejected(item.client_id, res.error, slotFor(item));
                 var st = statusEl();
                 var template = (st && st.dataset.msgRejected) || "{error}";
-                toast(template.replace("{error}", function () { return res.error; }));
+                toast(template.replace("{error}", function () { return res.error; }),
+                      slotKey(item.upload_url, item.position, item.damage_mark));
                 return refreshCounts();
               }).then(next);
             }
@@ -440,7 +448,7 @@
   function add(slot, file) {
     var max = parseInt(slot.dataset.maxPhotos || "", 10);
     if (max > 0 && countThumbs(slot) >= max) {
-      toast(slot.dataset.msgFull);
+      toast(slot.dataset.msgFull, slotKey(slot.dataset.uploadUrl, slot.dataset.position, slot.dataset.damageMark));
       return Promise.resolve(null);
     }
     if (!persistAsked) {
