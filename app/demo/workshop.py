@@ -30,6 +30,7 @@ from app.models import (
     REQUIRED_COVERS,
     STEPS,
     CheckIn,
+    JobTask,
     LabourOperation,
     Part,
     Role,
@@ -46,6 +47,7 @@ from app.services.estimate import editing, pricing, terms
 from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
+from app.services.workshop import checklist
 from app.services.workshop import jobs as workshop
 
 DEVICE = "demo-tablet"
@@ -356,6 +358,12 @@ async def _estimate(
     await terms.set_consent(session, order, "consent_follow_up", True, None, advisor)
 
 
+async def _ticked(session: AsyncSession, task: JobTask) -> dict[str, str]:
+    """Each item of the job's check list ticked, as a careful technician does."""
+    _task, job, order = await workshop.get_task(session, task.id)
+    return checklist.every_item_done(checklist.items_for(job, order))
+
+
 async def _workshop(
     session: AsyncSession, order: WorkOrder, story: Story, clock: Clock, crew: Crew
 ) -> None:
@@ -380,11 +388,16 @@ async def _workshop(
         end = begin - share + (2 if n + 1 < len(tasks) else 0)  # minutes to change over
         await workshop.start(session, task.id, crew.technician, ago(begin))
         await workshop.finish(session, task.id, crew.technician, ago(end))
-        await workshop.self_check(session, task.id, crew.technician, ago(end - 1))
+        await workshop.self_check(
+            session, task.id, crew.technician, ago(end - 1), form=await _ticked(session, task)
+        )
     if story.mutual_checked is None:
         return
     for task in tasks:
-        await workshop.mutual_check(session, task.id, crew.foreman, ago(story.mutual_checked))
+        await workshop.mutual_check(
+            session, task.id, crew.foreman, ago(story.mutual_checked),
+            form=await _ticked(session, task),
+        )  # fmt: skip
     if story.inspected is None:
         return
     state = await final_check.state(session, order.id)

@@ -76,7 +76,10 @@ async def create(
     note: str | None,
     actor: Actor,
     category: str | None = None,
+    safety: bool = False,
 ) -> Supplement:
+    """A finding; a safety category is always a safety finding, and the technician
+    may flag any other one as such."""
     if order.signed_at is None or order.status not in OPEN_STATUSES:
         raise Conflict(_("Added work needs a signed work order that is still open."))
     number = (
@@ -93,7 +96,7 @@ async def create(
         note=" ".join((note or "").split())[:1000],
         requested_by_id=actor.user_id,
         category=category,
-        safety=category in findings.SAFETY_CATEGORIES,
+        safety=safety or category in findings.SAFETY_CATEGORIES,
     )
     session.add(supplement)
     await session.flush()
