@@ -201,6 +201,11 @@ async def send(
                 link=link,
             )  # fmt: skip
             subject = _("Added work for your car %(plate)s", plate=order.vehicle.plate)
+            if supplement.safety:
+                # The customer reads the danger before the price.
+                warning = findings.safety_warning(supplement)
+                body = f"⚠ {warning} {body}"
+                subject = f"⚠ {warning} {subject}"
         if channel == "sms":
             await mailer.send_sms(session, customer.phone, body, order.id)
         else:

@@ -90,6 +90,15 @@ def safety_statement(supplement: Supplement, locale: str) -> str:
         )
 
 
+def safety_warning(supplement: Supplement) -> str:
+    """What the customer reads first about a safety finding: what it concerns (the
+    category, or what was found when the technician flagged another kind)."""
+    what = category_labels().get(supplement.category or "", "")
+    if supplement.category not in SAFETY_CATEGORIES:
+        what = supplement.note if len(supplement.note) <= 40 else supplement.note[:39] + "…"
+    return _("Safety issue: %(what)s. Driving with it can be dangerous.", what=what)
+
+
 @dataclass(frozen=True)
 class Count:
     open: int = 0
