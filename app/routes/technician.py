@@ -156,7 +156,6 @@ class TechnicianController(Controller):
         except InvalidInput as exc:
             if is_fragment(request):
                 raise  # a toast, the field marked in the page, nothing swapped away
-            await db.rollback()
             context = await self._context(request, db, settings)
             return refused(request, "technician/index.html", context, exc, form)
         return await self._after_change(request, db, settings, f"task-{task_id}")
@@ -204,7 +203,6 @@ class TechnicianController(Controller):
         except InvalidInput as exc:
             if is_fragment(request):
                 raise
-            await db_session.rollback()
             context = await self._context(request, db_session, settings)
             kept = {k: v for k, v in form.items() if k != "photos"}
             return refused(request, "technician/index.html", context, exc, kept)
