@@ -29,6 +29,7 @@ class Words:
 
     customer_words: str
     answers: list[Answer]
+    concern_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class Car:
     words: list[Words] = field(default_factory=list)
     shots: list[Shot] = field(default_factory=list)  # walkaround order, then damage photos
     marks: list[str] = field(default_factory=list)  # "1. Scratch — note", numbered as drawn
+
+    def words_of(self, job: Job) -> list[Words]:
+        """The customer's words behind a job (a job from a concern), else none."""
+        return [w for w in self.words if job.concern_id and w.concern_id == job.concern_id]
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ def words(concern: Concern) -> Words:
         for key in symptoms.W2H_FIELDS
         if (text := " ".join(str(getattr(concern, key) or "").split()))
     ]
-    return Words(concern.customer_words, answers)
+    return Words(concern.customer_words, answers, concern.id)
 
 
 def parts(job: Job) -> list[PartNeeded]:
