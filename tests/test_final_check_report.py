@@ -10,14 +10,21 @@ from typing import Any
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from app.i18n import locale_as
 from app.models import Inspection, Role, Signature, StaffUser
+from app.models.base import utcnow
 from app.services.delivery import acceptance as delivery_signing
 from app.services.final_check import inspection as final_check
 from app.services.signing import signatures
+from app.services.workshop import checklist
+from app.services.workshop import jobs as workshop
 from tests.conftest import html, sign_in
 from tests.test_delivery import ready_to_sign, sign
 from tests.workshop_helpers import (
+    actor,
     check_in_of,
+    dispatched,
+    every_item_ticked,
     fail_final_check,
     in_qc,
     pass_final_check,
@@ -84,6 +91,44 @@ async def test_a_passed_report_reads_back_as_recorded(client, db, settings, user
     assert shown["fuel"] == f"{inspection.fuel_eighths}/8"
     assert shown["inspector"].startswith("Qc ·")
     assert page.select_one("[data-testid=qc-print][data-print]") is not None
+
+
+async def test_the_report_shows_what_the_self_check_and_the_mutual_check_ticked(
+    client, db, settings, users
+) -> None:
+    order_id = await dispatched(db, settings, users)
+    tech, foreman = actor(users, Role.TECHNICIAN), actor(users, Role.FOREMAN)
+    reason = "客户自行洗车"
+    for task in await tasks(db, order_id):
+        ticked = await every_item_ticked(db, task.id)
+        await workshop.start(db, task.id, tech, utcnow())
+        await workshop.finish(db, task.id, tech, utcnow())
+        own = {**ticked, checklist.field("clean"): checklist.NOT_APPLICABLE,
+               checklist.reason_field("clean"): reason}  # fmt: skip
+        await workshop.self_check(db, task.id, tech, utcnow(), form=own)
+        await workshop.mutual_check(db, task.id, foreman, utcnow(), form=ticked)
+    await db.commit()
+    names = {
+        role: (await db.get(StaffUser, users[role])).display_name
+        for role in (Role.TECHNICIAN, Role.FOREMAN)
+    }
+    job_id, task = (await tasks(db, order_id))[0].job_id, (await tasks(db, order_id))[0]
+    expected = await every_item_ticked(db, task.id)
+    await sign_in(client, Role.QC_INSPECTOR)
+
+    page = html(await client.get(f"/final-check/{order_id}"))
+
+    rows = page.select(f"[data-testid=qc-ticks-{job_id}] [data-testid=qc-tick]")
+    assert len(rows) == len(expected)
+    with locale_as("zh_CN"):
+        labels = [checklist.label(key[len("check-") :]) for key in expected]
+    assert [r.select("td")[0].text.strip() for r in rows] == labels
+    for row, key in zip(rows, expected, strict=True):
+        self_cell, mutual_cell = row.select("td")[1:]
+        assert names[Role.TECHNICIAN] in self_cell.text
+        assert names[Role.FOREMAN] in mutual_cell.text
+        assert "✓" in mutual_cell.text
+        assert (reason in self_cell.text) == (key == "check-clean")
 
 
 async def test_every_round_in_the_history_shows_its_full_report(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput
@@ -15,6 +15,7 @@ from app.i18n import _, locale_as
 from app.models import (
     AuditEvent,
     LabourOperation,
+    OutboundMessage,
     Recommendation,
     Role,
     Signature,
@@ -26,7 +27,9 @@ from app.models.base import utcnow
 from app.services import board_events
 from app.services.estimate import editing
 from app.services.lane_board import board as lane_board
+from app.services.photos.pipeline import MAX_UPLOAD_BYTES, TooLarge
 from app.services.signing import signatures
+from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
 from app.services.supplements import findings
 from app.services.supplements.findings import Count
@@ -35,7 +38,8 @@ from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.estimate_helpers import advisor, ink, order
 from tests.test_delivery import ready_to_sign, refused_signing, sign
-from tests.workshop_helpers import actor, dispatched, refused
+from tests.test_photo_pipeline import png
+from tests.workshop_helpers import actor, dispatched, jpeg, refused
 
 BRAKES = "左前刹车片磨损至 3mm"
 Users = dict[Role, int]
@@ -143,6 +147,73 @@ async def test_a_finding_names_what_it_concerns_and_safety_items_are_flagged(
     assert event is not None
     assert event.details["category"] == "brakes"
     assert event.details["safety"] is True
+
+
+async def test_a_finding_is_reported_with_its_photos_and_a_safety_flag(db, settings, users) -> None:
+    order_id = await dispatched(db, settings, users)
+    tech = actor(users, Role.TECHNICIAN)
+    # Not a safety category, but the technician flags it: the door does not latch.
+    supplement = await workshop.report_finding(
+        db, order_id, "左后门锁扣不牢，行驶中可能打开", tech, "body",
+        safety=True, photos=[jpeg(1), jpeg(2)], store=open_store(settings),
+    )  # fmt: skip
+    supplement_id = supplement.id
+    await db.commit()
+    found = await fresh(db, supplement_id)
+    assert (found.category, found.safety) == ("body", True)
+    photos = await findings.photos_of(db, found)
+    assert len(photos) == 2
+    assert {(p.stage, p.supplement_id) for p in photos} == {("finding", supplement_id)}
+    event = await db.scalar(select(AuditEvent).where(AuditEvent.action == "finding.reported"))
+    assert event is not None
+    assert (event.details["safety"], event.details["photos"]) == (True, 2)
+    # Counted as a safety finding for the advisor.
+    assert (await findings.counts(db, [order_id]))[order_id] == Count(open=1, safety=1)
+    # Unflagged and of no safety category: an ordinary finding.
+    plain = await workshop.report_finding(db, order_id, "雨刮片老化", tech, "other")
+    assert plain.safety is False
+
+
+async def test_a_refused_photo_refuses_the_whole_report(db, settings, users) -> None:
+    order_id = await dispatched(db, settings, users)
+    tech = actor(users, Role.TECHNICIAN)
+    store = open_store(settings)
+    for bad, error in (
+        (b"GIF89a no picture here", InvalidInput),  # not an image
+        (b"\xff\xd8" + bytes(MAX_UPLOAD_BYTES), TooLarge),  # too many bytes
+        (png(10_000, 10_000), TooLarge),  # a decompression bomb: 100 MP of nothing
+    ):
+        await refused(
+            db, order_id, error,
+            lambda b=bad: workshop.report_finding(
+                db, order_id, BRAKES, tech, "brakes", photos=[jpeg(3), b], store=store
+            ),
+            field="photos",
+        )  # fmt: skip
+    too_many = [jpeg(n) for n in range(findings.MAX_PHOTOS + 1)]
+    await refused(
+        db, order_id, InvalidInput,
+        lambda: workshop.report_finding(
+            db, order_id, BRAKES, tech, "brakes", photos=too_many, store=store
+        ),
+        field="photos",
+    )  # fmt: skip
+    assert await db.scalar(select(func.count(Supplement.id))) == 0
+
+
+async def test_the_customer_reads_the_safety_warning_first_in_the_request(
+    db, settings, users
+) -> None:
+    order_id = await dispatched(db, settings, users)
+    supplement_id = await reported(db, users, order_id, category="brakes")
+    await sent(db, settings, users, supplement_id)
+    body = await db.scalar(select(OutboundMessage.body).where(OutboundMessage.channel == "sms"))
+    assert body is not None
+    found = await fresh(db, supplement_id)
+    with locale_as("zh_CN"):
+        warning = findings.safety_warning(found)
+    assert "制动" in warning
+    assert body.startswith(f"⚠ {warning}")
 
 
 async def test_a_reported_finding_reaches_every_open_board_at_once(db, settings, users) -> None:

@@ -118,6 +118,59 @@ async def test_a_finding_is_reported_with_a_tap_on_what_it_concerns(
     assert "安全" in shown.text
 
 
+async def test_a_finding_is_reported_with_photos_and_the_safety_flag_in_one_post(
+    client, db, settings, users
+) -> None:
+    order_id = await dispatched(db, settings, users)
+    await sign_in(client, Role.TECHNICIAN)
+    page = html(await client.get("/my-jobs"))
+    form = page.select_one(f"[data-testid=findings-{order_id}] form")
+    assert form["enctype"] == "multipart/form-data"
+    assert form.select_one(f"[data-testid=finding-photos-{order_id}] ") is not None
+    assert form.select_one("input[name=safety]") is not None
+    url = f"/my-jobs/orders/{order_id}/findings"
+    note = "后备箱撑杆失效，箱盖会落下"
+    done = await client.post(
+        url,
+        data={"note": note, "category": "body", "safety": "1"},
+        files=[
+            ("photos", ("a.jpg", jpeg(1), "image/jpeg")),
+            ("photos", ("b.jpg", jpeg(2), "image/jpeg")),
+        ],
+        headers=hx(csrf_from(page)),
+    )
+    assert done.status_code == 200, done.text
+    await db.rollback()
+    row = (await db.scalars(select(Supplement))).one()
+    assert (row.category, row.safety) == ("body", True)
+    shown = html(done).select_one(f"[data-testid=finding-{row.id}]")
+    assert "安全" in shown.text
+    assert len(shown.select("img[data-uploaded]")) == 2
+
+
+async def test_a_refused_report_keeps_what_was_typed_and_marks_the_field(
+    client, db, settings, users
+) -> None:
+    order_id = await dispatched(db, settings, users)
+    await sign_in(client, Role.TECHNICIAN)
+    page = html(await client.get("/my-jobs"))
+    url = f"/my-jobs/orders/{order_id}/findings"
+    # Without htmx: the page again, the note as typed, the photo field marked.
+    response = await client.post(
+        url,
+        data={"note": BRAKES, "category": "brakes", "safety": "1", "_csrf_token": csrf_from(page)},
+        files=[("photos", ("a.jpg", b"not a photo at all", "image/jpeg"))],
+    )
+    assert response.status_code == 422
+    again = html(response).select_one(f"[data-testid=findings-{order_id}] form")
+    assert again.select_one("textarea").text == BRAKES
+    assert again.select_one("input[name=safety]").has_attr("checked")
+    assert again.select_one("input[name=category][value=brakes]").has_attr("checked")
+    assert again.select_one("input[name=photos]")["aria-invalid"] == "true"
+    assert again.select_one(f"#error-photos-{order_id}").text.strip()
+    assert await db.scalar(select(func.count(Supplement.id))) == 0
+
+
 # -- the advisor withdraws ---------------------------------------------------------------
 
 

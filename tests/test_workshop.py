@@ -42,6 +42,7 @@ from tests.workshop_helpers import (
     dispatch_all,
     dispatched,
     draft_supplement,
+    every_item_ticked,
     fail_final_check,
     ready,
     refused,
@@ -142,7 +143,9 @@ async def test_a_technician_works_only_on_jobs_dispatched_to_them(db, settings, 
     await refused(
         db, order_id, Forbidden, lambda: workshop.self_check(db, task_id, other, utcnow()), mine
     )
-    await workshop.self_check(db, task_id, tech, utcnow())
+    await workshop.self_check(
+        db, task_id, tech, utcnow(), form=await every_item_ticked(db, task_id)
+    )
     await db.commit()
     task = await only_task(db, order_id)
     assert task.self_checked_at is not None
@@ -216,7 +219,9 @@ async def test_the_mutual_check_is_done_by_someone_who_did_not_do_the_work(
         db, order_id, InvalidInput, lambda: workshop.mutual_check(db, task_id, other, utcnow()),
         _("The technician's self-check comes first."),
     )  # fmt: skip
-    await workshop.self_check(db, task_id, tech, utcnow())
+    await workshop.self_check(
+        db, task_id, tech, utcnow(), form=await every_item_ticked(db, task_id)
+    )
     await db.commit()
 
     await refused(
@@ -229,7 +234,9 @@ async def test_the_mutual_check_is_done_by_someone_who_did_not_do_the_work(
         _("The mutual check is done by another technician or the foreman."),
     )  # fmt: skip
 
-    await workshop.mutual_check(db, task_id, other, utcnow())
+    await workshop.mutual_check(
+        db, task_id, other, utcnow(), form=await every_item_ticked(db, task_id)
+    )
     await db.commit()
     task = await only_task(db, order_id)
     assert task.mutual_checked_at is not None
@@ -245,12 +252,18 @@ async def test_only_the_last_mutual_check_sends_the_car_to_qc(db, settings, user
     for task_id in (first, second):
         await workshop.start(db, task_id, tech, utcnow())
         await workshop.finish(db, task_id, tech, utcnow())
-        await workshop.self_check(db, task_id, tech, utcnow())
-    await workshop.mutual_check(db, first, foreman, utcnow())
+        await workshop.self_check(
+            db, task_id, tech, utcnow(), form=await every_item_ticked(db, task_id)
+        )
+    await workshop.mutual_check(
+        db, first, foreman, utcnow(), form=await every_item_ticked(db, first)
+    )
     await db.commit()
     assert (await order(db, order_id)).status == WorkOrderStatus.IN_PROGRESS
 
-    await workshop.mutual_check(db, second, foreman, utcnow())
+    await workshop.mutual_check(
+        db, second, foreman, utcnow(), form=await every_item_ticked(db, second)
+    )
     await db.commit()
     assert (await order(db, order_id)).status == WorkOrderStatus.QC
 
@@ -263,8 +276,12 @@ async def test_clocked_hours_add_up_every_round_of_work(db, settings, users) -> 
     t0 = utcnow() - timedelta(hours=5)
     await workshop.start(db, task_id, tech, t0)
     await workshop.finish(db, task_id, tech, t0 + timedelta(hours=1))
-    await workshop.self_check(db, task_id, tech, t0 + timedelta(minutes=65))
-    await workshop.mutual_check(db, task_id, foreman, t0 + timedelta(minutes=70))
+    await workshop.self_check(
+        db, task_id, tech, t0 + timedelta(minutes=65), form=await every_item_ticked(db, task_id)
+    )
+    await workshop.mutual_check(
+        db, task_id, foreman, t0 + timedelta(minutes=70), form=await every_item_ticked(db, task_id)
+    )
     await db.commit()
     assert workshop.clocked_hours(await only_task(db, order_id)) == Decimal("1.00")
 

@@ -33,7 +33,14 @@ from app.services.audit import Actor
 from app.services.workshop import jobs as workshop
 from tests.conftest import csrf_from, csrf_token, html, sign_in
 from tests.estimate_helpers import signed_order
-from tests.workshop_helpers import fail_final_check, in_qc, jpeg, signed_order_with
+from tests.workshop_helpers import (
+    every_item_ticked,
+    fail_final_check,
+    in_qc,
+    jpeg,
+    signed_order_with,
+    toast,
+)
 
 pytestmark = pytest.mark.http_layer
 
@@ -324,11 +331,24 @@ async def test_the_technician_starts_finishes_and_self_checks_a_job(
         assert fragment.select_one("section#my-jobs") is not None
         state = fragment.select_one(f"[data-testid=job-{task_id}] [data-testid=task-status]")
         assert state["data-status"] == status
+    # Finished: the self-check is the job's list, each item to tick or mark not applicable.
+    form = fragment.select_one(f"[data-testid=self-check-form-{task_id}]")
+    items = list(dict.fromkeys(r["name"] for r in form.select("input[type=radio]")))
+    assert "check-torque" in items
+    assert "check-clean" in items
     version = (await fresh_task(db, task_id)).version
+    partial = {"version": str(version), **dict.fromkeys(items[:-1], "ok")}
     response = await client.post(
-        f"/my-jobs/tasks/{task_id}/self-check", data={"version": str(version)}, headers=hx(token)
+        f"/my-jobs/tasks/{task_id}/self-check", data=partial, headers=hx(token)
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
+    assert toast(response)["field"] == items[-1]
+    assert (await fresh_task(db, task_id)).self_checked_at is None
+    ticked = {**partial, items[-1]: "na", "reason-" + items[-1][6:]: "车主自己洗车"}
+    response = await client.post(
+        f"/my-jobs/tasks/{task_id}/self-check", data=ticked, headers=hx(token)
+    )
+    assert response.status_code == 200, response.text
     # Finished and self-checked: off my list, waiting for a colleague's mutual check.
     assert html(response).select_one(f"[data-testid=job-{task_id}]") is None
     task = await fresh_task(db, task_id)
@@ -406,8 +426,9 @@ async def test_an_unknown_action_is_not_found(client, db, settings, users) -> No
 async def _self_checked(db, settings, users) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     order_id, task_id = await dispatched(db, settings, users)
     me = technician(users[Role.TECHNICIAN])
-    for step in (workshop.start, workshop.finish, workshop.self_check):
-        await step(db, task_id, me, utcnow())
+    await workshop.start(db, task_id, me, utcnow())
+    await workshop.finish(db, task_id, me, utcnow())
+    await workshop.self_check(db, task_id, me, utcnow(), form=await every_item_ticked(db, task_id))
     await db.commit()
     return order_id, task_id
 
@@ -439,9 +460,11 @@ async def test_a_colleague_mutual_checks_and_the_car_goes_to_qc(
     for task, _job in await workshop.order_tasks(db, order_id):
         if task.id != task_id:
             await workshop.dispatch(db, task.id, users[Role.TECHNICIAN], foreman(users), utcnow())
-            for step in (workshop.start, workshop.finish, workshop.self_check):
-                await step(db, task.id, me, utcnow())
-            await workshop.mutual_check(db, task.id, colleague, utcnow())
+            ticked = await every_item_ticked(db, task.id)
+            await workshop.start(db, task.id, me, utcnow())
+            await workshop.finish(db, task.id, me, utcnow())
+            await workshop.self_check(db, task.id, me, utcnow(), form=ticked)
+            await workshop.mutual_check(db, task.id, colleague, utcnow(), form=ticked)
     await db.commit()
     await sign_in_as(client, "technician2", "pw-technician")
     page = html(await client.get("/my-jobs"))
@@ -450,7 +473,7 @@ async def test_a_colleague_mutual_checks_and_the_car_goes_to_qc(
     version = (await fresh_task(db, task_id)).version
     response = await client.post(
         f"/my-jobs/tasks/{task_id}/mutual-check",
-        data={"version": str(version)},
+        data={"version": str(version), **await every_item_ticked(db, task_id)},
         headers=hx(csrf_from(page)),
     )
     assert response.status_code == 200, response.text

@@ -49,6 +49,7 @@ from app.services.photos import receive as photos
 from app.services.signing import signatures
 from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
+from app.services.workshop import checklist
 from app.services.workshop import jobs as workshop
 from app.settings import Settings
 from tests.checkin_helpers import fresh
@@ -101,9 +102,16 @@ async def work_done(db: AsyncSession, users: dict[Role, int], order_id: int) -> 
     for task in await tasks(db, order_id):
         await workshop.start(db, task.id, tech, utcnow())
         await workshop.finish(db, task.id, tech, utcnow())
-        await workshop.self_check(db, task.id, tech, utcnow())
-        await workshop.mutual_check(db, task.id, foreman, utcnow())
+        ticked = await every_item_ticked(db, task.id)
+        await workshop.self_check(db, task.id, tech, utcnow(), form=ticked)
+        await workshop.mutual_check(db, task.id, foreman, utcnow(), form=ticked)
     await db.commit()
+
+
+async def every_item_ticked(db: AsyncSession, task_id: int) -> dict[str, str]:
+    """The check form of the job with each item of its list ticked."""
+    _task, job, wo = await workshop.get_task(db, task_id)
+    return checklist.every_item_done(checklist.items_for(job, wo))
 
 
 async def in_qc(db: AsyncSession, settings: Settings, users: dict[Role, int]) -> int:

@@ -33,6 +33,7 @@ from app.models import (
     STEPS,
     CheckIn,
     Dealership,
+    JobTask,
     LabourOperation,
     Part,
     Photo,
@@ -55,6 +56,7 @@ from app.services.photos.store import store_photo
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
 from app.services.storage.files import FileStore
+from app.services.workshop import checklist
 from app.services.workshop import jobs as workshop
 
 DEVICE = "demo-tablet"
@@ -420,6 +422,12 @@ async def _estimate(
     await terms.set_consent(session, order, "consent_follow_up", True, None, advisor)
 
 
+async def _ticked(session: AsyncSession, task: JobTask) -> dict[str, str]:
+    """Each item of the job's check list ticked, as a careful technician does."""
+    _task, job, order = await workshop.get_task(session, task.id)
+    return checklist.every_item_done(checklist.items_for(job, order))
+
+
 async def _workshop(
     session: AsyncSession, order: WorkOrder, story: Story, clock: Clock, crew: Crew
 ) -> None:
@@ -444,11 +452,16 @@ async def _workshop(
         end = begin - share + (2 if n + 1 < len(tasks) else 0)  # minutes to change over
         await workshop.start(session, task.id, crew.technician, ago(begin))
         await workshop.finish(session, task.id, crew.technician, ago(end))
-        await workshop.self_check(session, task.id, crew.technician, ago(end - 1))
+        await workshop.self_check(
+            session, task.id, crew.technician, ago(end - 1), form=await _ticked(session, task)
+        )
     if story.mutual_checked is None:
         return
     for task in tasks:
-        await workshop.mutual_check(session, task.id, crew.foreman, ago(story.mutual_checked))
+        await workshop.mutual_check(
+            session, task.id, crew.foreman, ago(story.mutual_checked),
+            form=await _ticked(session, task),
+        )  # fmt: skip
     if story.inspected is None:
         return
     state = await final_check.state(session, order.id)

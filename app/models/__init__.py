@@ -36,7 +36,7 @@ from app.models.staff_session import StaffSession
 from app.models.supplement import UNANSWERED, Supplement, SupplementStatus
 from app.models.vehicle import Vehicle
 from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
-from app.models.workshop import JobTask, PromiseChange, TaskStatus, TimeEntry
+from app.models.workshop import CheckTick, JobTask, PromiseChange, TaskStatus, TimeEntry
 
 __all__ = [
     "ON_SITE_STATUSES",
@@ -52,6 +52,7 @@ __all__ = [
     "Belonging",
     "CheckIn",
     "CheckInChange",
+    "CheckTick",
     "Concern",
     "CoverInstall",
     "CoverKind",

@@ -73,6 +73,22 @@ class TimeEntry(IdMixin, Base):
     finished_at: Mapped[datetime | None]
 
 
+class CheckTick(IdMixin, Base):
+    """One item of a self-check (自检) or mutual check (互检) list: ticked, or not
+    applicable with a reason; by whom and when. Kept after a rework, so every
+    round's ticks stay on the record (a round's ticks share its check's time)."""
+
+    __tablename__ = "check_tick"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("job_task.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(8))  # "self" or "mutual"
+    item: Mapped[str] = mapped_column(String(32))
+    not_applicable: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticked_at: Mapped[datetime]
+    ticked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+
+
 class PromiseChange(IdMixin, CreatedMixin, Base):
     """The customer was called before the promised time passed and agreed a new one."""
 

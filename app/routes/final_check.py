@@ -73,6 +73,7 @@ async def _report(
         "worked_on": worked_on,
         "can_act": in_qc and inspector and not worked_on,
         "recorded": await final_check_report.rounds(db, st),
+        "checks": await final_check_report.checks(db, st),
     }
 
 

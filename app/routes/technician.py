@@ -5,16 +5,18 @@ job, and findings on the car reported as added work for the advisor."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.errors import InvalidInput
 from app.i18n import _
 from app.models import (
     JobTask,
@@ -23,17 +25,25 @@ from app.models import (
 from app.models.base import utcnow
 from app.services import board_events
 from app.services.audit import Actor
+from app.services.photos.pipeline import MAX_UPLOAD_BYTES
+from app.services.storage.files import FileStore
 from app.services.supplements import findings
+from app.services.workshop import checklist, technician_view
 from app.services.workshop import jobs as workshop
-from app.services.workshop import technician_view
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
-from app.web.render import is_fragment, render
+from app.web.render import is_fragment, refused, render
 
 WORKERS = (Role.TECHNICIAN, Role.FOREMAN)
+# The photos taken with a finding's report, and the multipart framing around them.
+FINDING_BODY_LIMIT = findings.MAX_PHOTOS * MAX_UPLOAD_BYTES + 256 * 1024
 # A step on a dispatched job: (session, task id, actor, now, version seen) -> the task.
 Step = Callable[[AsyncSession, int, Actor, datetime, int | None], Awaitable[JobTask]]
+# A check list posted: the step's arguments and the form with the ticks.
+Check = Callable[
+    [AsyncSession, int, Actor, datetime, int | None, Mapping[str, Any] | None], Awaitable[JobTask]
+]
 
 
 class TechnicianController(Controller):
@@ -52,6 +62,7 @@ class TechnicianController(Controller):
             "categories": findings.CATEGORIES,
             "safety_categories": findings.SAFETY_CATEGORIES,
             "category_labels": findings.category_labels(),
+            "check_label": checklist.label,
         }
 
     async def _after_change(
@@ -130,6 +141,25 @@ class TechnicianController(Controller):
     ) -> Template | Redirect:
         return await self._step(request, db_session, settings, task_id, workshop.finish)
 
+    async def _check(
+        self,
+        request: Request[Any, Any, Any],
+        db: AsyncSession,
+        settings: Settings,
+        task_id: int,
+        check: Check,
+    ) -> Template | Redirect:
+        """A check list posted: refused at the first open item, what was ticked kept."""
+        form = await form_data(request)
+        try:
+            await check(db, task_id, actor_for(request), utcnow(), form_version(form), form)
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise  # a toast, the field marked in the page, nothing swapped away
+            context = await self._context(request, db, settings)
+            return refused(request, "technician/index.html", context, exc, form)
+        return await self._after_change(request, db, settings, f"task-{task_id}")
+
     @post("/tasks/{task_id:int}/self-check")
     async def self_check(
         self,
@@ -138,7 +168,7 @@ class TechnicianController(Controller):
         settings: NamedDependency[Settings],
         task_id: FromPath[int],
     ) -> Template | Redirect:
-        return await self._step(request, db_session, settings, task_id, workshop.self_check)
+        return await self._check(request, db_session, settings, task_id, workshop.self_check)
 
     @post("/tasks/{task_id:int}/mutual-check")
     async def mutual_check(
@@ -148,18 +178,32 @@ class TechnicianController(Controller):
         settings: NamedDependency[Settings],
         task_id: FromPath[int],
     ) -> Template | Redirect:
-        return await self._step(request, db_session, settings, task_id, workshop.mutual_check)
+        return await self._check(request, db_session, settings, task_id, workshop.mutual_check)
 
-    @post("/orders/{order_id:int}/findings")
+    @post("/orders/{order_id:int}/findings", request_max_body_size=FINDING_BODY_LIMIT)
     async def finding(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         order_id: FromPath[int],
     ) -> Template | Redirect:
         form = await form_data(request)
-        supplement = await workshop.report_finding(
-            db_session, order_id, form.get("note"), actor_for(request), form.get("category")
-        )
+        sent = form.get("photos", [])
+        files = [
+            f for f in (sent if isinstance(sent, list) else [sent]) if isinstance(f, UploadFile)
+        ]
+        photos = [data for f in files if (data := await f.read())]  # an empty input sends b""
+        try:
+            supplement = await workshop.report_finding(
+                db_session, order_id, form.get("note"), actor_for(request), form.get("category"),
+                safety=form.get("safety") == "1", photos=photos, store=store,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise
+            context = await self._context(request, db_session, settings)
+            kept = {k: v for k, v in form.items() if k != "photos"}
+            return refused(request, "technician/index.html", context, exc, kept)
         return await self._after_change(request, db_session, settings, f"finding-{supplement.id}")

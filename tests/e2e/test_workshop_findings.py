@@ -35,6 +35,7 @@ from tests.e2e.flows import (
 from tests.e2e.test_workshop_to_delivery import (
     LIVE_PROBE,
     LIVE_TIMEOUT_MS,
+    check_list_done,
     delivery_photos,
     details,
     dismiss_toasts,
@@ -44,6 +45,7 @@ from tests.e2e.test_workshop_to_delivery import (
     order_status,
     tick,
 )
+from tests.workshop_helpers import jpeg
 
 NOTE = "右后轮胎侧面鼓包，约 2 厘米"
 SENTENCE = "我已被告知该安全隐患（轮胎：右后轮胎侧面鼓包，约 2 厘米）并拒绝维修。"
@@ -77,6 +79,10 @@ def technician_reports(tech: Page, db: Path, order_id: int) -> int:
     tap(chip)
     expect(chip.locator("input")).to_be_checked()
     tech.get_by_test_id(f"finding-note-{order_id}").fill(NOTE)
+    # The photo goes with the report (multipart through htmx), like the camera's shot.
+    tech.get_by_test_id(f"finding-photos-{order_id}").set_input_files(
+        files=[{"name": "tyre.jpg", "mimeType": "image/jpeg", "buffer": jpeg(7)}]
+    )
     with posted(tech, rf"/my-jobs/orders/{order_id}/findings$") as sent:
         tap(tech.get_by_test_id(f"report-finding-{order_id}"))
     assert sent().ok, f"report: HTTP {sent().status}: {sent().text()}"
@@ -86,6 +92,8 @@ def technician_reports(tech: Page, db: Path, order_id: int) -> int:
         order_id,
     )
     assert [r[1:] for r in rows] == [("draft", "tyres", 1, NOTE)], rows
+    photos = query(db, "SELECT stage FROM photo WHERE supplement_id = ?", rows[0][0])
+    assert photos == [("finding",)], photos
     return int(rows[0][0])
 
 
@@ -94,16 +102,15 @@ def the_workshop_finishes(tech: Page, foreman: Page, qc: Page, db: Path, order_i
     Returns the odometer read at the final check."""
     for task_id, status in tasks_of(db, order_id):
         steps = {"in_progress": ("finish",), "dispatched": ("start", "finish")}[status]
-        for step in (*steps, "self-check"):
+        for step in steps:
             with posted(tech, rf"/my-jobs/tasks/{task_id}/{step}$") as done:
                 tap(tech.get_by_test_id(f"{step}-{task_id}"))
             assert done().ok, f"{step} {task_id}: HTTP {done().status}"
+        check_list_done(tech, task_id, "self-check")
     foreman.goto("/my-jobs")
     for task_id, _status in tasks_of(db, order_id):
         expect(foreman.get_by_test_id(f"check-{task_id}")).to_be_visible(timeout=LIVE_TIMEOUT_MS)
-        with posted(foreman, rf"/my-jobs/tasks/{task_id}/mutual-check$") as checked:
-            tap(foreman.get_by_test_id(f"mutual-check-{task_id}"))
-        assert checked().ok, f"mutual check: HTTP {checked().status}"
+        check_list_done(foreman, task_id, "mutual-check")
     assert order_status(db, order_id) == "qc"
 
     open_report(qc, order_id)

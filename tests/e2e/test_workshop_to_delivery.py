@@ -250,14 +250,43 @@ def finish_before_start_is_refused(tech: Page, task_id: int, db: Path) -> None:
     dismiss_toasts(tech)
 
 
+def tick_every_item(page: Page, task_id: int, action: str, *, skip_last: bool = False) -> None:
+    """The job's check list (自检 / 互检) ticked item by item, a tap on each row."""
+    items = page.get_by_test_id(f"{action}-form-{task_id}").locator("li.ws-check")
+    expect(items.first).to_be_visible()
+    count = items.count()
+    assert count >= 3, f"{action}: a list of {count} items"
+    for n in range(count - 1 if skip_last else count):
+        tap(items.nth(n).locator("label.tick-item"))
+
+
+def check_list_done(page: Page, task_id: int, action: str) -> None:
+    """Every item ticked, then the check sent."""
+    tick_every_item(page, task_id, action)
+    with posted(page, rf"/my-jobs/tasks/{task_id}/{action}$") as checked:
+        tap(page.get_by_test_id(f"{action}-{task_id}"))
+    assert checked().ok, f"{action}: HTTP {checked().status}"
+
+
 def work_the_job(tech: Page, task_id: int, db: Path) -> None:
-    """Start, Finish, Self-check OK on the technician's tablet."""
+    """Start, Finish, and the self-check list on the technician's tablet: sent with an
+    item open it is refused at that item (marked, what was ticked kept); all ticked, done."""
     for action, status in (("start", "in_progress"), ("finish", "finished")):
         with posted(tech, rf"/my-jobs/tasks/{task_id}/{action}$") as done:
             tap(tech.get_by_test_id(f"{action}-{task_id}"))
         assert done().ok, f"{action}: HTTP {done().status}"
         job = tech.get_by_test_id(f"job-{task_id}")
         expect(job.get_by_test_id("task-status")).to_have_attribute("data-status", status)
+    tick_every_item(tech, task_id, "self-check", skip_last=True)
+    with posted(tech, rf"/my-jobs/tasks/{task_id}/self-check$") as refused:
+        tap(tech.get_by_test_id(f"self-check-{task_id}"))
+    assert refused().status == 422, refused().status
+    items = tech.get_by_test_id(f"self-check-form-{task_id}").locator("li.ws-check")
+    expect(items.last.locator("input[value=ok]")).to_have_attribute("aria-invalid", "true")
+    expect(items.first.locator("input[value=ok]")).to_be_checked()
+    assert task_row(db, task_id)[4] is None, "a partly ticked self-check was recorded"
+    dismiss_toasts(tech)
+    tap(items.last.locator("label.tick-item"))
     with posted(tech, rf"/my-jobs/tasks/{task_id}/self-check$") as checked:
         tap(tech.get_by_test_id(f"self-check-{task_id}"))
     assert checked().ok, f"self-check: HTTP {checked().status}"
@@ -274,9 +303,7 @@ def mutual_check(foreman: Page, task_id: int, db: Path) -> None:
     row = foreman.get_by_test_id(f"check-{task_id}")
     expect(row).to_be_visible(timeout=LIVE_TIMEOUT_MS)
     expect(row).to_contain_text("李强")
-    with posted(foreman, rf"/my-jobs/tasks/{task_id}/mutual-check$") as checked:
-        tap(foreman.get_by_test_id(f"mutual-check-{task_id}"))
-    assert checked().ok, f"mutual check: HTTP {checked().status}"
+    check_list_done(foreman, task_id, "mutual-check")
     expect(foreman.get_by_test_id(f"check-{task_id}")).to_have_count(0)
     assert task_row(db, task_id)[5] is not None
 
@@ -580,10 +607,10 @@ def technician_starts_and_the_board_follows(shop: Shop) -> None:
             with posted(tech, rf"/my-jobs/tasks/{task_id}/start$") as started:
                 tap(tech.get_by_test_id(f"start-{task_id}"))
             assert started().ok
-        for action in ("finish", "self-check"):
-            with posted(tech, rf"/my-jobs/tasks/{task_id}/{action}$") as done:
-                tap(tech.get_by_test_id(f"{action}-{task_id}"))
-            assert done().ok, f"{action}: HTTP {done().status}"
+        with posted(tech, rf"/my-jobs/tasks/{task_id}/finish$") as done:
+            tap(tech.get_by_test_id(f"finish-{task_id}"))
+        assert done().ok, f"finish: HTTP {done().status}"
+        check_list_done(tech, task_id, "self-check")
         expect(tech.get_by_test_id(f"job-{task_id}")).to_have_count(0)
 
 

@@ -67,7 +67,8 @@ async def context(
             await session.scalars(
                 select(Supplement)
                 .where(Supplement.work_order_id == order.id)
-                .order_by(Supplement.number)
+                # A safety finding heads the list the advisor works through.
+                .order_by(Supplement.safety.desc(), Supplement.number)
             )
         ).all(),
     }

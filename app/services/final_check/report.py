@@ -1,15 +1,18 @@
 """The final QC report as recorded: every round read back as the inspector left
-it (items ticked or not, odometer, fuel, verdict), for the report page, the
-work order and the delivery."""
+it (items ticked or not, odometer, fuel, verdict), and what the technician's
+self-check and the mutual check ticked on each job, by whom and when; for the
+report page, the work order and the delivery."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Inspection, StaffUser
 from app.services.final_check import inspection as final_check
+from app.services.workshop import checklist
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,47 @@ def items(inspection: Inspection, applicable: list[str]) -> list[Item]:
         for key in final_check.ITEMS
         if key in applicable or key in ticked
     ]
+
+
+@dataclass(frozen=True)
+class Tick:
+    """One item of a job's self-check or mutual check, as it was ticked."""
+
+    item: str
+    label: str
+    not_applicable: bool
+    reason: str
+    at: datetime
+    by: str
+
+
+async def checks(session: AsyncSession, st: final_check.State) -> dict[int, dict[str, list[Tick]]]:
+    """What the technician (自检) and the checker (互检) ticked on each job of the
+    current round, by task id and stage ("self", "mutual")."""
+    found = await checklist.current(session, [task for task, _job in st.tasks])
+    names: dict[int, str] = {}
+    result: dict[int, dict[str, list[Tick]]] = {}
+    for task_id, stages in found.items():
+        result[task_id] = {}
+        for stage, ticks in stages.items():
+            rows = []
+            for tick in ticks:
+                who = tick.ticked_by_id or 0
+                if who not in names:
+                    user = await session.get(StaffUser, who) if who else None
+                    names[who] = user.display_name if user else ""
+                rows.append(
+                    Tick(
+                        tick.item,
+                        checklist.label(tick.item),
+                        tick.not_applicable,
+                        tick.reason,
+                        tick.ticked_at,
+                        names[who],
+                    )
+                )
+            result[task_id][stage] = rows
+    return result
 
 
 async def rounds(session: AsyncSession, st: final_check.State) -> list[Recorded]:

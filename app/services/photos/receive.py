@@ -38,6 +38,12 @@ def _process(data: bytes) -> ProcessedPhoto:
         return process_photo(data)
 
 
+async def prepare(data: bytes) -> ProcessedPhoto:
+    """A photo checked and processed before anything is recorded for it: the
+    pipeline refuses what is not an image, too large, or a decompression bomb."""
+    return await asyncio.to_thread(_process, data)
+
+
 @dataclass(frozen=True)
 class Received:
     photo: Photo
@@ -80,7 +86,9 @@ async def receive(
     store: FileStore,
     actor: Actor,
     target: Target | None = None,
+    processed: ProcessedPhoto | None = None,
 ) -> Received:
+    """`processed`: the photo already through `prepare` (not processed twice)."""
     target = target or Target()
     if not _CLIENT_ID.match(client_id or ""):
         raise InvalidInput(_("The photo has no valid id; take it again."), field="client_id")
@@ -110,10 +118,10 @@ async def receive(
     # Pillow work is CPU-bound: keep the event loop answering other tablets, and hold no
     # write lock meanwhile (other tablets' saves would wait on it).
     await release_write_lock(session)
-    processed = await asyncio.to_thread(_process, data)
+    ready = processed if processed is not None else await prepare(data)
     # Files first, durably; the row only commits after they are stored.
     try:
-        await files_store.call(store_photo, store, processed)
+        await files_store.call(store_photo, store, ready)
     except OSError as exc:
         raise _storage_refused(exc) from exc
     photo = Photo(
@@ -124,11 +132,11 @@ async def receive(
         damage_mark_id=mark_id,
         supplement_id=target.supplement_id,
         new_damage_id=new_damage_id,
-        sha256=processed.sha256,
-        width=processed.width,
-        height=processed.height,
+        sha256=ready.sha256,
+        width=ready.width,
+        height=ready.height,
         bytes_received=len(data),
-        source_format=processed.source_format,
+        source_format=ready.source_format,
         uploaded_by_id=actor.user_id,
     )
     try:
@@ -150,7 +158,7 @@ async def receive(
         stage=target.stage.value,
         position=position,
         mark=mark_id,
-        sha256=processed.sha256,
+        sha256=ready.sha256,
     )
     return Received(photo, duplicate=False)
 

@@ -76,7 +76,10 @@ async def create(
     note: str | None,
     actor: Actor,
     category: str | None = None,
+    safety: bool = False,
 ) -> Supplement:
+    """A finding; a safety category is always a safety finding, and the technician
+    may flag any other one as such."""
     if order.signed_at is None or order.status not in OPEN_STATUSES:
         raise Conflict(_("Added work needs a signed work order that is still open."))
     number = (
@@ -93,7 +96,7 @@ async def create(
         note=" ".join((note or "").split())[:1000],
         requested_by_id=actor.user_id,
         category=category,
-        safety=category in findings.SAFETY_CATEGORIES,
+        safety=safety or category in findings.SAFETY_CATEGORIES,
     )
     session.add(supplement)
     await session.flush()
@@ -198,6 +201,11 @@ async def send(
                 link=link,
             )  # fmt: skip
             subject = _("Added work for your car %(plate)s", plate=order.vehicle.plate)
+            if supplement.safety:
+                # The customer reads the danger before the price.
+                warning = findings.safety_warning(supplement)
+                body = f"⚠ {warning} {body}"
+                subject = f"⚠ {warning} {subject}"
         if channel == "sms":
             await mailer.send_sms(session, customer.phone, body, order.id)
         else:

@@ -5,7 +5,8 @@ finding's decline is signed with a sentence saying the customer was told."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,10 +31,13 @@ from app.models import (
 from app.services import audit, board_events
 from app.services.audit import Actor
 from app.services.photos import receive as photos
+from app.services.photos.pipeline import ProcessedPhoto
+from app.services.storage.files import FileStore
 
 # What a technician taps when reporting; the first five are safety items.
 SAFETY_CATEGORIES = ("brakes", "tyres", "steering", "lights", "airbags")
 CATEGORIES = (*SAFETY_CATEGORIES, "engine", "fluids", "body", "other")
+MAX_PHOTOS = 4  # taken with the report; more follow by upload
 MAX_REASON = 1000
 
 
@@ -86,6 +90,15 @@ def safety_statement(supplement: Supplement, locale: str) -> str:
         )
 
 
+def safety_warning(supplement: Supplement) -> str:
+    """What the customer reads first about a safety finding: what it concerns (the
+    category, or what was found when the technician flagged another kind)."""
+    what = category_labels().get(supplement.category or "", "")
+    if supplement.category not in SAFETY_CATEGORIES:
+        what = supplement.note if len(supplement.note) <= 40 else supplement.note[:39] + "…"
+    return _("Safety issue: %(what)s. Driving with it can be dangerous.", what=what)
+
+
 @dataclass(frozen=True)
 class Count:
     open: int = 0
@@ -118,6 +131,26 @@ async def photo_target(
     if check_in is None:
         raise NotFound(_("This work order has no check-in record."))
     return check_in, photos.Target(stage=PhotoStage.FINDING, supplement_id=supplement.id)
+
+
+async def attach_photos(
+    session: AsyncSession,
+    supplement: Supplement,
+    prepared: Sequence[tuple[bytes, ProcessedPhoto]],
+    store: FileStore,
+    actor: Actor,
+) -> list[Photo]:
+    """Photos taken with the report, already through the pipeline (`photos.prepare`)."""
+    check_in, target = await photo_target(session, supplement.id, actor)
+    added = []
+    for data, processed in prepared:
+        received = await photos.receive(
+            session, check_in, client_id=f"finding-{uuid.uuid4().hex}", position="",
+            damage_mark_id="", data=data, store=store, actor=actor, target=target,
+            processed=processed,
+        )  # fmt: skip
+        added.append(received.photo)
+    return added
 
 
 async def photos_of(session: AsyncSession, supplement: Supplement) -> list[Photo]:

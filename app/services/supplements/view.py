@@ -54,4 +54,5 @@ async def approval_context(
         "token": token,
         "shop": await pricing.dealership(session),
         "statement": statement,
+        "safety_warning": findings.safety_warning(supplement) if supplement.safety else "",
     }

@@ -7,17 +7,18 @@ each guarded by the same checks (`get_task`, `_current`, `_open`, `_mine`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.errors import Conflict, DomainError, Forbidden, InvalidInput
 from app.i18n import _
 from app.models import (
     Job,
@@ -33,9 +34,12 @@ from app.models import (
 )
 from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
+from app.services.photos import receive as photo_files
 from app.services.records import get_or_404
+from app.services.storage.files import FileStore
 from app.services.supplements import added_work as supplements
 from app.services.supplements import findings
+from app.services.workshop import checklist
 
 DISPATCH_ROLES = (Role.FOREMAN.value, Role.SERVICE_MANAGER.value)
 MUTUAL_CHECK_ROLES = (Role.TECHNICIAN.value, Role.FOREMAN.value)
@@ -232,8 +236,15 @@ async def finish(
 
 
 async def self_check(
-    session: AsyncSession, task_id: int, actor: Actor, now: datetime, version: int | None = None
+    session: AsyncSession,
+    task_id: int,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
+    form: Mapping[str, Any] | None = None,
 ) -> JobTask:
+    """The technician's self-check: every item of the job's list ticked (or not
+    applicable, with a reason) in `form`, else refused at the first open item."""
     task, job, order = await get_task(session, task_id)
     _mine(task, actor)
     _current(task, version)
@@ -241,16 +252,27 @@ async def self_check(
         raise InvalidInput(_("Finish the job before its self-check."))
     if task.self_checked_at is not None:
         raise Conflict(_("The self-check is already ticked."))
+    answers = checklist.parse(form or {}, checklist.items_for(job, order))
     task.self_checked_at = now
-    audit.record(session, actor, "job.self_check", "work_order", order.id, job=job.id)
+    checklist.record(session, task, checklist.SELF, answers, actor, now)
+    audit.record(
+        session, actor, "job.self_check", "work_order", order.id,
+        job=job.id, not_applicable=[a.item for a in answers if a.not_applicable],
+    )  # fmt: skip
     board_events.changed(session)
     return task
 
 
 async def mutual_check(
-    session: AsyncSession, task_id: int, actor: Actor, now: datetime, version: int | None = None
+    session: AsyncSession,
+    task_id: int,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
+    form: Mapping[str, Any] | None = None,
 ) -> JobTask:
-    """Another technician or the foreman checks the job; the last one sends the car to QC."""
+    """Another technician or the foreman goes through the job's list again (as the
+    self-check); the last job checked sends the car to QC."""
     task, job, order = await get_task(session, task_id)
     if not actor.has_role(*MUTUAL_CHECK_ROLES):
         raise Forbidden(_("The mutual check is done by another technician or the foreman."))
@@ -263,9 +285,14 @@ async def mutual_check(
         raise InvalidInput(_("The technician's self-check comes first."))
     if task.mutual_checked_at is not None:
         raise Conflict(_("The mutual check is already ticked."))
+    answers = checklist.parse(form or {}, checklist.items_for(job, order))
     task.mutual_checked_at = now
     task.mutual_checked_by_id = actor.user_id
-    audit.record(session, actor, "job.mutual_check", "work_order", order.id, job=job.id)
+    checklist.record(session, task, checklist.MUTUAL, answers, actor, now)
+    audit.record(
+        session, actor, "job.mutual_check", "work_order", order.id,
+        job=job.id, not_applicable=[a.item for a in answers if a.not_applicable],
+    )  # fmt: skip
     if all(t.mutual_checked_at is not None for t, _j in await order_tasks(session, order.id)):
         work_orders.change_status(session, order, WorkOrderStatus.QC, actor)
     board_events.changed(session)
@@ -278,10 +305,16 @@ async def report_finding(
     note: str | None,
     actor: Actor,
     category: str | None = None,
+    *,
+    safety: bool = False,
+    photos: Sequence[bytes] = (),
+    store: FileStore | None = None,
 ) -> Supplement:
     """Something found on the car: a draft supplement the advisor prices and
-    the customer approves before the work is done. Photos follow by upload.
-    It reaches the advisor at once (lane board, order, workshop board)."""
+    the customer approves before the work is done, with the photos taken (each
+    through the photo pipeline first: a refused one refuses the report, nothing
+    recorded) and the safety flag. It reaches the advisor at once (lane board,
+    order, workshop board); more photos may follow by upload."""
     order = await get_or_404(session, WorkOrder, order_id, _("That work order does not exist."))
     mine = [t for t, _j in await order_tasks(session, order.id) if t.technician_id == actor.user_id]
     if not mine and not actor.has_role(*DISPATCH_ROLES):
@@ -289,10 +322,24 @@ async def report_finding(
     if not " ".join((note or "").split()):
         raise InvalidInput(_("Describe what you found."), field="note")
     chosen = findings.parse_category(category)
-    supplement = await supplements.create(session, order, note, actor, chosen)
+    if len(photos) > findings.MAX_PHOTOS:
+        raise InvalidInput(
+            _("At most %(n)s photos with the report; add more after it.", n=findings.MAX_PHOTOS),
+            field="photos",
+        )
+    prepared = []
+    for data in photos:
+        try:
+            prepared.append((data, await photo_files.prepare(data)))
+        except DomainError as exc:
+            exc.field = "photos"
+            raise
+    supplement = await supplements.create(session, order, note, actor, chosen, safety=safety)
+    if prepared and store is not None:
+        await findings.attach_photos(session, supplement, prepared, store, actor)
     audit.record(
         session, actor, "finding.reported", "work_order", order.id,
-        supplement=supplement.id, category=chosen, safety=supplement.safety,
+        supplement=supplement.id, category=chosen, safety=supplement.safety, photos=len(prepared),
     )  # fmt: skip
     board_events.changed(session)
     return supplement

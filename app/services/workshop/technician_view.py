@@ -10,8 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import JobTask, Photo, Supplement, SupplementStatus, TaskStatus, WorkOrderStatus
+from app.models import (
+    CheckTick,
+    JobTask,
+    Photo,
+    Supplement,
+    SupplementStatus,
+    TaskStatus,
+    WorkOrderStatus,
+)
 from app.services.workshop import board as workshop_board
+from app.services.workshop import car_context, checklist
 from app.services.workshop import jobs as workshop
 from app.services.workshop.board import Board, Card, TaskRow
 
@@ -34,6 +43,10 @@ class MyJobs:
     orders: list[Card]  # the cars I work on, where a finding can be reported
     findings: dict[int, list[Finding]]  # by work order id
     hours: dict[int, Decimal]  # clocked hours by task id
+    cars: dict[int, car_context.Car] = field(default_factory=dict)  # by work order id
+    checklists: dict[int, list[checklist.Item]] = field(default_factory=dict)  # by task id
+    parts: dict[int, list[car_context.PartNeeded]] = field(default_factory=dict)  # by task id
+    self_ticks: dict[int, list[CheckTick]] = field(default_factory=dict)  # to check, by task id
 
 
 def _open_for_me(task: JobTask, me: int) -> bool:
@@ -90,4 +103,14 @@ async def my_jobs(db: AsyncSession, tz: ZoneInfo, me: int) -> MyJobs:
     ]
     hours = {r.task.id: workshop.clocked_hours(r.task, board.now) for _c, r in mine}
     findings = await _findings(db, [c.order.id for c in orders], me)
-    return MyJobs(board, mine, to_check, orders, findings, hours)
+    rows = [*mine, *to_check]
+    return MyJobs(
+        board, mine, to_check, orders, findings, hours,
+        cars=await car_context.cars(db, list(dict.fromkeys(c.order.id for c, _r in rows))),
+        checklists={r.task.id: checklist.items_for(r.job, c.order) for c, r in rows},
+        parts={r.task.id: car_context.parts(r.job) for c, r in rows},
+        self_ticks={
+            i: ticks[checklist.SELF]
+            for i, ticks in (await checklist.current(db, [r.task for _c, r in to_check])).items()
+        },
+    )  # fmt: skip
