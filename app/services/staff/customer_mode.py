@@ -162,9 +162,11 @@ async def sign_delivery(
 
 
 async def back_to(db: AsyncSession, order_id: int | None) -> str:
-    """The staff screen the advisor returns to when customer mode ends."""
+    """The staff screen the advisor returns to when customer mode ends: the delivered car
+    after the acceptance, else the work order (added work, the order's own signature)."""
     if order_id is None:
         return "/lane"
-    if await delivery_handover.get_delivery(db, order_id) is not None:
+    record = await delivery_handover.get_delivery(db, order_id)
+    if record is not None and record.signature_id is not None:
         return f"/delivery/{order_id}"
     return f"/work-orders/{order_id}"
