@@ -739,7 +739,7 @@ def customer_signs_the_delivery(shop: Shop) -> None:
 
     hand_over_for_delivery(advisor, order_id)
     expect(advisor.get_by_test_id("signed-in-as")).to_have_count(0)
-    expect(advisor.get_by_test_id("then-now").locator("li")).to_have_count(len(EXTERIOR))
+    expect(advisor.locator("[data-testid^=then-now-]")).to_have_count(len(EXTERIOR))
     expect(advisor.get_by_test_id("bill-now")).to_be_visible()
     shop.screen(
         "advisor",

@@ -303,12 +303,13 @@ async def hand_over(session: AsyncSession, order_id: int, actor: Actor) -> State
     return st
 
 
-def next_step(st: State) -> str:
-    """The section the advisor's page opens at: the first one with something missing."""
+def open_steps(st: State) -> set[str]:
+    """The sections the advisor's page opens: each one with something still missing."""
+    opened = set()
     if any(c.delivery is None for c in st.comparisons):
-        return "compare"
+        opened.add("compare")
     if not st.bill.matches:
-        return "bill"
+        opened.add("bill")
     d = st.delivery
     if (
         d is None
@@ -316,5 +317,5 @@ def next_step(st: State) -> str:
         or not d.next_service_km
         or (st.order.consent_keep_old_parts and st.replaced_parts and not d.old_parts_shown)
     ):
-        return "details"
-    return "hand-over"
+        opened.add("details")
+    return opened
