@@ -303,13 +303,13 @@ async def hand_over(session: AsyncSession, order_id: int, actor: Actor) -> State
     return st
 
 
-def open_steps(st: State) -> set[str]:
-    """The sections the advisor's page opens: each one with something still missing."""
-    opened = set()
+def next_step(st: State) -> str:
+    """The section the advisor's page opens at: the first one with something missing (the
+    photos, then the bill, then the details), else the hand-over."""
     if any(c.delivery is None for c in st.comparisons):
-        opened.add("compare")
+        return "compare"
     if not st.bill.matches:
-        opened.add("bill")
+        return "bill"
     d = st.delivery
     if (
         d is None
@@ -317,5 +317,5 @@ def open_steps(st: State) -> set[str]:
         or not d.next_service_km
         or (st.order.consent_keep_old_parts and st.replaced_parts and not d.old_parts_shown)
     ):
-        opened.add("details")
-    return opened
+        return "details"
+    return "hand-over"

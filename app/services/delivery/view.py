@@ -52,7 +52,7 @@ async def context(
         "position_labels": check_in_labels()["positions"],
         "ready": st.order.status == WorkOrderStatus.READY and inspection is not None,
         "missing_photos": {c.position for c in st.comparisons if c.delivery is None},
-        "open_steps": delivery.open_steps(st),
+        "next_step": delivery.next_step(st),
         "tomorrow": today + timedelta(days=1),
         "locale": get_locale(),
         "oob": oob,

@@ -25,6 +25,7 @@
     const stage = document.createElement("div");
     stage.className = "viewer-stage";
     const img = document.createElement("img");
+    img.draggable = false; // a mouse drag would start the browser's image drag, not a swipe
     stage.appendChild(img);
     const close = button("viewer-close", gallery.dataset.labelClose || "Close", "✕");
     close.setAttribute("data-testid", "viewer-close");
