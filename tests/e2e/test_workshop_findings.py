@@ -150,7 +150,6 @@ def delivery_is_refused(advisor: Page, db: Path, order_id: int, supplement_id: i
         )
         == []
     )
-    dismiss_toasts(advisor)
 
 
 def advisor_prices_and_hands_over(
