@@ -69,8 +69,10 @@ async def test_an_admin_cannot_sign_a_car_out(client, db, settings, users) -> No
     assert (await client.get(f"/delivery/{order_id}")).status_code == 403
     token = await csrf_token(client)
     version = (await order(db, order_id)).version
+    handed = await client.post(f"/delivery/{order_id}/customer-mode", headers=hx(token))
+    assert handed.status_code == 403
     signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
+        f"/review/{order_id}/delivery/sign", data=sign_form(version), headers=hx(token)
     )
     assert signed.status_code == 403
     with pytest.raises(Forbidden):

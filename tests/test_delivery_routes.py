@@ -31,7 +31,7 @@ from app.services.photos import receive as photo_service
 from app.services.storage.configured import open_store
 from app.services.supplements import added_work as supplements
 from app.settings import Settings
-from tests.conftest import csrf_token, html, sign_in
+from tests.conftest import PASSWORDS, csrf_token, html, sign_in
 from tests.estimate_helpers import advisor, ink, order
 from tests.workshop_helpers import (
     actor,
@@ -83,9 +83,18 @@ async def upload(client: Any, order_id: int, token: str, **fields: str) -> Any:
 
 def sign_form(version: int, **overrides: str) -> dict[str, str]:
     strokes, image = ink()
-    form = {"signer_name": "王先生", "strokes": strokes, "image": image,
-            "locale": "zh_CN", "version": str(version)}  # fmt: skip
+    form = {"signer_name": "王先生", "strokes": strokes, "image": image, "version": str(version)}
     return {**form, **overrides}
+
+
+async def hand_over(client: Any, order_id: int, token: str) -> Any:
+    """The advisor hands the tablet to the customer for the acceptance (customer mode)."""
+    return await client.post(f"/delivery/{order_id}/customer-mode", headers=hx(token))
+
+
+async def customer_signs(client: Any, order_id: int, token: str, form: dict[str, str]) -> Any:
+    """The customer signs the acceptance on the tablet in customer mode."""
+    return await client.post(f"/review/{order_id}/delivery/sign", data=form, headers=hx(token))
 
 
 async def unchanged(db: AsyncSession, order_id: int) -> None:
@@ -136,6 +145,48 @@ async def walk_the_car(client: Any, db: AsyncSession, order_id: int) -> str:
     return token
 
 
+async def customer_accepts_in_english(
+    client: Any, db: AsyncSession, order_id: int, token: str
+) -> None:
+    """The advisor hands the tablet over; the customer sees then and now and the bill,
+    reads in English, signs; the advisor takes the tablet back to the delivery."""
+    # The advisor's screen has no signature pad: the tablet goes to the customer.
+    page = html(await client.get(f"/delivery/{order_id}"))
+    assert page.select_one("[data-testid=signature-pad]") is None
+    handed = await hand_over(client, order_id, token)
+    assert handed.status_code in (200, 201), handed.text
+    assert handed.headers["hx-redirect"] == f"/review/{order_id}/delivery"
+    # Locked to the customer's screens: the staff page answers with the review.
+    locked = await client.get(f"/delivery/{order_id}", follow_redirects=False)
+    assert locked.status_code in (302, 303, 403), locked.status_code
+    shown = html(await client.get(f"/review/{order_id}/delivery"))
+    assert shown.select_one("[data-testid=customer-delivery]") is not None
+    assert shown.select_one("[data-testid=then-now-front] a[data-viewer]") is not None
+    assert shown.select_one("[data-testid=bill-now]").get_text(strip=True)
+    assert shown.select_one("form[action$='/delivery/sign'] [data-testid=signature-pad]")
+    # The customer reads in English and signs.
+    chose = await client.post(
+        f"/review/{order_id}/language", data={"locale": "en"}, headers=hx(token)
+    )
+    assert chose.status_code in (200, 201), chose.text
+    assert chose.headers["hx-redirect"] == f"/review/{order_id}"
+    assert (await client.get(f"/review/{order_id}")).headers.get("location") in (
+        None, f"/review/{order_id}/delivery",
+    )  # fmt: skip
+    version = (await order(db, order_id)).version
+    signed = await customer_signs(client, order_id, token, sign_form(version))
+    assert signed.status_code in (200, 201), signed.text
+    assert signed.headers["hx-redirect"] == f"/review/{order_id}/delivery"
+    thanks = html(await client.get(f"/review/{order_id}/delivery"))
+    assert thanks.select_one("[data-testid=customer-delivered]") is not None
+    assert thanks.select_one("[data-testid=verify-qr] svg") is not None
+    # The advisor takes the tablet back and lands on the delivery.
+    back = await client.post(
+        "/customer-mode/exit", data={"password": PASSWORDS[Role.ADVISOR]}, headers=hx(token)
+    )
+    assert back.headers["hx-redirect"] == f"/delivery/{order_id}"
+
+
 async def test_the_advisor_walks_the_car_and_the_customer_signs_it_out(
     client, db, settings, users
 ) -> None:
@@ -158,12 +209,7 @@ async def test_the_advisor_walks_the_car_and_the_customer_signs_it_out(
     assert problems["hx-swap-oob"] == "true"
     assert problems["data-count"] == "0"
 
-    version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version, locale="en"), headers=hx(token)
-    )
-    assert signed.status_code in (200, 201), signed.text
-    assert signed.headers["hx-redirect"] == f"/delivery/{order_id}"
+    await customer_accepts_in_english(client, db, order_id, token)
 
     wo = await order(db, order_id)
     assert wo.status == WorkOrderStatus.DELIVERED
@@ -243,12 +289,9 @@ async def test_a_car_that_has_not_passed_the_final_check_cannot_be_delivered(
     begun = await client.post(f"/delivery/{order_id}/begin", headers=hx(token))
     assert begun.status_code == 409
     assert toast(begun)["message"] == _("The car has not passed the final check.")
-    version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
-    )
-    assert signed.status_code == 409
-    assert toast(signed)["message"] == _("The car has not passed the final check.")
+    handed = await hand_over(client, order_id, token)
+    assert handed.status_code == 409
+    assert toast(handed)["message"] == _("The car has not passed the final check.")
     wo = await order(db, order_id)
     assert wo.status == WorkOrderStatus.QC
     assert await db.scalar(select(func.count(Delivery.id))) == 0
@@ -276,12 +319,10 @@ async def test_unapproved_added_work_blocks_the_signature(client, db, settings, 
     assert page.select_one("[data-testid=delivery-problems]")["data-count"] == "1"
 
     token = await csrf_token(client, f"/delivery/{order_id}")
-    version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
-    )
-    assert signed.status_code == 422
-    detail = toast(signed)
+    assert page.select_one("[data-testid=delivery-hand-over]") is None
+    handed = await hand_over(client, order_id, token)
+    assert handed.status_code == 422
+    detail = toast(handed)
     assert detail["field"] == "delivery"
     assert f"#{number}" in detail["message"]
     await unchanged(db, order_id)
@@ -291,11 +332,10 @@ async def test_an_empty_signature_is_refused(client, db, settings, users) -> Non
     order_id = await ready_to_sign(db, settings, users)
     await sign_in(client, Role.ADVISOR)
     token = await csrf_token(client, f"/delivery/{order_id}")
+    assert (await hand_over(client, order_id, token)).status_code in (200, 201)
     version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign",
-        data=sign_form(version, strokes="[]", image=""),
-        headers=hx(token),
+    signed = await customer_signs(
+        client, order_id, token, sign_form(version, strokes="[]", image="")
     )
     assert signed.status_code == 422
     detail = toast(signed)
@@ -307,10 +347,9 @@ async def test_a_stale_page_cannot_sign(client, db, settings, users) -> None:
     order_id = await ready_to_sign(db, settings, users)
     await sign_in(client, Role.ADVISOR)
     token = await csrf_token(client, f"/delivery/{order_id}")
+    assert (await hand_over(client, order_id, token)).status_code in (200, 201)
     version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version - 1), headers=hx(token)
-    )
+    signed = await customer_signs(client, order_id, token, sign_form(version - 1))
     assert signed.status_code == 409
     assert toast(signed)["reload"] is True
     await unchanged(db, order_id)
@@ -342,12 +381,25 @@ async def test_staff_outside_the_front_desk_cannot_deliver(client, db, settings,
     await sign_in(client, Role.TECHNICIAN)
     assert (await client.get(f"/delivery/{order_id}")).status_code == 403
     token = await csrf_token(client)
+    handed = await hand_over(client, order_id, token)
+    assert handed.status_code == 403
+    assert toast(handed)["message"] == _("Your role does not give access to this screen.")
     version = (await order(db, order_id)).version
-    signed = await client.post(
-        f"/delivery/{order_id}/sign", data=sign_form(version), headers=hx(token)
-    )
+    signed = await customer_signs(client, order_id, token, sign_form(version))
     assert signed.status_code == 403
-    assert toast(signed)["message"] == _("Your role does not give access to this screen.")
+    await unchanged(db, order_id)
+
+
+async def test_staff_cannot_sign_the_acceptance_without_handing_the_tablet_over(
+    client, db, settings, users
+) -> None:
+    order_id = await ready_to_sign(db, settings, users)
+    await sign_in(client, Role.ADVISOR)
+    token = await csrf_token(client, f"/delivery/{order_id}")
+    version = (await order(db, order_id)).version
+    signed = await customer_signs(client, order_id, token, sign_form(version))
+    assert signed.status_code == 409
+    assert toast(signed)["message"] == _("Hand the tablet to the customer to sign.")
     await unchanged(db, order_id)
 
 
@@ -355,13 +407,16 @@ async def test_the_service_manager_may_deliver(client, db, settings, users) -> N
     order_id = await ready_to_sign(db, settings, users)
     await sign_in(client, Role.SERVICE_MANAGER)
     token = await csrf_token(client, f"/delivery/{order_id}")
+    handed = await client.post(f"/delivery/{order_id}/customer-mode", data={"_csrf_token": token})
+    assert handed.status_code == 303
+    assert handed.headers["location"] == f"/review/{order_id}/delivery"
     version = (await order(db, order_id)).version
     signed = await client.post(
-        f"/delivery/{order_id}/sign",
+        f"/review/{order_id}/delivery/sign",
         data={**sign_form(version), "_csrf_token": token},
     )
     assert signed.status_code == 303
-    assert signed.headers["location"] == f"/delivery/{order_id}"
+    assert signed.headers["location"] == f"/review/{order_id}/delivery"
     assert (await order(db, order_id)).status == WorkOrderStatus.DELIVERED
 
 

@@ -15,15 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import parsing
 from app.errors import InvalidInput
-from app.i18n import get_locale
 from app.models import Role
 from app.models.base import utcnow
-from app.services.delivery import acceptance as delivery_signing
 from app.services.delivery import handover as delivery
 from app.services.delivery import view as delivery_view
-from app.settings import SUPPORTED_LOCALES, Settings
-from app.web.auth import actor_for, roles
-from app.web.form import form_data, form_version
+from app.settings import Settings
+from app.web.auth import actor_for, enter_customer_mode, roles
+from app.web.form import form_data
 from app.web.render import go, is_fragment, refused, render
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
@@ -121,21 +119,14 @@ class DeliveryController(Controller):
         ctx = await delivery_view.context(db_session, order_id, settings, utcnow(), oob=True)
         return render(request, "delivery/_details.html", {**ctx, "saved": True})
 
-    @post("/{order_id:int}/sign")
-    async def sign(
+    @post("/{order_id:int}/customer-mode")
+    async def hand_over(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
-        settings: NamedDependency[Settings],
         order_id: FromPath[int],
     ) -> Redirect | ClientRedirect:
-        form = await form_data(request)
-        chosen = str(form.get("locale", ""))
-        await delivery_signing.sign(
-            db_session, order_id, signer_name=form.get("signer_name"),
-            strokes_json=form.get("strokes"), image_data_url=form.get("image"),
-            locale=chosen if chosen in SUPPORTED_LOCALES else get_locale(),
-            currency=settings.currency, actor=actor_for(request), now=utcnow(),
-            version=form_version(form),
-        )  # fmt: skip
-        return go(request, f"/delivery/{order_id}")
+        """The tablet to the customer, locked to their acceptance (customer mode)."""
+        st = await delivery.hand_over(db_session, order_id, actor_for(request))
+        enter_customer_mode(request, st.order.id, st.order.customer.locale)
+        return go(request, f"/review/{order_id}/delivery")

@@ -78,6 +78,36 @@ class DocumentController(Controller):
             },
         )
 
+    @get("/v/{token:str}/pdf", opt={"public": True})
+    async def customer_pdf(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
+        token: FromPath[str],
+    ) -> Response[bytes]:
+        """The customer's copy from the QR code or the text message: no staff sign-in, the
+        token is the key (a guessed one is refused like on the check page)."""
+        signature = await customer_verify.work_order_signature(db_session, settings, token)
+        order = await db_session.get(WorkOrder, signature.work_order_id)
+        number = order.number if order else ""
+        pdf = await work_order_pdf.render_async(
+            signature, json.loads(signature.content), store, settings
+        )
+        with locale_as(signature.locale):
+            filename = mailer.attachment_name(number)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": _disposition(filename, number).replace(
+                    "attachment", "inline", 1
+                ),
+                "Cache-Control": "private, no-store",
+                "Referrer-Policy": "no-referrer",
+            },
+        )
+
     @get("/v/{token:str}", opt={"public": True})
     async def customer_check(
         self,

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import DomainError
-from app.i18n import set_locale
+from app.errors import Conflict, DomainError
+from app.i18n import _, set_locale
 from app.models import Role, StaffUser, WorkOrder
 from app.models.base import utcnow
+from app.services.delivery import view as delivery_view
 from app.services.estimate import ready, terms
 from app.services.estimate import view as estimate_view
 from app.services.staff import customer_mode
 from app.services.staff import sessions as staff_sessions
+from app.services.storage.files import FileStore
 from app.settings import Settings
 from app.web.auth import (
     actor_for,
@@ -35,7 +37,7 @@ from app.web.auth import (
     signed_in_session,
 )
 from app.web.form import form_data, form_version
-from app.web.render import go, render
+from app.web.render import go, is_fragment, render, toast_headers
 
 FRONT_DESK = (Role.ADVISOR, Role.SERVICE_MANAGER)
 IN_CUSTOMER_MODE = {"customer_mode": True}
@@ -76,8 +78,9 @@ class ReviewController(Controller):
         order_id: FromPath[int],
     ) -> Template | Redirect:
         order = await _order_in_hand(request, db_session, order_id)
-        if order.signed_at is not None:
-            return Redirect(f"/review/{order_id}/thanks", status_code=303)
+        after = await customer_mode.next_screen(db_session, order)
+        if after is not None:
+            return Redirect(after, status_code=303)
         ctx = await estimate_view.review_context(
             db_session, order, settings, actor_for(request), utcnow()
         )
@@ -141,6 +144,62 @@ class ReviewController(Controller):
         ctx = await customer_mode.thanks_context(db_session, order, settings)
         return render(request, "review/thanks.html", {**ctx, "customer_mode": True})
 
+    @get("/review/{order_id:int}/delivery", opt=IN_CUSTOMER_MODE)
+    async def delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Template:
+        """The car handed back: check-in beside now, the bill, the customer's signature;
+        once signed, their thanks and their copy."""
+        await _order_in_hand(request, db_session, order_id)
+        ctx = await delivery_view.context(db_session, order_id, settings, utcnow())
+        if ctx["st"].delivery is None:
+            raise Conflict(_("Start the delivery first."))
+        page = "review/delivered.html" if ctx["st"].signed else "review/delivery.html"
+        return render(request, page, {**ctx, "customer_mode": True})
+
+    @post("/review/{order_id:int}/delivery/sign", opt=IN_CUSTOMER_MODE)
+    async def sign_delivery(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        order = await _order_in_hand(request, db_session, order_id)
+        form = await form_data(request)
+        await customer_mode.sign_delivery(
+            db_session, order, customer_mode_order(request), current_session(request),
+            signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
+            image_data_url=form.get("image"), currency=settings.currency,
+            version=form_version(form), actor=actor_for(request), now=utcnow(),
+        )  # fmt: skip
+        return go(request, f"/review/{order_id}/delivery")
+
+    @post("/review/{order_id:int}/send-copy", opt=IN_CUSTOMER_MODE, status_code=200)
+    async def send_copy(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
+        order_id: FromPath[int],
+    ) -> Response[str] | Redirect:
+        """The signed copy to the customer's phone or e-mail, from the thanks page."""
+        order = await _order_in_hand(request, db_session, order_id)
+        form = await form_data(request)
+        channel = str(form.get("channel", ""))
+        told = await customer_mode.send_copy(
+            db_session, order, settings, store, channel=channel,
+            to=form.get("phone" if channel == "sms" else "email"), actor=actor_for(request),
+        )  # fmt: skip
+        if is_fragment(request):
+            return Response("", media_type=MediaType.TEXT, headers=toast_headers(told, level="ok"))
+        return Redirect(f"/review/{order_id}/thanks", status_code=303)
+
     @get("/customer-mode/exit", opt=IN_CUSTOMER_MODE)
     async def exit_page(self, request: Request[Any, Any, Any]) -> Template:
         return render(request, "review/exit.html", {"order_id": customer_mode_order(request)})
@@ -167,5 +226,4 @@ class ReviewController(Controller):
         except DomainError:
             await db_session.commit()  # the tablet's failure count persists
             raise
-        target = f"/work-orders/{order_id}" if order_id else "/lane"
-        return go(request, target)
+        return go(request, await customer_mode.back_to(db_session, order_id))

@@ -30,7 +30,6 @@ from tests.e2e.flows import (
     sign_on,
     snap,
     tap,
-    toast,
 )
 from tests.e2e.test_workshop_to_delivery import (
     LIVE_PROBE,
@@ -39,10 +38,12 @@ from tests.e2e.test_workshop_to_delivery import (
     delivery_photos,
     details,
     dismiss_toasts,
+    hand_over_for_delivery,
     heard,
     one,
     open_report,
     order_status,
+    take_the_tablet_back_delivered,
     tick,
 )
 from tests.workshop_helpers import jpeg
@@ -140,11 +141,19 @@ def delivery_is_refused(advisor: Page, db: Path, order_id: int, supplement_id: i
     expect(problems.get_by_test_id("delivery-problem")).to_contain_text(NOTE)
     link = problems.get_by_test_id("unanswered-findings").locator("a")
     expect(link).to_have_attribute("href", f"/supplements/{supplement_id}")
-    sign_on(advisor, advisor.get_by_test_id("signature-pad"))
-    with posted(advisor, rf"/delivery/{order_id}/sign$") as refused:
-        tap(advisor.get_by_test_id("delivery-sign"))
-    assert refused().status == 422, refused().status
-    expect(toast(advisor)).to_contain_text(NOTE)
+    # No hand-over while a finding is unanswered; a client that sends it anyway is refused.
+    expect(advisor.get_by_test_id("delivery-hand-over")).to_have_count(0)
+    answer = advisor.evaluate(
+        """async (url) => {
+            const csrf = JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken'];
+            const r = await fetch(url, {method: 'POST',
+                headers: {'x-csrftoken': csrf, 'HX-Request': 'true'}});
+            return {status: r.status, trigger: r.headers.get('HX-Trigger') || ''};
+        }""",
+        f"/delivery/{order_id}/customer-mode",
+    )
+    assert answer["status"] == 422, answer
+    assert NOTE in json.loads(answer["trigger"])["wa:toast"]["message"], answer
     assert order_status(db, order_id) == "ready"
     assert (
         query(
@@ -152,7 +161,6 @@ def delivery_is_refused(advisor: Page, db: Path, order_id: int, supplement_id: i
         )
         == []
     )
-    dismiss_toasts(advisor)
 
 
 def advisor_prices_and_hands_over(
@@ -275,11 +283,12 @@ def test_a_safety_finding_is_answered_before_the_car_is_delivered(
 
     advisor.goto(f"/delivery/{order_id}")
     expect(advisor.get_by_test_id("delivery-problems")).to_have_attribute("data-count", "0")
+    hand_over_for_delivery(advisor, order_id)
     sign_on(advisor, advisor.get_by_test_id("signature-pad"))
-    with posted(advisor, rf"/delivery/{order_id}/sign$") as signed:
+    with posted(advisor, rf"/review/{order_id}/delivery/sign$") as signed:
         tap(advisor.get_by_test_id("delivery-sign"))
     assert signed().ok, f"sign: HTTP {signed().status}: {signed().text()}"
-    expect(advisor.get_by_test_id("delivered")).to_be_visible()
+    take_the_tablet_back_delivered(advisor, order_id)
     assert order_status(db, order_id) == "delivered"
     assert query(
         db,

@@ -27,6 +27,7 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
+from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.flows import (
     DAMAGE_FILE,
     EXTERIOR,
@@ -414,7 +415,16 @@ def delivery_photos(
     return positions
 
 
+def open_step(page: Page, name: str) -> None:
+    """The delivery's steps fold; the page opens at the next missing one."""
+    step = page.get_by_test_id(f"step-{name}")
+    if step.get_attribute("open") is None:
+        tap(step.locator("summary"))
+    expect(step).to_have_attribute("open", "")
+
+
 def new_damage(page: Page, db: Path, order_id: int) -> None:
+    open_step(page, "damage")
     page.get_by_test_id("new-damage-position").select_option("rear_left")
     page.get_by_test_id("new-damage-note").fill(DAMAGE_NOTE)
     with posted(page, rf"/delivery/{order_id}/damage$") as added:
@@ -441,6 +451,7 @@ def details(page: Page, db: Path, order_id: int, odometer: int) -> tuple[date, i
     """Advice, the next service (half a year, 5000 km on), the old parts shown."""
     next_on = datetime.now(UTC).date() + timedelta(days=182)
     next_km = odometer + 5000
+    open_step(page, "details")
     page.get_by_test_id("delivery-advice").fill(ADVICE)
     page.get_by_test_id("next-service-on").fill(next_on.isoformat())
     page.get_by_test_id("next-service-km").fill(str(next_km))
@@ -491,14 +502,14 @@ def empty_pad_is_refused(page: Page, db: Path, order_id: int, bugs: list[str]) -
             const form = document.getElementById('delivery-sign-form');
             const body = new URLSearchParams({
                 version: form.querySelector('[name=version]').value,
-                signer_name: 'x', strokes: '[]', image: '', locale: 'zh_CN',
+                signer_name: 'x', strokes: '[]', image: '',
             });
             const r = await fetch(url, {method: 'POST', body,
                 headers: {'x-csrftoken': csrf, 'HX-Request': 'true'}});
             return {status: r.status, text: await r.text(),
                     trigger: r.headers.get('HX-Trigger') || ''};
         }""",
-        f"/delivery/{order_id}/sign",
+        f"/review/{order_id}/delivery/sign",
     )
     assert answer["status"] == 422, answer
     message = answer["text"] + answer["trigger"].encode().decode("unicode_escape")
@@ -510,6 +521,25 @@ def empty_pad_is_refused(page: Page, db: Path, order_id: int, bugs: list[str]) -
         )
         == []
     )
+
+
+def hand_over_for_delivery(advisor: Page, order_id: int) -> None:
+    """The advisor hands the tablet over: customer mode, the customer's own screen."""
+    tap(advisor.get_by_test_id("delivery-hand-over"))
+    advisor.wait_for_url(re.compile(rf"/review/{order_id}/delivery$"))
+    expect(advisor.get_by_test_id("customer-delivery")).to_be_visible()
+
+
+def take_the_tablet_back_delivered(advisor: Page, order_id: int) -> None:
+    """After the customer's acceptance: their thanks, then the advisor's password leads
+    back to the delivered car."""
+    expect(advisor.get_by_test_id("customer-delivered")).to_be_visible()
+    tap(advisor.get_by_test_id("staff-exit"))
+    advisor.wait_for_url(re.compile(r"/customer-mode/exit$"))
+    advisor.get_by_test_id("exit-password").fill(DEMO_PASSWORD)
+    tap(advisor.get_by_test_id("exit-submit"))
+    advisor.wait_for_url(re.compile(rf"/delivery/{order_id}$"))
+    expect(advisor.get_by_test_id("delivered")).to_be_visible()
 
 
 # --- the phases ------------------------------------------------------------------------------
@@ -720,11 +750,13 @@ def advisor_walks_the_car(shop: Shop) -> None:
     shop.screen(
         "advisor",
         "workshop-5-delivery-compare",
-        ["Walk the car", "At check-in", "New damage", "Sign and take the car"],
+        ["Walk the car", "At check-in", "New damage", "Hand the tablet to the customer"],
     )
     new_damage(advisor, db, order_id)
     details(advisor, db, order_id, shop.odometer)
     expect(advisor.get_by_test_id("delivery-problems")).to_have_attribute("data-count", "0")
+    # No signature pad on the advisor's screen: the customer signs in customer mode.
+    expect(advisor.get_by_test_id("signature-pad")).to_have_count(0)
 
 
 def customer_signs_the_delivery(shop: Shop) -> None:
@@ -735,14 +767,24 @@ def customer_signs_the_delivery(shop: Shop) -> None:
     expect(customer).to_have_url(re.compile(r"/sign-in"))
     expect(customer.get_by_test_id("delivery-sign")).to_have_count(0)
 
-    # On the advisor's tablet: first with an empty pad, then with a finger.
+    hand_over_for_delivery(advisor, order_id)
+    expect(advisor.get_by_test_id("signed-in-as")).to_have_count(0)
+    expect(advisor.locator("[data-testid^=then-now-]")).to_have_count(len(EXTERIOR))
+    expect(advisor.get_by_test_id("bill-now")).to_be_visible()
+    shop.screen(
+        "advisor",
+        "workshop-6-customer-acceptance",
+        ["Your car is ready", "At check-in", "Sign and take the car"],
+    )
+    # First with an empty pad, then with a finger.
     empty_pad_is_refused(advisor, db, order_id, shop.bugs)
     sign_on(advisor, advisor.get_by_test_id("signature-pad"))
     board_heard = heard(shop.pages["board"])
-    with posted(advisor, rf"/delivery/{order_id}/sign$") as signed:
+    with posted(advisor, rf"/review/{order_id}/delivery/sign$") as signed:
         tap(advisor.get_by_test_id("delivery-sign"))
     assert signed().ok, f"sign: HTTP {signed().status}: {signed().text()}"
-    expect(advisor.get_by_test_id("delivered")).to_be_visible()
+    expect(advisor.get_by_test_id("verify-qr").locator("svg")).to_be_visible()
+    take_the_tablet_back_delivered(advisor, order_id)
     expect(advisor.get_by_test_id("follow-up-due")).to_be_visible()
     shop.screen("advisor", "workshop-6-delivered", ["Delivered", "Follow-up call due"])
     card_in(shop.pages["board"], "delivered", shop.number)

@@ -306,3 +306,30 @@ def ensure_can_sign(st: State, actor: Actor) -> Delivery:
     if st.problems:
         raise InvalidInput(" ".join(st.problems), field="delivery")
     return delivery
+
+
+async def hand_over(session: AsyncSession, order_id: int, actor: Actor) -> State:
+    """The advisor hands the tablet to the customer to sign the acceptance: only once
+    nothing blocks the signature, as the signature itself re-checks."""
+    st = await state(session, order_id)
+    ensure_can_sign(st, actor)
+    audit.record(session, actor, "customer_mode.enter", "work_order", st.order.id, step="delivery")
+    return st
+
+
+def next_step(st: State) -> str:
+    """The section the advisor's page opens at: the first one with something missing (the
+    photos, then the bill, then the details), else the hand-over."""
+    if any(c.delivery is None for c in st.comparisons):
+        return "compare"
+    if not st.bill.matches:
+        return "bill"
+    d = st.delivery
+    if (
+        d is None
+        or d.next_service_on is None
+        or not d.next_service_km
+        or (st.order.consent_keep_old_parts and st.replaced_parts and not d.old_parts_shown)
+    ):
+        return "details"
+    return "hand-over"

@@ -53,6 +53,7 @@ async def context(
         "check_in_labels": check_in_labels(),
         "ready": st.order.status == WorkOrderStatus.READY and inspection is not None,
         "missing_photos": {c.position for c in st.comparisons if c.delivery is None},
+        "next_step": delivery.next_step(st),
         "tomorrow": today + timedelta(days=1),
         "locale": get_locale(),
         "oob": oob,

@@ -25,7 +25,7 @@ from weasyprint.urls import URLFetcher
 from app.errors import StorageUnavailable
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
-from app.services.check_in.view import labels
+from app.services.check_in.view import GUIDED_POSITIONS, labels
 from app.services.photos.store import thumb_key
 from app.services.storage.files import FileStore, StoreError
 from app.services.verify import customer as customer_verify
@@ -72,10 +72,20 @@ def _thumbnail(store: FileStore, sha256: str) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
 
 
+def _walkaround_order(photo: dict[str, Any]) -> tuple[int, int]:
+    """The positions in the order the advisor walks them, then the marks' photos by number."""
+    mark = photo.get("damage_mark")
+    if mark is not None:
+        return (len(GUIDED_POSITIONS) + 1, int(mark))
+    position = photo.get("position") or ""
+    walked = GUIDED_POSITIONS.index(position) if position in GUIDED_POSITIONS else None
+    return (len(GUIDED_POSITIONS) if walked is None else walked, 0)
+
+
 def _photos(check_in: dict[str, Any], store: FileStore) -> list[dict[str, Any]]:
     names = labels()["positions"]
     shown = []
-    for photo in check_in.get("photos", []):
+    for photo in sorted(check_in.get("photos", []), key=_walkaround_order):
         uri = _thumbnail(store, str(photo.get("sha256", "")))
         if uri is None:
             continue

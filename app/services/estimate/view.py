@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +75,28 @@ async def context(
     }
 
 
+@dataclass(frozen=True)
+class Shown:
+    """One check-in photo as the customer sees it: in walkaround order, with its caption."""
+
+    photo: Photo
+    caption: str
+
+
+def gallery(
+    latest: dict[str, Photo], photos: list[Photo], marks: dict[int, int], names: dict[str, str]
+) -> list[Shown]:
+    """The walkaround positions in the order the advisor walks them, then each damage
+    mark's photos numbered as on the diagram."""
+    shown = [Shown(latest[p], names.get(p, p)) for p in GUIDED_POSITIONS if p in latest]
+    marked = sorted(
+        (p for p in photos if p.damage_mark_id is not None and p.damage_mark_id in marks),
+        key=lambda p: marks[p.damage_mark_id or 0],
+    )
+    shown += [Shown(p, _("Damage %(n)s", n=marks[p.damage_mark_id or 0] + 1)) for p in marked]
+    return shown
+
+
 async def review_context(
     session: AsyncSession, order: WorkOrder, settings: Settings, actor: Actor, now: datetime
 ) -> dict[str, Any]:
@@ -85,11 +108,14 @@ async def review_context(
     for photo in photos:
         if photo.position and photo.damage_mark_id is None:
             latest[photo.position] = photo
+    names = labels()
+    marks = {m.id: n for n, m in enumerate(check_in.damage_marks)} if check_in else {}
     ctx |= {
         "positions": [p for p in GUIDED_POSITIONS if p in latest],
         "photos_by_position": latest,
         "mark_photos": [p for p in photos if p.damage_mark_id is not None],
-        "labels": labels(),
+        "gallery": gallery(latest, photos, marks, names["positions"]),
+        "labels": names,
         "read_back": symptoms.summary(check_in, order.customer.name) if check_in else [],
     }
     return ctx

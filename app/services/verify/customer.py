@@ -75,14 +75,20 @@ class OrderCheck:
         return all(check.intact for check in self.checks)
 
 
-async def check(session: AsyncSession, settings: Settings, raw: str) -> OrderCheck:
-    """Every signed record of the token's order, recomputed from the database."""
+async def work_order_signature(session: AsyncSession, settings: Settings, raw: str) -> Signature:
+    """The signed work order a genuine token names; NotFound for a guessed or cut one."""
     found = signature_id(settings.secret_key, raw)
     anchor = await session.get(Signature, found) if found is not None else None
     if anchor is None or anchor.kind != SignatureKind.WORK_ORDER.value:
         raise NotFound(
             _("This link does not open a signed record. Check that it was copied whole.")
         )
+    return anchor
+
+
+async def check(session: AsyncSession, settings: Settings, raw: str) -> OrderCheck:
+    """Every signed record of the token's order, recomputed from the database."""
+    anchor = await work_order_signature(session, settings, raw)
     rows = (
         await session.scalars(
             select(Signature)
@@ -97,13 +103,22 @@ async def check(session: AsyncSession, settings: Settings, raw: str) -> OrderChe
     )
 
 
+def pdf_url(settings: Settings, signature_id: int) -> str:
+    """The customer's copy as a PDF, behind the same unguessable token."""
+    return f"{url(settings, signature_id)}/pdf"
+
+
 @dataclass(frozen=True)
 class Link:
     url: str
     qr: Markup  # inline SVG of the same URL
+    pdf_url: str = ""
 
 
 def link(settings: Settings, signature_id: int) -> Link:
-    """The link and QR code printed or shown on the customer's copy."""
+    """The link and QR code printed or shown on the customer's copy: the page it opens
+    checks the record and offers the PDF."""
     target = url(settings, signature_id)
-    return Link(target, qr.svg(target, _("QR code: check this record")))
+    return Link(
+        target, qr.svg(target, _("QR code: check this record")), pdf_url(settings, signature_id)
+    )
