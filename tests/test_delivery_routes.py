@@ -295,7 +295,8 @@ async def test_a_car_that_has_not_passed_the_final_check_cannot_be_delivered(
     wo = await order(db, order_id)
     assert wo.status == WorkOrderStatus.QC
     assert await db.scalar(select(func.count(Delivery.id))) == 0
-    assert await db.scalar(select(func.count(FollowUpTask.id))) == 0
+    follow_ups = select(func.count(FollowUpTask.id)).where(FollowUpTask.work_order_id == order_id)
+    assert await db.scalar(follow_ups) == 0
 
 
 async def test_unapproved_added_work_blocks_the_signature(client, db, settings, users) -> None:

@@ -87,7 +87,7 @@ async def test_a_passed_report_reads_back_as_recorded(client, db, settings, user
     assert shown["round"] == "1"
     assert shown["passed"] == "true"
     assert shown["items"] == dict.fromkeys(applicable, True)
-    assert shown["odometer"] == f"{inspection.odometer_km:,} km"
+    assert shown["odometer"] == f"{inspection.odometer_km:,} 公里"
     assert shown["fuel"] == f"{inspection.fuel_eighths}/8"
     assert shown["inspector"].startswith("Qc ·")
     assert page.select_one("[data-testid=qc-print][data-print]") is not None
@@ -147,7 +147,7 @@ async def test_every_round_in_the_history_shows_its_full_report(
     passed, failed = recorded_rounds(page)
     assert (passed["round"], passed["passed"]) == ("2", "true")
     assert all(passed["items"].values())
-    assert passed["odometer"] == f"{(check_in.odometer_km or 0) + 3:,} km"
+    assert passed["odometer"] == f"{(check_in.odometer_km or 0) + 3:,} 公里"
     assert (failed["round"], failed["passed"]) == ("1", "false")
     assert failed["items"]
     assert not any(failed["items"].values())

@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/check-ins/{check_in_id:int}/{step:str}"): {ADVISOR, MANAGER},
     ("POST", "/check-ins/{check_in_id:int}/{step:str}/done"): {ADVISOR, MANAGER},
     ("POST", "/check-ins/{check_in_id:int}/{step:str}/save"): {ADVISOR, MANAGER},
+    ("POST", "/check-ins/{check_in_id:int}/{step:str}/quick"): {ADVISOR, MANAGER},
     ("GET", "/customer-mode/exit"): {ADVISOR, MANAGER},
     ("POST", "/customer-mode/exit"): {ADVISOR, MANAGER},
     ("GET", "/delivery/{order_id:int}"): {ADVISOR, MANAGER},

@@ -228,7 +228,7 @@ def customer_declines_with_the_sentence(
     assert signed["finding"] == {"category": "tyres", "safety": True}
 
 
-def test_a_safety_finding_is_answered_before_the_car_is_delivered(
+def test_a_safety_finding_is_answered_before_the_car_is_delivered(  # noqa: PLR0915 - one story
     new_context: Callable[..., Any], db_path: Path, shot: Callable[[Page, str], Path]
 ) -> None:
     db = db_path
