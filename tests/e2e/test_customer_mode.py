@@ -70,7 +70,7 @@ def test_back_shows_no_staff_screen_and_the_password_always_ends_customer_mode(
     page.goto("/sign-in")
     sign_in_through_form(page, "advisor")
     page.wait_for_url(re.compile(r"/lane$"))
-    board_plates = page.locator("[data-testid=appointment] .plate").all_inner_texts()
+    board_plates = page.locator("[data-testid=appointment] .plate").all_text_contents()
     assert len(board_plates) >= 2, board_plates
     # A page the browser brings back from its back/forward cache is asked for again.
     with page.expect_navigation():
