@@ -52,6 +52,15 @@ async def _order_in_hand(
     return order
 
 
+def _ink(form: Any) -> dict[str, Any]:
+    """The signature pad's fields, as the work order's and the delivery's signing take them."""
+    return {
+        "signer_name": form.get("signer_name"),
+        "strokes_json": form.get("strokes"),
+        "image_data_url": form.get("image"),
+    }
+
+
 class ReviewController(Controller):
     path = "/"
     guards = [roles(*FRONT_DESK)]  # noqa: RUF012
@@ -126,8 +135,7 @@ class ReviewController(Controller):
         form = await form_data(request)
         await customer_mode.sign(
             db_session, order, customer_mode_order(request), current_session(request),
-            signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
-            image_data_url=form.get("image"), currency=settings.currency,
+            **_ink(form), currency=settings.currency,
             version=form_version(form), actor=actor_for(request), now=utcnow(),
         )  # fmt: skip
         return go(request, f"/review/{order_id}/thanks")
@@ -173,8 +181,7 @@ class ReviewController(Controller):
         form = await form_data(request)
         await customer_mode.sign_delivery(
             db_session, order, customer_mode_order(request), current_session(request),
-            signer_name=form.get("signer_name"), strokes_json=form.get("strokes"),
-            image_data_url=form.get("image"), currency=settings.currency,
+            **_ink(form), currency=settings.currency,
             version=form_version(form), actor=actor_for(request), now=utcnow(),
         )  # fmt: skip
         return go(request, f"/review/{order_id}/delivery")

@@ -54,6 +54,12 @@ def choose_language(row: StaffSession | None, order: WorkOrder, locale: str) -> 
     order.customer.locale = locale
 
 
+def _handed_over(locked: int | None, order: WorkOrder) -> None:
+    """Only the customer signs, on the tablet the advisor handed over for this order."""
+    if locked != order.id:
+        raise Conflict(_("Hand the tablet to the customer to sign."))
+
+
 async def sign(
     db: AsyncSession,
     order: WorkOrder,
@@ -69,8 +75,7 @@ async def sign(
     now: datetime,
 ) -> Signature:
     """The customer signs the work order on the tablet the advisor handed over, never staff."""
-    if locked != order.id:
-        raise Conflict(_("Hand the tablet to the customer to sign."))
+    _handed_over(locked, order)
     return await signatures.sign_work_order(
         db, order, signer_name=signer_name, strokes_json=strokes_json,
         image_data_url=image_data_url, locale=review_locale(row, order), currency=currency,
@@ -152,8 +157,7 @@ async def sign_delivery(
     now: datetime,
 ) -> Signature:
     """The customer signs the delivery acceptance on the tablet the advisor handed over."""
-    if locked != order.id:
-        raise Conflict(_("Hand the tablet to the customer to sign."))
+    _handed_over(locked, order)
     return await delivery_acceptance.sign(
         db, order.id, signer_name=signer_name, strokes_json=strokes_json,
         image_data_url=image_data_url, locale=review_locale(row, order), currency=currency,
