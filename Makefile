@@ -40,9 +40,10 @@ year:
 	$(PY) -m bench year-bench --explain
 
 # The fault tests at length (make test runs them short): 25 kills of the server mid-upload,
+# the scale-out group also with a shared photo folder,
 # on both databases; 100 network cuts of 0.5-10 s during a check-in in the tablet Chromium.
 faults:
-	WALKAROUND_FAULTS_LONG=1 $(VENV)/bin/pytest -p no:warnings -s tests/test_server_killed.py tests/test_database_outage.py tests/test_photo_storage_faults.py tests/e2e/test_network_cuts.py
+	WALKAROUND_FAULTS_LONG=1 $(VENV)/bin/pytest -p no:warnings -s tests/test_server_killed.py tests/test_database_outage.py tests/test_photo_storage_faults.py tests/test_scale_out.py tests/e2e/test_network_cuts.py
 
 # The dependency audit alone, failing also when no advisory data could be reached.
 audit:

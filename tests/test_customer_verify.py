@@ -31,6 +31,8 @@ from tests.estimate_helpers import advisor, signature, signed_order
 from tests.test_delivery import ready_to_sign, sign
 from tests.workshop_helpers import decide_supplement, draft_supplement
 
+pytestmark = pytest.mark.http_layer
+
 TOKEN = re.compile(r"^\d+\.[A-Za-z0-9_-]{22}$")
 
 

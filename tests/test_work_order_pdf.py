@@ -25,6 +25,8 @@ from app.services.verify import customer as customer_verify
 from tests.conftest import STORES, settings_on_each_store, sign_in
 from tests.estimate_helpers import order, priced_estimate, signature, signed_order
 
+pytestmark = pytest.mark.http_layer
+
 # The local folder unless a test asks for both stores.
 fx_settings = pytest.fixture(name="settings", params=["local"])(settings_on_each_store)
 

@@ -323,8 +323,13 @@ CHANGES = "SELECT count(*), count(DISTINCT change_id) FROM check_in_change WHERE
 def _all_arrived_once(
     db: Path, check_in_id: int, concern_id: int, expected: Expected, changes_before: int
 ) -> None:
-    # Every field change applied once under its own id: none lost, none applied twice.
-    assert query(db, CHANGES, check_in_id) == [(changes_before + expected.saves,) * 2]
+    # Every field change applied once under its own id: none applied twice. A whole-form save
+    # not yet tried is replaced by the same form's next save from the same tap (field-outbox.js:
+    # one tap, one request), so there may be fewer changes than saves, never more; the values
+    # below show nothing typed was lost.
+    [(changes, distinct)] = query(db, CHANGES, check_in_id)
+    assert changes == distinct
+    assert changes_before < changes <= changes_before + expected.saves
     # Every photo once, each where it was taken.
     rows = query(
         db,

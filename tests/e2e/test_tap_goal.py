@@ -113,8 +113,12 @@ def estimate(page: Page, taps: Taps, heights: Heights, shot: Shot, order_id: int
     taps.type(job.get_by_test_id("catalogue-search"), "诊断", "搜索：诊断")
     taps.tap(job.locator("[data-testid=hit][data-code='L-DIAG']"), "电脑诊断", r"/add-line$")
     expect(page.get_by_test_id("job").first.locator("[data-code='L-DIAG']")).to_have_count(1)
-    menu = page.get_by_test_id("add-menu").first
-    expect(menu).to_contain_text("公里保养")
+    menus = page.get_by_test_id("add-menu")
+    expect(menus.first).to_contain_text("公里")
+    # The mileage decides which packages are offered: the advisor takes the biggest due.
+    sizes = [int(re.sub(r"\D", "", t.split("公里")[0]) or 0) for t in menus.all_inner_texts()]
+    menu = menus.nth(sizes.index(max(sizes)))
+    expect(menu).to_contain_text("保养")
     taps.tap(menu, "保养套餐", r"/estimate/menu$")
     expect(page.get_by_test_id("job")).to_have_count(2)
     expect(page.get_by_test_id("add-menu")).to_have_count(0)  # the bigger one includes them
