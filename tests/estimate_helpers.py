@@ -73,6 +73,15 @@ async def priced_estimate(db: AsyncSession, settings: Settings, users: dict[Role
     order_id = await completed_check_in(db, settings, users)
     wo = await order(db, order_id)
     actor = advisor(users)
+    await price_every_concern(db, settings, wo, actor)
+    return order_id
+
+
+async def price_every_concern(
+    db: AsyncSession, settings: Settings, wo: WorkOrder, actor: Actor
+) -> None:
+    """Each concern's job priced with oil change labour and a filter, a promised time in
+    five hours and the consents answered; committed."""
     await editing.start(db, wo, actor)
     await db.flush()
     today = utcnow().date()
@@ -88,7 +97,6 @@ async def priced_estimate(db: AsyncSession, settings: Settings, users: dict[Role
     await terms.set_consent(db, wo, "consent_keep_old_parts", True, wo.version, actor)
     await terms.set_consent(db, wo, "consent_follow_up", True, wo.version, actor)
     await db.commit()
-    return order_id
 
 
 def ink(strokes: list[list[tuple[float, float]]] | None = None) -> tuple[str, str]:

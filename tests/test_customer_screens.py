@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,11 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import _, locale_as
-from app.models import LabourOperation, OutboundMessage, Part, Role, Signature, SignatureKind
+from app.models import OutboundMessage, Role, Signature, SignatureKind
 from app.models.base import utcnow
 from app.services.check_in.view import labels
 from app.services.documents import work_order_pdf
-from app.services.estimate import editing, pricing, terms
 from app.services.photos import receive as photos
 from app.services.signing import signatures
 from app.services.storage.configured import open_store
@@ -27,7 +25,7 @@ from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings
 from tests.conftest import csrf_token, html, sign_in
-from tests.estimate_helpers import advisor, ink, order
+from tests.estimate_helpers import advisor, ink, order, price_every_concern
 from tests.workshop_helpers import check_in_of, checked_in_order, hx, jpeg, toast
 
 # Nothing here depends on the database's kind: one backend keeps the suite in its budget.
@@ -51,21 +49,7 @@ async def _estimate_with_photos(db: AsyncSession, settings: Settings, users: Any
     await db.commit()
     wo = await order(db, order_id)
     actor = advisor(users)
-    await editing.start(db, wo, actor)
-    await db.flush()
-    oil = await db.scalar(select(LabourOperation).where(LabourOperation.code == "L-OIL"))
-    filt = await db.scalar(select(Part).where(Part.number == "P-OILF"))
-    assert oil is not None
-    assert filt is not None
-    today = utcnow().date()
-    for job in await pricing.order_jobs(db, wo):
-        await editing.add_line(db, wo, job.id, "labour", oil.id, None, wo.version, actor, today)
-        await editing.add_line(db, wo, job.id, "part", filt.id, "1", wo.version, actor, today)
-    promised = (utcnow() + timedelta(hours=5)).astimezone(settings.tz).strftime("%Y-%m-%dT%H:%M")
-    await terms.set_promised_at(db, wo, promised, settings.tz, wo.version, actor, utcnow())
-    await terms.set_consent(db, wo, "consent_keep_old_parts", True, wo.version, actor)
-    await terms.set_consent(db, wo, "consent_follow_up", True, wo.version, actor)
-    await db.commit()
+    await price_every_concern(db, settings, wo, actor)
     return order_id
 
 
