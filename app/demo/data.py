@@ -314,8 +314,11 @@ async def _history(session: AsyncSession, rng: random.Random, now: datetime) -> 
         await session.flush()
         # The follow-up call after it: when the customer likes to be called (the greeting shows it).
         session.add(FollowUpTask(
-            work_order_id=order.id, due_at=visited + timedelta(days=3), status="done",
-            phone=vehicle.customer.phone, preferred_when=_CALL_TIMES[n % len(_CALL_TIMES)],
+            work_order_id=order.id, customer_id=order.customer_id, vehicle_id=vehicle.id,
+            due_at=visited + timedelta(days=3), status="reached",
+            closed_at=visited + timedelta(days=2),
+            phone=vehicle.customer.phone, contact_name=vehicle.customer.name,
+            preferred_when=_CALL_TIMES[n % len(_CALL_TIMES)],
         ))  # fmt: skip
         if n % 2:
             session.add(Recommendation(

@@ -20,12 +20,32 @@ from app.models.check_in import (
     Step,
     StepTiming,
 )
+from app.models.complaint import (
+    Complaint,
+    ComplaintCause,
+    ComplaintChannel,
+    ComplaintEvent,
+    ComplaintOrder,
+    ComplaintSeverity,
+    ComplaintStep,
+    CorrectiveAction,
+    Responsibility,
+)
 from app.models.customer import Customer
 from app.models.dealership import Dealership
 from app.models.delivery import Delivery, NewDamage
 from app.models.estimate import Job, JobLine, JobSource, LineKind
 from app.models.final_check import Inspection
-from app.models.follow_up import FollowUpTask
+from app.models.follow_up import (
+    Answer,
+    AttemptOutcome,
+    FollowUpAnswer,
+    FollowUpAttempt,
+    FollowUpReason,
+    FollowUpStatus,
+    FollowUpTask,
+    RecordVerdict,
+)
 from app.models.login_throttle import LoginThrottle, ThrottleKind
 from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition, PhotoStage
@@ -43,17 +63,27 @@ __all__ = [
     "REQUIRED_COVERS",
     "STEPS",
     "UNANSWERED",
+    "Answer",
     "ApiClient",
     "Appointment",
     "AppointmentSource",
     "AppointmentStatus",
+    "AttemptOutcome",
     "AuditEvent",
     "Base",
     "Belonging",
     "CheckIn",
     "CheckInChange",
     "CheckTick",
+    "Complaint",
+    "ComplaintCause",
+    "ComplaintChannel",
+    "ComplaintEvent",
+    "ComplaintOrder",
+    "ComplaintSeverity",
+    "ComplaintStep",
     "Concern",
+    "CorrectiveAction",
     "CoverInstall",
     "CoverKind",
     "Customer",
@@ -62,6 +92,10 @@ __all__ = [
     "Dealership",
     "Delivery",
     "DiagramView",
+    "FollowUpAnswer",
+    "FollowUpAttempt",
+    "FollowUpReason",
+    "FollowUpStatus",
     "FollowUpTask",
     "Inspection",
     "Job",
@@ -81,6 +115,8 @@ __all__ = [
     "PhotoStage",
     "PromiseChange",
     "Recommendation",
+    "RecordVerdict",
+    "Responsibility",
     "Role",
     "Signature",
     "SignatureKind",

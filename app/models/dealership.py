@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Numeric, String
+from sqlalchemy import JSON, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, CreatedMixin, IdMixin
@@ -40,3 +41,24 @@ class Dealership(IdMixin, CreatedMixin, Base):
     advisor_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("5"))
     manager_discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("20"))
     approval_link_hours: Mapped[int] = mapped_column(default=24)
+    # Follow-up calls (回访): the satisfaction scale (5 or 10), how many tries before a
+    # call closes as unreachable, and after how long a customer not seen is called.
+    follow_up_scale: Mapped[int] = mapped_column(default=5)
+    follow_up_max_attempts: Mapped[int] = mapped_column(default=3)
+    follow_up_dormant_months: Mapped[int] = mapped_column(default=6)
+    # Complaints: time limits per severity (hours to acknowledge, days to close, in
+    # opening hours), and the largest goodwill or refund each role may decide.
+    complaint_limits: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=lambda: dict(COMPLAINT_LIMITS)
+    )
+    complaint_advisor_limit: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("500"))
+    complaint_manager_limit: Mapped[Decimal] = mapped_column(
+        Numeric(10, 2), default=Decimal("5000")
+    )
+
+
+COMPLAINT_LIMITS: dict[str, dict[str, int]] = {
+    "general": {"ack_hours": 2, "close_days": 3},
+    "escalated": {"ack_hours": 1, "close_days": 2},
+    "serious": {"ack_hours": 1, "close_days": 1},
+}
