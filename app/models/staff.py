@@ -26,6 +26,9 @@ class StaffUser(IdMixin, CreatedMixin, Base):
     display_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    # Where alerts reach them away from the screen (a serious complaint: the manager).
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
     is_active: Mapped[bool] = mapped_column(default=True)
     # Every session records it at sign-in; bumping it ends all of the user's sessions.
     session_version: Mapped[int] = mapped_column(default=1)

@@ -31,7 +31,9 @@ def question_labels() -> dict[str, str]:
         "estimate_before_work": _("Were the price and the time estimated before the work began?"),
         "ready_on_time": _("Was the car ready at the time promised?"),
         "work_as_agreed": _("Was the work done as agreed?"),
-        "explained_at_delivery": _("Were the work and the bill explained when you collected the car?"),
+        "explained_at_delivery": _(
+            "Were the work and the bill explained when you collected the car?"
+        ),
         "car_clean": _("Was the car returned clean?"),
         "advice_given": _("Were you given advice on the car and its next service?"),
         "earlier_issues_resolved": _("Were the points from our last call taken care of?"),
