@@ -31,6 +31,7 @@ from app.routes.delivery import DeliveryController
 from app.routes.documents import DocumentController
 from app.routes.estimate import EstimateController
 from app.routes.final_check import FinalCheckController
+from app.routes.follow_ups import FollowUpController
 from app.routes.health import healthz
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianController,
             FinalCheckController,
             DeliveryController,
+            FollowUpController,
             healthz,
             create_static_files_router(
                 path="/static",

@@ -24,6 +24,7 @@ from app.web.auth import (
     current_session,
     device_cookie,
     ended_session_cookie,
+    home_for,
     lang_cookie,
     roles,
     safe_next,
@@ -50,7 +51,8 @@ class AuthController(Controller):
 
     @get("/", opt={"public": True})
     async def root(self, request: Request[Any, Any, Any]) -> Redirect:
-        return Redirect("/lane" if request.scope.get("user") else "/sign-in", status_code=303)
+        user = request.scope.get("user")
+        return Redirect(home_for(user) if user else "/sign-in", status_code=303)
 
     @get("/sign-in", opt={"public": True})
     async def sign_in_page(
@@ -60,7 +62,7 @@ class AuthController(Controller):
         next: FromQuery[str] = "",
     ) -> Template | Redirect:
         if request.scope.get("user"):
-            return Redirect(safe_next(next), status_code=303)
+            return Redirect(safe_next(next, home_for(request.scope["user"])), status_code=303)
         return render(
             request,
             "auth/sign_in.html",
@@ -100,7 +102,7 @@ class AuthController(Controller):
             db_session, user, request.cookies.get(DEVICE_COOKIE, ""), utcnow()
         )
         return Redirect(
-            safe_next(data.next),
+            safe_next(data.next, home_for(user)),
             status_code=303,
             cookies=[
                 session_cookie(key, settings.https),

@@ -200,6 +200,13 @@ def device_cookie(connection: ASGIConnection[Any, Any, Any, Any], secure: bool) 
     ]
 
 
+def home_for(user: StaffUser | None) -> str:
+    """Where a role lands after sign-in: the relations clerk on the follow-up queue."""
+    if user is not None and user.has_any_role(Role.CUSTOMER_RELATIONS):
+        return "/follow-ups"
+    return "/lane"
+
+
 def safe_next(target: str | None, default: str = "/lane") -> str:
     """Only same-site paths: never redirect to another host after sign-in."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
