@@ -36,7 +36,7 @@ def outcome_labels() -> dict[str, str]:
 
 def status_labels() -> dict[str, str]:
     return {
-        FollowUpStatus.OPEN.value: _("Open"),
+        FollowUpStatus.OPEN.value: _("To call"),
         FollowUpStatus.REACHED.value: _("Reached"),
         FollowUpStatus.UNREACHABLE.value: _("Unreachable"),
         FollowUpStatus.DECLINED.value: _("Declined calls"),
