@@ -306,7 +306,9 @@ async def sign_in(client: AsyncTestClient[Litestar], role: Role) -> None:
         },
     )
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/lane"
+    # Each role lands on its own first page: the relations clerk on the follow-up queue.
+    landing = "/follow-ups" if role == Role.CUSTOMER_RELATIONS else "/lane"
+    assert response.headers["location"] == landing
 
 
 async def csrf_token(client: AsyncTestClient[Litestar], path: str = "/lane") -> str:

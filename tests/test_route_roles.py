@@ -79,6 +79,12 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/delivery/{order_id:int}/problems"): {ADVISOR, MANAGER},
     ("POST", "/delivery/{order_id:int}/customer-mode"): {ADVISOR, MANAGER},
     ("GET", "/final-check"): {QC, MANAGER},
+    ("GET", "/follow-ups"): {RELATIONS, MANAGER},
+    ("GET", "/follow-ups/badge"): {RELATIONS, MANAGER},
+    ("POST", "/follow-ups/dormant"): {RELATIONS, MANAGER},
+    ("GET", "/follow-ups/{task_id:int}"): {RELATIONS, MANAGER},
+    ("POST", "/follow-ups/{task_id:int}"): {RELATIONS, MANAGER},
+    ("GET", "/follow-ups/{task_id:int}/flag/{question:str}"): {RELATIONS, MANAGER},
     ("GET", "/final-check/{order_id:int}"): {QC, MANAGER},
     # The verdict names a QC inspector (separation of duties): the service refuses the others
     # the screen admits.
