@@ -65,7 +65,7 @@ def relations(users: Users) -> Any:
 
 
 def answered(**given: str) -> dict[str, str]:
-    return {code: "yes" for code in evidence_codes()} | given
+    return dict.fromkeys(evidence_codes(), "yes") | given
 
 
 def evidence_codes() -> tuple[str, ...]:
@@ -117,7 +117,6 @@ async def fresh(db: AsyncSession, task_id: int) -> FollowUpTask:
 
 async def test_the_record_of_a_delivered_order_answers_each_question(db, settings, users) -> None:
     task = await delivered(db, settings, users, photo_positions=("front", "rear"))
-    tid = task.id
     wo = await order(db, task.work_order_id)
     f = fmt(settings)
     with locale_as("en"):
@@ -137,12 +136,12 @@ async def test_the_record_of_a_delivered_order_answers_each_question(db, setting
     assert found["car_clean"].sentence == "Final check ticked: washed, covers removed."
     assert found["work_as_agreed"].sentence == "Final check passed first time."
     bill = found["explained_at_delivery"].sentence
-    assert bill.startswith("Bill ¥") and " = estimate ¥" in bill
+    assert bill.startswith("Bill ¥")
+    assert " = estimate ¥" in bill
 
 
 async def test_without_walkaround_photos_a_yes_is_unsupported(db, settings, users) -> None:
     task = await delivered(db, settings, users)
-    tid = task.id
     wo = await order(db, task.work_order_id)
     found = await evidence.for_order(db, wo, fmt(settings))
     assert found["walkaround"].fact is False
@@ -388,7 +387,6 @@ async def test_the_queue_orders_by_day_rework_and_the_preferred_window(db, setti
 
 async def test_customers_not_seen_for_months_are_added_once(db, settings, users) -> None:
     task = await delivered(db, settings, users)
-    tid = task.id
     wo = await order(db, task.work_order_id)
     # Whatever older visits the helpers made are added first; this car was seen today.
     await dormant.create_dormant_tasks(db, utcnow(), relations(users))

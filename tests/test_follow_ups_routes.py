@@ -33,7 +33,7 @@ async def test_the_queue_lists_a_delivered_order_with_a_tel_link(
     client, db, settings, users
 ) -> None:
     task = await delivered(db, settings, users)
-    tid, version = task.id, task.version
+    tid = task.id
     await sign_in(client, Role.CUSTOMER_RELATIONS)
     response = await client.get("/follow-ups?tab=upcoming")
     assert response.status_code == 200
@@ -93,7 +93,7 @@ async def test_the_flag_is_decided_by_the_server_as_the_clerk_taps(
     client, db, settings, users
 ) -> None:
     task = await delivered(db, settings, users)
-    tid, version = task.id, task.version
+    tid = task.id
     await sign_in(client, Role.CUSTOMER_RELATIONS)
     no = await client.get(
         f"/follow-ups/{tid}/flag/car_clean?answer_car_clean=no", headers={"HX-Request": "true"}
@@ -116,9 +116,7 @@ async def test_a_reached_call_with_a_no_offers_the_complaint_in_one_tap(
     await sign_in(client, Role.CUSTOMER_RELATIONS)
     page = html(await client.get(f"/follow-ups/{tid}"))
     assert page.select_one('[data-testid="fu-open-complaint"]') is None
-    form = call_form(
-        csrf_from(page), version, answer_car_clean="no", remark_car_clean="座椅有油污"
-    )
+    form = call_form(csrf_from(page), version, answer_car_clean="no", remark_car_clean="座椅有油污")
     response = await client.post(f"/follow-ups/{tid}", data=form)
     assert response.status_code == 303
     assert response.headers["location"] == f"/follow-ups/{tid}"
