@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import follow_ups as demo_follow_ups
 from app.demo import workshop as demo_workshop
 from app.models import (
     Appointment,
@@ -411,4 +412,7 @@ async def load(
         await _create_static(session, tz)
     added = await _top_up_today(session, tz, now, currency, on_site, store)
     await session.flush()
+    if on_site:
+        # A month of follow-up calls in every state, logged through the real services.
+        await demo_follow_ups.month(session, tz, now, currency)
     return DemoSummary(created_static=not exists, appointments_added=added)

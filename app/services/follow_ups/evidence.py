@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.i18n import Formatter, _
+from app.i18n import Formatter, _, get_locale
 from app.models import (
     REQUIRED_COVERS,
     Answer,
@@ -43,6 +43,11 @@ from app.services.follow_ups.questions import short_labels
 class Evidence:
     sentence: str
     fact: bool | None
+
+
+def _joined(sentences: list[str]) -> str:
+    """Chinese sentences follow each other with no space; English ones with one."""
+    return ("" if get_locale() == "zh_CN" else " ").join(sentences)
 
 
 def verdict(answer: str, fact: bool | None) -> RecordVerdict:
@@ -99,7 +104,7 @@ async def _walkaround(session: AsyncSession, ci: CheckIn | None, fmt: Formatter)
         )
     else:
         parts.append(_("No walkaround photos."))
-    return Evidence(" ".join(parts), all_covers and bool(photos))
+    return Evidence(_joined(parts), all_covers and bool(photos))
 
 
 async def _estimate(session: AsyncSession, order: WorkOrder, fmt: Formatter) -> Evidence:
@@ -156,13 +161,13 @@ async def _explained(
     else:
         text = _("Bill %(bill)s, estimate %(estimate)s.", bill=fmt.money(bill.current_total),
                  estimate=fmt.money(bill.signed_total))  # fmt: skip
-    shown = delivery is not None and delivery.old_parts_shown
-    if shown:
-        text += " " + _("Old parts shown.")
+    parts = [text]
+    if delivery is not None and delivery.old_parts_shown:
+        parts.append(_("Old parts shown."))
     signed = delivery is not None and delivery.signature_id is not None
     if signed:
-        text += " " + _("Delivery acceptance signed.")
-    return Evidence(text, bill.matches and signed)
+        parts.append(_("Delivery acceptance signed."))
+    return Evidence(_joined(parts), bill.matches and signed)
 
 
 def _clean(passed: Inspection | None) -> Evidence:
@@ -177,11 +182,16 @@ def _clean(passed: Inspection | None) -> Evidence:
 def _advice(delivery: Delivery | None, fmt: Formatter) -> Evidence:
     if delivery is None:
         return Evidence(_("No delivery record."), None)
-    if delivery.next_service_on or delivery.next_service_km:
-        when = fmt.date(delivery.next_service_on) if delivery.next_service_on else ""
-        km = fmt.number(delivery.next_service_km) if delivery.next_service_km else ""
-        text = _("Next service %(when)s %(km)s km recorded at delivery.", when=when, km=km)
-        return Evidence(" ".join(text.split()), True)
+    on, km = delivery.next_service_on, delivery.next_service_km
+    if on and km:
+        text = _("Next service %(date)s or at %(km)s km, recorded at delivery.",
+                 date=fmt.date(on), km=fmt.number(km))  # fmt: skip
+        return Evidence(text, True)
+    if on:
+        return Evidence(_("Next service %(date)s, recorded at delivery.", date=fmt.date(on)), True)
+    if km:
+        text = _("Next service at %(km)s km, recorded at delivery.", km=fmt.number(km))
+        return Evidence(text, True)
     if delivery.advice:
         return Evidence(_("Advice recorded at delivery."), True)
     return Evidence(_("No advice recorded at delivery."), False)
