@@ -252,7 +252,8 @@ def signed_in_state(browser: Browser, live_server: str) -> Callable[[str], dict[
                 page = context.new_page()
                 page.goto("/sign-in")
                 sign_in_through_form(page, username)
-                page.wait_for_url("**/lane")
+                # Each role lands on its own first page (the relations clerk: the follow-ups).
+                page.wait_for_url(re.compile(r"/(lane|follow-ups)$"))
                 cache[username] = context.storage_state()
             finally:
                 context.close()
