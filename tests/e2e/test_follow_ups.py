@@ -100,7 +100,7 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
     expect(page.get_by_test_id("flag-walkaround")).to_have_attribute("data-verdict", "unsupported")
     page.get_by_test_id("remark-greeted_promptly").fill(REMARK)
     _choose(page, "satisfaction-3")
-    page.locator('label:has(input[name="spoke_with"][value="user"])').click()
+    _choose(page, "spoke-with-user")
     _fits(page, "call")
     shot(page, "follow-up-call-zh")
 
