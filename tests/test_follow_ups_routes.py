@@ -59,7 +59,7 @@ async def test_the_badge_counts_due_and_overdue(client, db, settings, users) -> 
     assert response.headers["cache-control"] == "no-store"
     badge = html(response).select_one('[data-testid="fu-badge"]')
     assert badge is not None
-    assert badge.get_text(strip=True) == "待回访 0 · 逾期 1"
+    assert badge.get_text(strip=True) == "待回访0 · 逾期1"
 
 
 async def test_a_no_without_a_remark_is_refused_keeping_what_was_typed(

@@ -136,7 +136,7 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
         _language(page, "en")
         page.goto("/follow-ups?tab=upcoming")
         expect(page.get_by_role("heading", level=1)).to_have_text("Follow-up calls")
-        expect(page.get_by_test_id("fu-badge")).to_contain_text("overdue")
+        expect(page.get_by_test_id("fu-badge")).to_contain_text("late")
         _fits(page, "queue (en)")
         shot(page, "follow-ups-queue-en")
         page.goto(f"/follow-ups/{other}")
