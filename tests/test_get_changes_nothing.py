@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.demo import data as demo_data
 from app.models import (
     CheckIn,
+    FollowUpTask,
     LabourOperation,
     MenuPackage,
     Part,
@@ -103,6 +104,8 @@ async def _lane_in_full_swing(
             *(await db.scalars(select(MenuPackage.id).limit(1))).all(),
         ],
         "number": (await db.scalars(select(WorkOrder.number).limit(3))).all(),
+        # The demo's month of follow-up calls: open, moved, reached, declined.
+        "task_id": (await db.scalars(select(FollowUpTask.id).order_by(FollowUpTask.id))).all()[-8:],
     }
     return {
         **{name: [str(v) for v in values] for name, values in ids.items()},
@@ -113,6 +116,7 @@ async def _lane_in_full_swing(
         "kind": ["labour", "parts", "packages"],
         "file_path": ["css/app.css"],
         "path": ["nothing-here"],
+        "question": ["car_clean", "greeted_promptly"],
         "_api_token": [api_token],
     }
 

@@ -19,7 +19,10 @@ from tests.estimate_helpers import priced_estimate
 pytestmark = pytest.mark.http_layer
 
 # A valid value for each text parameter, so the request reaches the id.
-TEXT_PARAMS = {"kind": "labour", "step": "greeting", "size": "thumb", "token": "x" * 43}
+TEXT_PARAMS = {
+    "kind": "labour", "step": "greeting", "size": "thumb", "token": "x" * 43,
+    "question": "car_clean",
+}  # fmt: skip
 ACTIONS = {"/my-jobs/": "start"}  # everywhere else "remove-line" takes an id from the form
 HUGE = [2**63, 10**30, 2**31]  # SQLite's limit, far beyond it, PostgreSQL's INTEGER
 

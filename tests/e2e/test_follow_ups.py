@@ -73,6 +73,11 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
 ) -> None:
     task_id, number = _demo_task(db_path, "001")
     page = new_context("relations", "portrait").new_page()
+    queue_in_chinese(page, task_id, number, shot)
+    call_in_chinese(page, task_id, db_path, shot)
+
+
+def queue_in_chinese(page: Page, task_id: int, number: str, shot: Any) -> None:
     page.goto("/")
     page.wait_for_url(re.compile(r"/follow-ups$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("回访")
@@ -84,8 +89,10 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
     assert (row.get_by_test_id("fu-tel").get_attribute("href") or "").startswith("tel:")
     _fits(page, "queue")
     shot(page, "follow-ups-queue-zh")
-
     tap(row.get_by_test_id("fu-open"))
+
+
+def call_in_chinese(page: Page, task_id: int, db_path: Path, shot: Any) -> None:
     page.wait_for_url(re.compile(rf"/follow-ups/{task_id}$"))
     record = page.get_by_test_id("record-greeted_promptly")
     expect(record).to_contain_text("接待（2分钟；标准为5分钟）")
@@ -132,6 +139,10 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
 
     # The same screens in English (the clerk's language is kept on the user: put back).
     other, _other_number = _demo_task(db_path, "003")
+    in_english(page, task_id, other, shot)
+
+
+def in_english(page: Page, task_id: int, other: int, shot: Any) -> None:
     try:
         _language(page, "en")
         page.goto("/follow-ups?tab=upcoming")
