@@ -17,8 +17,8 @@ from tests.conftest import csrf_from, html, sign_in
 pytestmark = [pytest.mark.http_layer, pytest.mark.parametrize("backend", ["sqlite"], indirect=True)]
 
 
-async def _complaint(db, settings, users, severity="general") -> Complaint:
-    order = await delivered_order(db, users, utcnow())
+async def _complaint(db, settings, users, severity="general", number="WO1") -> Complaint:
+    order = await delivered_order(db, users, utcnow(), number)
     complaint = await record.create(
         db, settings, relations(users), utcnow(), work_order_id=order.id, channel="phone",
         words="刹车有异响。", severity=severity,
@@ -109,7 +109,8 @@ async def test_closing_without_a_satisfied_call_is_refused(client, db, settings,
     closed = await client.post(
         f"/complaints/{c.id}/close", data={"_csrf_token": token, "version": str(c.version)}
     )
-    assert closed.status_code == 303
+    assert closed.status_code == 303, closed.text
+    await db.commit()  # end the read snapshot taken before the request
     await db.refresh(c)
     assert c.step == "closed"
 
@@ -118,7 +119,7 @@ async def test_an_advisor_reads_their_own_customers_complaints_only(
     client, db, settings, users
 ) -> None:
     c = await _complaint(db, settings, users)
-    other = await _complaint(db, settings, users)
+    other = await _complaint(db, settings, users, number="WO2")
     other.advisor_id = users[Role.FOREMAN]
     await db.commit()
     await sign_in(client, Role.ADVISOR)
