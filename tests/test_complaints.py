@@ -39,7 +39,11 @@ NOW = datetime(2026, 12, 2, 17, 0, tzinfo=SH).astimezone(UTC)
 
 def local(c: datetime | None) -> datetime:
     assert c is not None
-    return (c if c.tzinfo else c.replace(tzinfo=UTC)).astimezone(SH).replace(tzinfo=None)
+    return (c if c.tzinfo else c.replace(tzinfo=UTC)).astimezone(SH)
+
+
+def at(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=SH)
 
 
 async def _received(db, settings, users, severity="general", now=NOW, number="WO20261130-001"):
@@ -55,7 +59,8 @@ async def _received(db, settings, users, severity="general", now=NOW, number="WO
 async def _through_act(db, settings, users, c: Complaint, now=NOW) -> Complaint:
     who = relations(users)
     await steps.listen(db, c.id, who, c.version, now, words=c.words,
-                       summary={"what": "刹车异响", "when": "低速制动"}, read_back=True)  # fmt: skip
+                       summary={"what": "刹车异响", "when": "低速制动"},
+                       read_back=True)  # fmt: skip
     await steps.facts(db, c.id, who, c.version, now, facts="试车复现，刹车片未按规定装配。",
                       cause="repair_quality", responsibility="dealer")  # fmt: skip
     await steps.decide(db, c.id, who, c.version, now, decision="免费返修并赠送保养", amount="300")
@@ -69,10 +74,11 @@ async def test_receiving_sets_the_due_times_in_opening_hours(db, settings, users
     assert (c.number, c.step, c.channel) == ("TS20261202-001", "listen", "phone")
     assert c.advisor_id == users[Role.ADVISOR]
     # Two hours to acknowledge: one before closing, one after opening on Thursday.
-    assert local(c.ack_due_at) == datetime(2026, 12, 3, 9, 30)
+    assert local(c.ack_due_at) == at(2026, 12, 3, 9, 30)
     # Three opening days (3 x 9.5 h) from 17:00 Wednesday: Saturday 17:00.
-    assert local(c.close_due_at) == datetime(2026, 12, 5, 17, 0)
-    assert c.acknowledged_at is None and c.manager_alerted_at is None
+    assert local(c.close_due_at) == at(2026, 12, 5, 17, 0)
+    assert c.acknowledged_at is None
+    assert c.manager_alerted_at is None
 
 
 async def test_a_pause_moves_both_due_times_by_the_opening_hours_waited(db, settings, users):
@@ -84,8 +90,8 @@ async def test_a_pause_moves_both_due_times_by_the_opening_hours_waited(db, sett
     await tracking.resume(db, settings, c.id, who, c.version, resumed_at)
     # 17:30-18:00 and 08:30-09:30: 1.5 h of opening time waited; the night does not count.
     assert c.paused_seconds == 5400
-    assert local(c.ack_due_at) == datetime(2026, 12, 3, 11, 0)
-    assert local(c.close_due_at) == datetime(2026, 12, 6, 9, 0)
+    assert local(c.ack_due_at) == at(2026, 12, 3, 11, 0)
+    assert local(c.close_due_at) == at(2026, 12, 6, 9, 0)
     kinds = (await db.scalars(select(ComplaintEvent.kind).order_by(ComplaintEvent.id))).all()
     assert list(kinds) == ["received", "paused", "resumed"]
 
@@ -180,7 +186,7 @@ async def test_closing_needs_a_satisfied_call_after_the_action(db, settings, use
     assert (task.reason, task.complaint_id, task.phone, task.status) == (
         "complaint", c.id, "13800138000", "open",
     )  # fmt: skip
-    assert local(task.due_at) == datetime(2026, 12, 2, 18, 0)
+    assert local(task.due_at) == at(2026, 12, 2, 18, 0)
     assert await steps.schedule_check_call(db, c.id, who, c.version, NOW) is task
     await check_call(db, c.id, True, NOW + timedelta(hours=20))
     await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=21))
@@ -203,7 +209,8 @@ async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_
     await steps.send_back(db, c.id, who, c.version, NOW + timedelta(hours=3), step="act")
     assert c.step == "act"
     sent = await db.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "sent_back"))
-    assert sent is not None and sent.step == "act"
+    assert sent is not None
+    assert sent.step == "act"
     # The old unsatisfied call is before the new action: a new call is needed to close.
     await steps.act(db, c.id, who, c.version, NOW + timedelta(hours=4), kind="goodwill",
                     action="更换刹车片并赠送保养")  # fmt: skip
@@ -253,8 +260,8 @@ async def test_a_serious_complaint_alerts_every_active_manager_through_the_outbo
     ]  # fmt: skip
     assert all(c.number in m.body for m in sent)
     # Serious: one hour to acknowledge, one opening day to close.
-    assert local(c.ack_due_at) == datetime(2026, 12, 2, 18, 0)
-    assert local(c.close_due_at) == datetime(2026, 12, 3, 17, 0)
+    assert local(c.ack_due_at) == at(2026, 12, 2, 18, 0)
+    assert local(c.close_due_at) == at(2026, 12, 3, 17, 0)
 
 
 async def test_a_repeat_on_the_same_car_is_proposed_and_a_threat_escalates(db, settings, users):
@@ -310,3 +317,19 @@ async def test_corrective_actions_have_an_owner_and_show_when_overdue(db, settin
     ]
     await tracking.action_done(db, c.id, action.id, manager(users), NOW)
     assert await tracking.overdue_actions(db, today + timedelta(days=3)) == []
+
+
+async def test_the_demo_has_a_complaint_in_every_state(db, settings) -> None:
+    from app.demo import data as demo_data
+
+    await demo_data.load(db, settings.tz, now=NOW, on_site=False)
+    found = (await db.scalars(select(Complaint).order_by(Complaint.id))).all()
+    assert [(c.step, c.severity, c.paused_reason) for c in found] == [
+        ("listen", "general", ""), ("decide", "general", ""), ("act", "general", "parts"),
+        ("listen", "serious", ""), ("closed", "general", ""), ("act", "escalated", ""),
+    ]  # fmt: skip
+    assert found[3].manager_alerted_at is not None
+    kinds = set((await db.scalars(select(ComplaintEvent.kind))).all())
+    assert {"sent_back", "closed", "paused", "manager_alerted"} <= kinds
+    sms = (await db.scalars(select(OutboundMessage).where(OutboundMessage.channel == "sms"))).all()
+    assert len(sms) == 2  # the serious and the escalated complaint

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import complaints as demo_complaints
 from app.demo import workshop as demo_workshop
 from app.models import (
     Appointment,
@@ -411,4 +412,5 @@ async def load(
         await _create_static(session, tz)
     added = await _top_up_today(session, tz, now, currency, on_site, store)
     await session.flush()
+    await demo_complaints.seed(session, tz, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

@@ -202,4 +202,3 @@ async def orders_for(session: AsyncSession, vehicle_id: int) -> list[WorkOrder]:
         .limit(10)
     )
     return list(rows.unique().all())
-
