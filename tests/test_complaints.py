@@ -4,6 +4,7 @@ sent back when not, a complaint from a follow-up call, and the manager's alerts.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -333,3 +334,18 @@ async def test_the_demo_has_a_complaint_in_every_state(db, settings) -> None:
     assert {"sent_back", "closed", "paused", "manager_alerted"} <= kinds
     sms = (await db.scalars(select(OutboundMessage).where(OutboundMessage.channel == "sms"))).all()
     assert len(sms) == 2  # the serious and the escalated complaint
+
+
+async def test_the_cli_escalates_overdue_complaints(db, settings, users, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    c = await _received(db, settings, users, now=NOW - timedelta(days=10))
+    await db.commit()
+    monkeypatch.setenv("WALKAROUND_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("WALKAROUND_DATA_DIR", str(settings.data_dir))
+    result = await asyncio.to_thread(CliRunner().invoke, cli, ["complaints", "escalate"])
+    assert result.output.strip() == "escalated 1", result.output
+    await db.refresh(c)
+    assert c.escalated_at is not None
