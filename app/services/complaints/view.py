@@ -53,10 +53,10 @@ def labels() -> dict[str, dict[str, str]]:
             "manufacturer": _("Manufacturer"), "dealer": _("Dealer"), "customer": _("Customer"),
         },
         "action_kind": {
-            "rework": _("Rework"), "refund": _("Refund"), "goodwill": _("Goodwill"),
+            "rework": _("Rework repair"), "refund": _("Refund"), "goodwill": _("Goodwill"),
             "explanation": _("Explanation only"),
         },
-        "pause": {"customer": _("Waiting for the customer"), "parts": _("Waiting for parts")},
+        "pause": {"customer": _("Waiting for the customer’s answer"), "parts": _("Waiting for parts")},
         "corrective": {"corrective": _("Corrective"), "preventive": _("Preventive")},
         "event": {
             "received": _("Received"), "step_done": _("Step done"),
