@@ -21,7 +21,9 @@ def _save(page: Page, step: str, next_step: str) -> None:
     expect(page.get_by_test_id(f"step-{next_step}")).to_have_attribute("data-state", "current")
 
 
-def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(new_context, db_path, shot):
+def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: PLR0915 - one story
+    new_context, db_path, shot
+):
     order_id, number = query(db_path, """
         SELECT id, number FROM work_order WHERE status = 'delivered' AND id NOT IN
           (SELECT work_order_id FROM complaint WHERE work_order_id IS NOT NULL)
