@@ -289,11 +289,11 @@ def complaints() -> None:
 def complaints_escalate() -> None:
     """Send each overdue complaint to the service manager, once (cron every few minutes)."""
     from app.models.base import utcnow
-    from app.services.complaints import clock
+    from app.services.complaints import alerts
 
     settings = _settings()
     count = asyncio.run(
-        _with_session(settings, lambda s: clock.escalate_overdue(s, utcnow(), settings))
+        _with_session(settings, lambda s: alerts.escalate_overdue(s, utcnow(), settings))
     )
     click.echo(f"escalated {count}")
 

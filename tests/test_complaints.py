@@ -23,7 +23,7 @@ from app.models import (
     OutboundMessage,
     Role,
 )
-from app.services.complaints import access, clock, record, steps, tracking
+from app.services.complaints import access, alerts, clock, record, steps, tracking
 from tests.complaint_helpers import (
     advisor,
     check_call,
@@ -280,11 +280,11 @@ async def test_a_repeat_on_the_same_car_is_proposed_and_a_threat_escalates(db, s
 async def test_overdue_complaints_escalate_once(db, settings, users) -> None:
     await manager_contact(db, users)
     c = await _received(db, settings, users)
-    assert await clock.escalate_overdue(db, NOW + timedelta(hours=1), settings) == 0
+    assert await alerts.escalate_overdue(db, NOW + timedelta(hours=1), settings) == 0
     late = NOW + timedelta(hours=18)  # past Thursday 09:30, not acknowledged
-    assert await clock.escalate_overdue(db, late, settings) == 1
+    assert await alerts.escalate_overdue(db, late, settings) == 1
     assert (c.escalated_at, c.manager_alerted_at) == (late, late)
-    assert await clock.escalate_overdue(db, late + timedelta(hours=1), settings) == 0
+    assert await alerts.escalate_overdue(db, late + timedelta(hours=1), settings) == 0
     assert len((await db.scalars(select(OutboundMessage))).all()) == 2
 
 

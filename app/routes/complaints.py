@@ -18,7 +18,7 @@ from app.i18n import _
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
 from app.services import lookup
-from app.services.complaints import access, alerts, clock, record, steps, tracking, view
+from app.services.complaints import access, alerts, record, steps, tracking, view
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
@@ -137,7 +137,7 @@ class ComplaintController(Controller):
         settings: NamedDependency[Settings],
     ) -> Redirect | ClientRedirect:
         """Overdue complaints to the manager (also `python -m app complaints escalate`)."""
-        await clock.escalate_overdue(db_session, utcnow(), settings)
+        await alerts.escalate_overdue(db_session, utcnow(), settings)
         return go(request, "/complaints?show=overdue")
 
     @post("/from-call/{attempt_id:int}", guards=[roles(*HANDLERS)])

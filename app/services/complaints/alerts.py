@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError
@@ -87,25 +87,40 @@ async def alert_managers(
     return sent
 
 
-def urgent_clause(now: datetime) -> object:
-    return Complaint.step != ComplaintStep.CLOSED.value, or_(
-        Complaint.severity.in_(URGENT),
-        clock.overdue_clause(now),  # type: ignore[arg-type]
+def urgent_clause(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Complaint.step != ComplaintStep.CLOSED.value,
+        or_(Complaint.severity.in_(URGENT), clock.overdue_clause(now)),
     )
 
 
 async def badge_count(session: AsyncSession, now: datetime) -> int:
     """Open serious, escalated or overdue complaints: the manager's app bar badge."""
-    return int(
-        await session.scalar(select(func.count(Complaint.id)).where(*urgent_clause(now))) or 0
-    )  # type: ignore[misc]
+    found = await session.scalar(select(func.count(Complaint.id)).where(urgent_clause(now)))
+    return int(found or 0)
 
 
 async def board_banner(session: AsyncSession, now: datetime, limit: int = 3) -> list[Complaint]:
     rows = await session.scalars(
         select(Complaint)
-        .where(*urgent_clause(now))  # type: ignore[misc]
+        .where(urgent_clause(now))
         .order_by(Complaint.received_at.desc())
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def escalate_overdue(session: AsyncSession, now: datetime, settings: Settings) -> int:
+    """Each overdue complaint not yet escalated goes to the service manager, once.
+    Run by `python -m app complaints escalate`, or the manager's button: never by a GET."""
+    found = [c for c in await clock.overdue(session, now) if c.escalated_at is None]
+    for complaint in found:
+        complaint.escalated_at = now
+        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, kind="escalated",
+                                   step=complaint.step, note="overdue"))  # fmt: skip
+    if found:
+        board_events.changed(session)
+        await session.flush()
+        for complaint in found:
+            await alert_managers(session, settings, complaint, "overdue", now)
+    return len(found)

@@ -6,21 +6,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput
 from app.i18n import _
 from app.models import Complaint, ComplaintEvent, ComplaintStep, Dealership
 from app.models.dealership import COMPLAINT_LIMITS
-from app.services import board_events
 from app.services.audit import Actor
 from app.services.workshop.promised_time import (
     after_opening_seconds,
     opening_day_seconds,
     opening_seconds_between,
 )
-from app.settings import Settings
 
 PAUSE_REASONS = ("customer", "parts")
 
@@ -67,7 +65,7 @@ def _before(due: datetime | None, now: datetime) -> bool:
     return due < now
 
 
-def overdue_clause(now: datetime) -> object:
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """The same rule in SQL, for the list, the badge and the escalation run."""
     return and_(
         Complaint.step != ComplaintStep.CLOSED.value,
@@ -120,24 +118,6 @@ def resume(
 
 async def overdue(session: AsyncSession, now: datetime) -> list[Complaint]:
     rows = await session.scalars(
-        select(Complaint).where(overdue_clause(now)).order_by(Complaint.close_due_at)  # type: ignore[arg-type]
+        select(Complaint).where(overdue_clause(now)).order_by(Complaint.close_due_at)
     )
     return list(rows.all())
-
-
-async def escalate_overdue(session: AsyncSession, now: datetime, settings: Settings) -> int:
-    """Each overdue complaint not yet escalated goes to the service manager, once.
-    Run by `python -m app complaints escalate`, or the manager's button: never by a GET."""
-    from app.services.complaints import alerts  # alerts commit through the outbox
-
-    found = [c for c in await overdue(session, now) if c.escalated_at is None]
-    for complaint in found:
-        complaint.escalated_at = now
-        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, kind="escalated",
-                                   step=complaint.step, note="overdue"))  # fmt: skip
-    if found:
-        board_events.changed(session)
-        await session.flush()
-        for complaint in found:
-            await alerts.alert_managers(session, settings, complaint, "overdue", now)
-    return len(found)

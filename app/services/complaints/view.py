@@ -56,7 +56,9 @@ def labels() -> dict[str, dict[str, str]]:
             "rework": _("Rework repair"), "refund": _("Refund"), "goodwill": _("Goodwill"),
             "explanation": _("Explanation only"),
         },
-        "pause": {"customer": _("Waiting for the customer’s answer"), "parts": _("Waiting for parts")},
+        "pause": {
+            "customer": _("Waiting for the customer’s answer"), "parts": _("Waiting for parts"),
+        },
         "corrective": {"corrective": _("Corrective"), "preventive": _("Preventive")},
         "event": {
             "received": _("Received"), "step_done": _("Step done"),
@@ -94,7 +96,7 @@ async def listing(
     else:
         query = query.where(Complaint.step != ComplaintStep.CLOSED.value)
     if which == "overdue":
-        query = query.where(clock.overdue_clause(now))  # type: ignore[arg-type]
+        query = query.where(clock.overdue_clause(now))
     if which == "mine":
         me = actor.user_id or -1
         query = query.where(or_(Complaint.received_by_id == me, Complaint.advisor_id == me))
