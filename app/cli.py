@@ -280,6 +280,24 @@ def webhooks_status() -> None:
     )
 
 
+@cli.group()
+def complaints() -> None:
+    """Complaints (投诉): the periodic work on them."""
+
+
+@complaints.command("escalate")
+def complaints_escalate() -> None:
+    """Send each overdue complaint to the service manager, once (cron every few minutes)."""
+    from app.models.base import utcnow
+    from app.services.complaints import alerts
+
+    settings = _settings()
+    count = asyncio.run(
+        _with_session(settings, lambda s: alerts.escalate_overdue(s, utcnow(), settings))
+    )
+    click.echo(f"escalated {count}")
+
+
 def _check_store(settings: Settings) -> None:
     """Start-up: the store must take a write, or we stop here saying what to change,
     rather than refuse the first photo of the morning."""

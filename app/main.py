@@ -27,6 +27,7 @@ from app.routes.api import BEARER_SCHEME, ApiController
 from app.routes.auth import AuthController
 from app.routes.catalogue import CatalogueController
 from app.routes.check_in import CheckInController
+from app.routes.complaints import ComplaintController
 from app.routes.delivery import DeliveryController
 from app.routes.documents import DocumentController
 from app.routes.estimate import EstimateController
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             AuthController,
             LaneBoardController,
+            ComplaintController,
             WalkInController,
             CheckInController,
             EstimateController,

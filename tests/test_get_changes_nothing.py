@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.demo import data as demo_data
 from app.models import (
     CheckIn,
+    Complaint,
     FollowUpTask,
     LabourOperation,
     MenuPackage,
@@ -97,6 +98,8 @@ async def _lane_in_full_swing(
         "check_in_id": sorted(check_in_ids),
         "photo_id": (await db.scalars(select(Photo.id).order_by(Photo.id))).all()[:3],
         "supplement_id": [supplement_id],
+        # The demo's complaints: one in each state.
+        "complaint_id": (await db.scalars(select(Complaint.id).order_by(Complaint.id))).all(),
         "signature_id": sig_ids,
         "item_id": [
             *(await db.scalars(select(LabourOperation.id).limit(1))).all(),

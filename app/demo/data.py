@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import complaints as demo_complaints
 from app.demo import follow_ups as demo_follow_ups
 from app.demo import workshop as demo_workshop
 from app.models import (
@@ -415,4 +416,5 @@ async def load(
     if on_site:
         # A month of follow-up calls in every state, logged through the real services.
         await demo_follow_ups.month(session, tz, now, currency)
+    await demo_complaints.seed(session, tz, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

@@ -9,8 +9,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Role
+from app.models.base import utcnow
 from app.routes.workshop import VIEWERS
 from app.services import board_events, dealership, lookup
+from app.services.complaints import alerts as complaint_alerts
 from app.services.lane_board import board as lane_board
 from app.services.lane_board import search
 from app.settings import Settings
@@ -37,10 +39,18 @@ async def _board(
             db_session, settings.tz, dealer.greeting_minutes,
             late_minutes=dealer.late_minutes, no_show_minutes=dealer.no_show_minutes,
         )  # fmt: skip
+    user = request.scope.get("user")
+    # The service manager's banner: serious, escalated and overdue complaints, live.
+    urgent = (
+        await complaint_alerts.board_banner(db_session, utcnow())
+        if user is not None and user.has_any_role(Role.SERVICE_MANAGER)
+        else []
+    )
     return render(
         request,
         "lane_board/index.html",
         {
+            "complaints": urgent,
             "board": board,
             "dealer": dealer,
             "seen": seen,

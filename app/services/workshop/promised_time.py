@@ -80,16 +80,49 @@ def schedule(
     rate = max(load.technicians, 1) * float(shop.technician_hours_per_day) / max(day_hours, 1)
     remaining = float(load.booked_hours + load.order_hours) / rate * 3600
     remaining += shop.handover_minutes * 60
-    cursor = local
+    return _round_up(after_opening_seconds(local, remaining, shop, tz)).astimezone(ZoneInfo("UTC"))
+
+
+def after_opening_seconds(
+    start: datetime, seconds: float, shop: Dealership, tz: ZoneInfo
+) -> datetime:
+    """The moment `seconds` of opening hours after `start` have passed (aware, in `tz`);
+    the time between closing and the next opening does not count."""
+    opens, closes = _clock(shop.workshop_opens), _clock(shop.workshop_closes)
+    remaining = seconds
+    cursor = start.astimezone(tz)
     while True:
-        start = max(cursor, datetime.combine(cursor.date(), opens, tzinfo=tz))
+        begin = max(cursor, datetime.combine(cursor.date(), opens, tzinfo=tz))
         end = datetime.combine(cursor.date(), closes, tzinfo=tz)
-        if start < end:
-            available = (end - start).total_seconds()
+        if begin < end:
+            available = (end - begin).total_seconds()
             if remaining <= available:
-                return _round_up(start + timedelta(seconds=remaining)).astimezone(ZoneInfo("UTC"))
+                return begin + timedelta(seconds=remaining)
             remaining -= available
         cursor = datetime.combine(cursor.date() + timedelta(days=1), opens, tzinfo=tz)
+
+
+def opening_day_seconds(shop: Dealership) -> float:
+    """The length of one opening day, in seconds."""
+    day = date(2000, 1, 3)
+    opens, closes = _clock(shop.workshop_opens), _clock(shop.workshop_closes)
+    return max((datetime.combine(day, closes) - datetime.combine(day, opens)).total_seconds(), 60)
+
+
+def opening_seconds_between(
+    start: datetime, end: datetime, shop: Dealership, tz: ZoneInfo
+) -> float:
+    """How many seconds of opening hours lie between `start` and `end`."""
+    opens, closes = _clock(shop.workshop_opens), _clock(shop.workshop_closes)
+    total = 0.0
+    cursor, stop = start.astimezone(tz), end.astimezone(tz)
+    while cursor < stop:
+        begin = max(cursor, datetime.combine(cursor.date(), opens, tzinfo=tz))
+        close = min(stop, datetime.combine(cursor.date(), closes, tzinfo=tz))
+        if begin < close:
+            total += (close - begin).total_seconds()
+        cursor = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=tz)
+    return total
 
 
 async def workshop_load(session: AsyncSession, shop: Dealership, order_hours: Decimal) -> Load:
