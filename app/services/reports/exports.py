@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from app.text import spreadsheet_cell
 
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to text types
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Text, a number, a date or None (an empty cell).
 Cell = object
