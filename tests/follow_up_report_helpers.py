@@ -31,11 +31,13 @@ def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) 
     return datetime(year, month, day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
 
 
-async def an_order(db: AsyncSession, n: int) -> WorkOrder:
-    customer = Customer(name=f"客户{n}", phone=f"1390000{n:04d}")
-    vehicle = Vehicle(customer=customer, plate=f"粤B{n:05d}", make="Toyota", model="RAV4")
+async def an_order(db: AsyncSession, prefix: str, n: int) -> WorkOrder:
+    customer = Customer(name=f"客户{prefix}{n}", phone=f"139{prefix}{n:04d}")
+    vehicle = Vehicle(
+        customer=customer, plate=f"粤B{prefix[:2]}{n:03d}", make="Toyota", model="RAV4"
+    )
     order = WorkOrder(
-        number=f"WO-2611-{n:03d}",
+        number=f"WO-{prefix}-{n:03d}",
         customer=customer,
         vehicle=vehicle,
         status=WorkOrderStatus.DELIVERED,
@@ -46,14 +48,19 @@ async def an_order(db: AsyncSession, n: int) -> WorkOrder:
 
 
 async def a_call(
-    db: AsyncSession, n: int, due: datetime, status: str = "reached", reason: str = "delivery"
+    db: AsyncSession,
+    prefix: str,
+    n: int,
+    due: datetime,
+    status: str = "reached",
+    reason: str = "delivery",
 ) -> FollowUpTask:
-    order = await an_order(db, n)
+    order = await an_order(db, prefix, n)
     task = FollowUpTask(
         work_order_id=order.id,
         customer_id=order.customer_id,
         vehicle_id=order.vehicle_id,
-        contact_name=f"客户{n}",
+        contact_name=order.customer.name,
         due_at=due,
         phone="13900000000",
         reason=reason,
@@ -95,53 +102,65 @@ async def an_attempt(
     return attempt
 
 
-async def november(db: AsyncSession, users: dict[Role, int]) -> None:
+async def november(
+    db: AsyncSession, users: dict[Role, int], year: int = 2026, *, live: bool = False
+) -> None:
     """4 delivery calls due (3 on time, 3 reached, 1 unreachable), 1 declined; 3 complaints
     received (one of each severity), 3 closed in November (48 h, 6 h and 192 h); two open
-    actions (one overdue on TODAY) and one done."""
-    db.add(Dealership(code="D1", name="Test", follow_up_scale=5))
-    t1 = await a_call(db, 1, at(11, 5, 18))
-    await an_attempt(db, t1, at(11, 4, 15), "reached", 5, (
+    actions (one overdue on TODAY) and one done.
+
+    `live`: added to the e2e server's demo data (its dealership, another year), with
+    nothing left open for the other screens' queues: the third complaint closed on the
+    28th, every action done."""
+
+    def when(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
+        return at(month, day, hour, minute, year)
+
+    if not live:
+        db.add(Dealership(code="D1", name="Test", follow_up_scale=5))
+    number = f"{year % 100:02d}11"
+    t1 = await a_call(db, number, 1, when(11, 5, 18))
+    await an_attempt(db, t1, when(11, 4, 15), "reached", 5, (
         ("walkaround", "yes", "supports", ""),
         ("ready_on_time", "no", "contradicts", "=cmd|' /C calc'!A0"),
         ("car_clean", "yes", "unsupported", "很干净"),
         ("estimate_before_work", "not_asked", "", ""),
     ))  # fmt: skip
-    t2 = await a_call(db, 2, at(11, 10, 18))
-    await an_attempt(db, t2, at(11, 10, 9), "no_answer")
-    await an_attempt(db, t2, at(11, 11, 9), "reached", 4, (
+    t2 = await a_call(db, number, 2, when(11, 10, 18))
+    await an_attempt(db, t2, when(11, 10, 9), "no_answer")
+    await an_attempt(db, t2, when(11, 11, 9), "reached", 4, (
         ("walkaround", "yes", "supports", ""),
         ("ready_on_time", "yes", "supports", ""),
         ("car_clean", "no", "", "车内有灰"),
     ))  # fmt: skip
-    t3 = await a_call(db, 3, at(11, 15, 18))
-    await an_attempt(db, t3, at(11, 16, 9), "reached", 3, (
+    t3 = await a_call(db, number, 3, when(11, 15, 18))
+    await an_attempt(db, t3, when(11, 16, 9), "reached", 3, (
         ("walkaround", "no", "", "没有一起看车"),
         ("ready_on_time", "yes", "supports", ""),
     ))  # fmt: skip
-    t4 = await a_call(db, 4, at(11, 20, 18), status="unreachable")
-    await an_attempt(db, t4, at(11, 19, 9), "no_answer")
-    await an_attempt(db, t4, at(11, 21, 9), "wrong_number")
-    await a_call(db, 5, at(11, 12, 18), status="declined")
+    t4 = await a_call(db, number, 4, when(11, 20, 18), status="unreachable")
+    await an_attempt(db, t4, when(11, 19, 9), "no_answer")
+    await an_attempt(db, t4, when(11, 21, 9), "wrong_number")
+    await a_call(db, number, 5, when(11, 12, 18), status="declined")
     # Not November's delivery calls: due in October, and a complaint's check call.
-    october = await a_call(db, 6, at(10, 31, 18))
-    await an_attempt(db, october, at(10, 31, 9), "reached", 1, (("walkaround", "no", "", ""),))
-    check = await a_call(db, 7, at(11, 22, 18), reason="complaint")
-    await an_attempt(db, check, at(11, 22, 9), "reached", 1, (("car_clean", "no", "", ""),))
+    october = await a_call(db, number, 6, when(10, 31, 18))
+    await an_attempt(db, october, when(10, 31, 9), "reached", 1, (("walkaround", "no", "", ""),))
+    check = await a_call(db, number, 7, when(11, 22, 18), reason="complaint")
+    await an_attempt(db, check, when(11, 22, 9), "reached", 1, (("car_clean", "no", "", ""),))
 
-    order = await an_order(db, 8)
+    order = await an_order(db, number, 8)
     manager = users[Role.SERVICE_MANAGER]
     complaints = [
-        ("C-1", at(11, 3), at(11, 5), "general", "repair_quality", "dealer"),
-        ("C-2", at(11, 8, 9), at(11, 8, 15), "serious", "repair_quality", "manufacturer"),
-        ("C-3", at(11, 20), None, "escalated", "price", ""),
-        ("C-4", at(10, 25), at(11, 2), "general", "time", "dealer"),  # October's, closed in Nov
+        ("C-1", when(11, 3), when(11, 5), "general", "repair_quality", "dealer"),
+        ("C-2", when(11, 8, 9), when(11, 8, 15), "serious", "repair_quality", "manufacturer"),
+        ("C-3", when(11, 20), when(11, 28) if live else None, "escalated", "price", ""),
+        ("C-4", when(10, 25), when(11, 2), "general", "time", "dealer"),  # October's, closed in Nov
     ]
     made = []
-    for number, received, closed, severity, cause, responsibility in complaints:
+    for code, received, closed, severity, cause, responsibility in complaints:
         made.append(
             Complaint(
-                number=number,
+                number=code if year == 2026 else f"C{year}{code[1:]}",
                 customer_id=order.customer_id,
                 vehicle_id=order.vehicle_id,
                 work_order_id=order.id,
@@ -158,10 +177,12 @@ async def november(db: AsyncSession, users: dict[Role, int]) -> None:
     await db.flush()
     db.add_all([
         CorrectiveAction(kind="corrective", description="=HYPERLINK(\"x\") 交车前复核清洁",
-                         owner_id=manager, due_on=date(2026, 11, 25), complaint_id=made[0].id),
+                         owner_id=manager, due_on=date(year, 11, 25), complaint_id=made[0].id,
+                         done_at=when(11, 26) if live else None),
         CorrectiveAction(kind="preventive", description="服务顾问培训：交车说明",
-                         owner_id=manager, due_on=date(2026, 12, 10)),
+                         owner_id=manager, due_on=date(year, 12, 10),
+                         done_at=when(11, 27) if live else None),
         CorrectiveAction(kind="corrective", description="已完成的措施", owner_id=manager,
-                         due_on=date(2026, 11, 1), done_at=at(11, 2)),
+                         due_on=date(year, 11, 1), done_at=when(11, 2)),
     ])  # fmt: skip
     await db.commit()

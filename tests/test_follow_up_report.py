@@ -108,9 +108,9 @@ async def test_open_actions_are_listed_earliest_first_with_the_overdue_marked(db
 async def test_the_last_evening_of_the_month_in_beijing_belongs_to_that_month(db, users) -> None:
     # 23:30 on 30 November in Beijing is 15:30 UTC; 00:30 on 1 December is still 30 November
     # in UTC, and belongs to December.
-    last_evening = await a_call(db, 1, at(11, 30, 23, 30))
+    last_evening = await a_call(db, "2611", 1, at(11, 30, 23, 30))
     await an_attempt(db, last_evening, at(11, 30, 20), "reached", 5)
-    await a_call(db, 2, at(12, 1, 0, 30))
+    await a_call(db, "2611", 2, at(12, 1, 0, 30))
     await db.commit()
     assert at(12, 1, 0, 30) < datetime(2026, 12, 1, tzinfo=UTC)
     november_ = await follow_up_report.build(db, NOVEMBER, TODAY)
