@@ -23,6 +23,12 @@ from app.models import (
 )
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+# What the order's record said beside each question at the call.
+NOTES = {
+    "walkaround": "09:02 当面铺设防护套并拍照",
+    "ready_on_time": "承诺 17:00，16:40 交车",
+    "car_clean": "交车照片未显示洗车",
+}
 # The report is read on 2 December: an action due on 25 November is overdue.
 TODAY = date(2026, 12, 2)
 
@@ -95,7 +101,7 @@ async def an_attempt(
                 answer=answer,
                 remark=remark,
                 record_verdict=verdict,
-                record_note=f"记录：{question}",
+                record_note=NOTES.get(question, ""),
             )
         )
     await db.flush()

@@ -67,7 +67,7 @@ async def test_answers_the_record_does_not_bear_out_are_listed_with_order_and_qu
         ("WO-2611-001", "ready_on_time", "no", "contradicts"),
         ("WO-2611-001", "car_clean", "yes", "unsupported"),
     ]
-    assert listed[0].record_note == "记录：ready_on_time"
+    assert listed[0].record_note == "承诺 17:00，16:40 交车"
     assert listed[0].verdict_label == "记录与此“否”相矛盾"
 
 
@@ -197,6 +197,7 @@ async def test_the_xlsx_has_a_sheet_per_section_and_no_formula(db, users) -> Non
 
 def test_a_chart_escapes_its_labels_and_draws_bars_in_proportion() -> None:
     svg = str(bar_chart("标题<", [Bar("a<b", 50, "50%"), Bar("满", 100, "100%")], max_value=100))
+    assert 'viewBox="0 0 760 66"' in svg  # two rows of 31, the full width
     assert "a&lt;b" in svg
     assert "标题&lt;" in svg
     assert "<script" not in svg

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 WIDTH = 760  # viewBox units, about the pixels of a full-width chart on an 834 px tablet
-FONT = 17
-ROW = 36
-BAR = 24
+FONT = 16
+ROW = 31
+BAR = 21
 GAP = 10
 PRIMARY = "#0b3d91"
 INK = "#0d1117"
@@ -105,11 +105,11 @@ def bar_chart(
         body.append(line.format(x=label_w + room, h=len(bars) * ROW, c=GRID))
     for index, bar in enumerate(bars):
         y = index * ROW
-        width = room * bar.value / top
-        x = label_w + (room - width) / 2 if centred else label_w
+        length = room * bar.value / top
+        x = label_w + (room - length) / 2 if centred else label_w
         body.append(_text(label_w - 10, y + ROW / 2 + 6, _fit(bar.label, label_w - 14), "end"))
-        body.append(_rect(x, y + (ROW - BAR) / 2, width, BAR, colour, f"{bar.label}: {bar.text}"))
-        end = label_w + room + 8 if centred else x + width + 8
+        body.append(_rect(x, y + (ROW - BAR) / 2, length, BAR, colour, f"{bar.label}: {bar.text}"))
+        end = label_w + room + 8 if centred else x + length + 8
         body.append(_text(end, y + ROW / 2 + 6, bar.text, weight="bold"))
     return _svg(title, len(bars) * ROW + 4, body, testid, width)
 
@@ -141,10 +141,10 @@ def stacked_bar_chart(
         body.append(_text(label_w - 10, y + ROW / 2 + 6, _fit(category, label_w - 14), "end"))
         x = label_w
         for item, count in zip(series, row, strict=True):
-            width = room * count / top
+            length = room * count / top
             if count:
                 tip = f"{category} · {item.label}: {count}"
-                body.append(_rect(x, y + (ROW - BAR) / 2, width, BAR, item.colour, tip))
-            x += width
+                body.append(_rect(x, y + (ROW - BAR) / 2, length, BAR, item.colour, tip))
+            x += length
         body.append(_text(x + 8, y + ROW / 2 + 6, str(totals[index]), weight="bold"))
     return _svg(title, legend + len(categories) * ROW + 4, body, testid, width)
