@@ -71,6 +71,16 @@ def _charts_fit(page: Page) -> None:
     assert outside == []
 
 
+def _small_targets(page: Page) -> list[str]:
+    """The controls of the page a gloved finger could miss (under 48 px high)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll(
+            'main a.btn, main button, main input, main summary')]
+          .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 48)
+          .map(e => e.outerHTML.slice(0, 80))"""
+    )
+
+
 def _height(page: Page) -> int:
     return int(page.evaluate("document.documentElement.scrollHeight"))
 
@@ -89,6 +99,7 @@ def test_the_manager_reads_the_month_on_a_tablet_prints_it_and_downloads_it(
         expect(page.get_by_test_id(chart)).to_be_visible()
     expect(page.get_by_role("img", name="各问题满意度：回答“是”占“是”与“否”的比例")).to_be_visible()
     shot(page, "follow-up-report-zh-portrait")
+    assert _small_targets(page) == []
     _charts_fit(page)
     assert _height(page) <= MAX_HEIGHT
 
