@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
-from app.models import Role
+from app.models import CorrectiveAction, Role
 from tests.conftest import html, sign_in
 from tests.follow_up_report_helpers import november
 
@@ -138,3 +139,22 @@ async def test_english_readers_get_the_report_in_english(client, db, users) -> N
         "Follow-up report, November 2026"
     )
     assert "Walkaround with covers" in page.select_one("svg[data-testid=chart-questions]").text
+
+
+async def test_a_long_list_shows_five_folds_the_rest_and_prints_them_all(client, db, users) -> None:
+    db.add_all(
+        CorrectiveAction(kind="preventive", description=f"措施 {n}", due_on=date(2026, 12, n + 1))
+        for n in range(7)
+    )
+    await db.commit()
+    await sign_in(client, Role.SERVICE_MANAGER)
+    page = html(await client.get(URL, params={"month": "2026-11"}))
+    section = page.select_one("[data-testid=report-actions]")
+    shown = section.find("table", recursive=False)
+    assert len(shown.select("[data-testid=action]")) == 5
+    folded = section.select_one("details.report-more")
+    assert folded.summary.get_text(strip=True) == "另外 2 条"
+    assert [r.td.get_text(" ", strip=True) for r in folded.select("[data-testid=action]")] == [
+        "预防措施 措施 5", "预防措施 措施 6",
+    ]  # fmt: skip
+    assert len(section.select(".print-only [data-testid=action-print]")) == 2

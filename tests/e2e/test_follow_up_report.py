@@ -89,6 +89,8 @@ def test_the_manager_reads_the_month_on_a_tablet_prints_it_and_downloads_it(
     a_month_of_calls, new_context, shot, tmp_path
 ):
     page = new_context("manager", "portrait").new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     page.goto(MONTH)
     expect(page.get_by_role("heading", level=1)).to_have_text("回访报表（2024年11月）")
     expect(page.get_by_test_id("calls-due").locator("strong")).to_have_text("4")
@@ -118,12 +120,17 @@ def test_the_manager_reads_the_month_on_a_tablet_prints_it_and_downloads_it(
     assert [c.value for c in book["回访电话"][5]] == ["按时回访", 3, 75.0]
     assert "'=cmd|' /C calc'!A0" in [c.value for c in book["与记录不符的回答"][4]]
 
-    # On paper: no app bar or buttons, each section on a page of its own.
+    assert refused == []  # the charts need no inline style or script
+
+    # On paper (A4 less its margins is about 680 px wide): no app bar or buttons, each
+    # section on a page of its own.
+    page.set_viewport_size({"width": 680, "height": 962})
     page.emulate_media(media="print")
     expect(page.locator("header.appbar")).to_be_hidden()
     expect(page.get_by_test_id("report-print")).to_be_hidden()
     expect(page.get_by_test_id("question-table-print")).to_be_visible()  # folded on screen only
     shot(page, "follow-up-report-print")
+    _charts_fit(page)
     pdf = PdfReader(io.BytesIO(page.pdf(format="A4", print_background=True)))
     assert len(pdf.pages) >= 6
     assert "回访报表" in pdf.pages[0].extract_text()
