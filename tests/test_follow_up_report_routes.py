@@ -32,6 +32,9 @@ async def test_relations_and_the_manager_read_the_month_with_its_charts(
     assert page.select_one("[data-testid=calls-due] strong").get_text() == "4"
     assert page.select_one("[data-testid=calls-on-time] strong").get_text() == "75.0%"
     assert len(page.select("[data-testid=contradiction]")) == 2
+    assert page.select_one("[data-testid=satisfaction-mean]").get_text(strip=True) == (
+        "总体满意度：4.0 分（满分 5，共 3 个评分）"
+    )
     for chart in ("chart-funnel", "chart-scores", "chart-questions", "chart-complaints"):
         svg = page.select_one(f"svg[data-testid={chart}]")
         assert svg is not None, chart

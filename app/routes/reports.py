@@ -97,6 +97,7 @@ class ReportController(Controller):
             "links": _links(period, settings),
             "per_cent": follow_up_view.per_cent,
             "hours": follow_up_view.hours,
+            "score": follow_up_view.score,
         }
         return render(
             request, "reports/follow_ups.html", context, fragment="reports/_follow_ups.html"

@@ -42,6 +42,11 @@ def per_cent(value: float | None) -> str:
     return format_decimal(value, "0.0", locale=get_locale()) + "%"
 
 
+def score(value: float | None) -> str:
+    """A mean score: 4.0, 4.33."""
+    return "–" if value is None else format_decimal(value, "0.0#", locale=get_locale())
+
+
 def hours(value: float | None) -> str:
     """A duration as a reader takes it in: hours up to two days, days after that."""
     if value is None:
