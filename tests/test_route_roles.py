@@ -116,6 +116,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/offline"): PUBLIC,
     ("GET", "/outbox"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/photos/{photo_id:int}/{size:str}"): STAFF,
+    ("GET", "/reports/follow-ups"): {RELATIONS, MANAGER},
     ("GET", "/review/{order_id:int}"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/consent"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/language"): {ADVISOR, MANAGER},

@@ -1,0 +1,1 @@
+"""Reports: the period asked for, figures counted from the records, charts and exports."""
