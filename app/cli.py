@@ -25,7 +25,10 @@ from app.db import create_engine
 from app.demo import data as demo_data
 from app.demo.data import DemoSummary
 from app.models import Role, StaffUser
+from app.models.base import utcnow
 from app.operations import backup
+from app.services.audit import Actor
+from app.services.follow_ups import dormant
 from app.services.storage.configured import open_store
 from app.settings import ROOT, Settings, SettingsError, from_env
 
@@ -96,6 +99,18 @@ def demo() -> None:
         f"demo data ready (new: {summary.created_static}, "
         f"appointments added today: {summary.appointments_added})"
     )
+
+
+@cli.command("follow-ups-dormant")
+def follow_ups_dormant() -> None:
+    """Add a follow-up call for each customer not seen for the dealership's months (run daily)."""
+    settings = _settings()
+    added = asyncio.run(
+        _with_session(
+            settings, lambda s: dormant.create_dormant_tasks(s, utcnow(), Actor(None, "cli"))
+        )
+    )
+    click.echo(f"follow-up calls added for customers not seen for months: {added}")
 
 
 @cli.command("create-admin")

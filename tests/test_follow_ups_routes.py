@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.models import FollowUpAttempt, FollowUpTask, Role
+from app.models import Dealership, FollowUpAttempt, FollowUpTask, Role
 from app.models.base import utcnow
 from tests.conftest import csrf_from, html, sign_in
 from tests.test_follow_ups import delivered
@@ -145,3 +145,25 @@ async def test_a_stale_form_is_a_conflict(client, db, settings, users) -> None:
     assert (await client.post(f"/follow-ups/{tid}", data=stale)).status_code == 409
     await db.rollback()
     assert await db.scalar(select(func.count(FollowUpAttempt.id))) == 1
+
+
+async def test_a_complaint_call_asks_only_whether_the_customer_is_satisfied(
+    client, db, users
+) -> None:
+    db.add(Dealership(code="D1", name="Demo"))
+    task = FollowUpTask(reason="complaint", due_at=utcnow(), contact_name="王先生", phone="138")
+    db.add(task)
+    await db.commit()
+    tid = task.id
+    await sign_in(client, Role.CUSTOMER_RELATIONS)
+    page = html(await client.get(f"/follow-ups/{tid}"))
+    assert page.select('[data-testid^="q-"]') == []
+    assert page.select_one('[data-testid="satisfaction-3"]') is None
+    assert page.select_one('[data-testid="satisfied-yes"]') is not None
+    form = {"_csrf_token": csrf_from(page), "outcome": "reached", "spoke_with": "owner",
+            "satisfied": "yes"}  # fmt: skip
+    assert (await client.post(f"/follow-ups/{tid}", data=form)).status_code == 303
+    await db.rollback()
+    attempt = await db.scalar(select(FollowUpAttempt).where(FollowUpAttempt.task_id == tid))
+    assert attempt is not None
+    assert attempt.satisfied is True

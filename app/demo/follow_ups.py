@@ -18,7 +18,7 @@ from app.i18n import Formatter, locale_as
 from app.models import CheckIn, Delivery, Role, Vehicle, WorkOrder, WorkOrderStatus
 from app.services.audit import Actor
 from app.services.delivery.follow_up import schedule_follow_up
-from app.services.follow_ups import calls
+from app.services.follow_ups import calls, dormant
 from app.services.follow_ups.questions import QUESTIONS
 from app.services.staff import sign_in as auth
 
@@ -59,6 +59,7 @@ VISITS = (
     Visit(20, "afternoon", late=True, calls=((-20, "no_answer", {}), (-2, "reached", NO_READY))),
     Visit(25, "evening", calls=((-30, "reached", NO_GREETED),)),
     Visit(28, calls=((-50, "reached", {}),)),
+    Visit(210, "morning", calls=((-30, "reached", {}),)),  # not seen since: a dormant call
 )
 
 
@@ -132,4 +133,6 @@ async def month(session: AsyncSession, tz: ZoneInfo, now: datetime, currency: st
                     session, task.id, form, actor=clerk, now=at, fmt=fmt, version=None
                 )
     await session.flush()
+    # The customers of the older visits not seen since: a call each (reason dormant).
+    await dormant.create_dormant_tasks(session, now, clerk)
     return len(VISITS)

@@ -73,8 +73,15 @@ def test_a_call_with_a_no_the_record_contradicts_is_saved_and_opens_a_complaint(
 ) -> None:
     task_id, number = _demo_task(db_path, "001")
     page = new_context("relations", "portrait").new_page()
+    other, _other_number = _demo_task(db_path, "003")
     queue_in_chinese(page, task_id, number, shot)
     call_in_chinese(page, task_id, db_path, shot)
+    # At a desk or a tablet held sideways: the same call, landscape.
+    wide = new_context("relations", "landscape").new_page()
+    wide.goto(f"/follow-ups/{other}")
+    expect(wide.get_by_test_id("fu-form")).to_be_visible()
+    shot(wide, "follow-up-call-landscape-zh")
+    in_english(page, task_id, other, shot)
 
 
 def queue_in_chinese(page: Page, task_id: int, number: str, shot: Any) -> None:
@@ -137,12 +144,9 @@ def call_in_chinese(page: Page, task_id: int, db_path: Path, shot: Any) -> None:
     expect(page.get_by_test_id("fu-open-complaint")).to_be_visible()
     shot(page, "follow-up-call-saved-zh")
 
-    # The same screens in English (the clerk's language is kept on the user: put back).
-    other, _other_number = _demo_task(db_path, "003")
-    in_english(page, task_id, other, shot)
-
 
 def in_english(page: Page, task_id: int, other: int, shot: Any) -> None:
+    """The same screens in English (the clerk's language is kept on the user: put back)."""
     try:
         _language(page, "en")
         page.goto("/follow-ups?tab=upcoming")

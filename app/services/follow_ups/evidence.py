@@ -146,7 +146,7 @@ def _quality(order: WorkOrder, rounds: list[Inspection]) -> Evidence:
     if rounds[0].passed and not order.rework_count:
         return Evidence(_("Final check passed first time."), True)
     return Evidence(
-        _("Final check sent the car back for rework %(n)s time(s).", n=order.rework_count or 1),
+        _("Final check sent the car back for rework (rounds: %(n)s).", n=order.rework_count or 1),
         False,
     )
 
