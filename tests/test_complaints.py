@@ -349,3 +349,9 @@ async def test_the_cli_escalates_overdue_complaints(db, settings, users, monkeyp
     assert result.output.strip() == "escalated 1", result.output
     await db.refresh(c)
     assert c.escalated_at is not None
+
+
+def test_every_history_kind_has_a_label() -> None:
+    from app.services.complaints import EVENT_KINDS, view
+
+    assert set(view.labels()["event"]) == set(EVENT_KINDS)
