@@ -355,3 +355,15 @@ def test_every_history_kind_has_a_label() -> None:
     from app.services.complaints import EVENT_KINDS, view
 
     assert set(view.labels()["event"]) == set(EVENT_KINDS)
+
+
+async def test_safety_words_propose_serious_until_it_is(db, settings, users) -> None:
+    from app.services.complaints import view
+
+    c = await _received(db, settings, users)
+    today = NOW.astimezone(SH).date()
+    ctx = await view.context(db, c, relations(users), NOW, today)
+    assert ctx["safety"] == ["刹车"]
+    await record.raise_severity(db, settings, c, "serious", relations(users), NOW)
+    assert (await view.context(db, c, relations(users), NOW, today))["safety"] == []
+    assert record.safety_words("Airbag light on after the ACCIDENT") == ["airbag", "accident"]

@@ -193,6 +193,9 @@ async def context(
         "redo_steps": [s.value for s in steps.REDO_STEPS],
         "w2h_fields": steps.SUMMARY_FIELDS, "urgent": complaint.severity in alerts.URGENT,
         "late_action_ids": {a.id for a in actions if a.done_at is None and a.due_on < today},
+        "safety": record.safety_words(complaint.words)
+        if complaint.severity != "serious" and complaint.step != ComplaintStep.CLOSED
+        else [],
     }  # fmt: skip
 
 
