@@ -352,7 +352,8 @@ async def test_the_cli_escalates_overdue_complaints(db, settings, users, monkeyp
 
 
 def test_every_history_kind_has_a_label() -> None:
-    from app.services.complaints import EVENT_KINDS, view
+    from app.services.complaints import view
+    from app.services.complaints.history import EVENT_KINDS
 
     assert set(view.labels()["event"]) == set(EVENT_KINDS)
 
