@@ -23,7 +23,7 @@ from app.models import (
     OutboundMessage,
     Role,
 )
-from app.services.complaints import access, alerts, clock, record, steps, tracking
+from app.services.complaints import access, alerts, clock, closing, record, steps, tracking
 from tests.complaint_helpers import (
     advisor,
     check_call,
@@ -181,19 +181,19 @@ async def test_closing_needs_a_satisfied_call_after_the_action(db, settings, use
     await _through_act(db, settings, users, c)
     assert c.step == "follow_up"
     with pytest.raises(InvalidInput) as refused:
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=1))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=1))
     assert refused.value.message == "结案需要一次回访确认客户满意。"
-    task = await steps.schedule_check_call(db, c.id, who, c.version, NOW + timedelta(hours=1))
+    task = await closing.schedule_check_call(db, c.id, who, c.version, NOW + timedelta(hours=1))
     assert (task.reason, task.complaint_id, task.phone, task.status) == (
         "complaint", c.id, "13800138000", "open",
     )  # fmt: skip
     assert local(task.due_at) == at(2026, 12, 2, 18, 0)
-    assert await steps.schedule_check_call(db, c.id, who, c.version, NOW) is task
+    assert await closing.schedule_check_call(db, c.id, who, c.version, NOW) is task
     await check_call(db, c.id, True, NOW + timedelta(hours=20))
-    await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=21))
+    await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=21))
     assert (c.step, c.closed_at) == ("closed", NOW + timedelta(hours=21))
     with pytest.raises(Conflict):
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=22))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=22))
 
 
 async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_step(
@@ -204,10 +204,10 @@ async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_
     await _through_act(db, settings, users, c)
     await check_call(db, c.id, False, NOW + timedelta(hours=2))
     with pytest.raises(InvalidInput):
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=3))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=3))
     with pytest.raises(InvalidInput):
-        await steps.send_back(db, c.id, who, c.version, NOW, step="closed")
-    await steps.send_back(db, c.id, who, c.version, NOW + timedelta(hours=3), step="act")
+        await closing.send_back(db, c.id, who, c.version, NOW, step="closed")
+    await closing.send_back(db, c.id, who, c.version, NOW + timedelta(hours=3), step="act")
     assert c.step == "act"
     sent = await db.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "sent_back"))
     assert sent is not None
@@ -216,9 +216,9 @@ async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_
     await steps.act(db, c.id, who, c.version, NOW + timedelta(hours=4), kind="goodwill",
                     action="更换刹车片并赠送保养")  # fmt: skip
     with pytest.raises(Conflict):
-        await steps.send_back(db, c.id, who, c.version, NOW, step="act")
+        await closing.send_back(db, c.id, who, c.version, NOW, step="act")
     await check_call(db, c.id, True, NOW + timedelta(hours=5))
-    await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=5))
+    await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=5))
     assert c.step == "closed"
 
 

@@ -20,7 +20,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.services.audit import Actor
-from app.services.complaints import record, steps, tracking
+from app.services.complaints import closing, record, steps, tracking
 from app.settings import Settings
 
 
@@ -30,7 +30,7 @@ async def _staff(session: AsyncSession, username: str) -> StaffUser | None:
 
 async def _call(session: AsyncSession, c: Complaint, who: Actor, at: datetime, happy: bool) -> None:
     """The follow-up clerk's check call, as the follow-up queue records it."""
-    task = await steps.schedule_check_call(session, c.id, who, c.version, at - timedelta(hours=1))
+    task = await closing.schedule_check_call(session, c.id, who, c.version, at - timedelta(hours=1))
     task.status, task.closed_at = FollowUpStatus.REACHED.value, at
     session.add(FollowUpAttempt(
         task_id=task.id, called_at=at, called_by_id=who.user_id,
@@ -103,7 +103,7 @@ async def seed(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
                           channel="follow_up_call", severity="general")  # fmt: skip
     await through(done, now - timedelta(days=5, hours=-1), "close")
     await _call(session, done, rel, now - timedelta(days=3), happy=True)
-    await steps.close(session, done.id, rel, done.version, now - timedelta(days=3))
+    await closing.close(session, done.id, rel, done.version, now - timedelta(days=3))
     today = now.astimezone(tz).date()
     foreman = await _staff(session, "foreman")
     await tracking.add_action(
@@ -116,6 +116,8 @@ async def seed(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
                           channel="phone", severity="escalated")  # fmt: skip
     await through(back, now - timedelta(days=4, hours=-1), "close")
     await _call(session, back, rel, now - timedelta(days=2), happy=False)
-    await steps.send_back(session, back.id, rel, back.version, now - timedelta(days=2), step="act")
+    await closing.send_back(
+        session, back.id, rel, back.version, now - timedelta(days=2), step="act"
+    )
     await session.flush()
     return 6
