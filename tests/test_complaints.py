@@ -23,7 +23,7 @@ from app.models import (
     OutboundMessage,
     Role,
 )
-from app.services.complaints import access, alerts, clock, record, steps, tracking
+from app.services.complaints import access, alerts, clock, closing, record, steps, tracking
 from tests.complaint_helpers import (
     advisor,
     check_call,
@@ -181,19 +181,19 @@ async def test_closing_needs_a_satisfied_call_after_the_action(db, settings, use
     await _through_act(db, settings, users, c)
     assert c.step == "follow_up"
     with pytest.raises(InvalidInput) as refused:
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=1))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=1))
     assert refused.value.message == "结案需要一次回访确认客户满意。"
-    task = await steps.schedule_check_call(db, c.id, who, c.version, NOW + timedelta(hours=1))
+    task = await closing.schedule_check_call(db, c.id, who, c.version, NOW + timedelta(hours=1))
     assert (task.reason, task.complaint_id, task.phone, task.status) == (
         "complaint", c.id, "13800138000", "open",
     )  # fmt: skip
     assert local(task.due_at) == at(2026, 12, 2, 18, 0)
-    assert await steps.schedule_check_call(db, c.id, who, c.version, NOW) is task
+    assert await closing.schedule_check_call(db, c.id, who, c.version, NOW) is task
     await check_call(db, c.id, True, NOW + timedelta(hours=20))
-    await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=21))
+    await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=21))
     assert (c.step, c.closed_at) == ("closed", NOW + timedelta(hours=21))
     with pytest.raises(Conflict):
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=22))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=22))
 
 
 async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_step(
@@ -204,10 +204,10 @@ async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_
     await _through_act(db, settings, users, c)
     await check_call(db, c.id, False, NOW + timedelta(hours=2))
     with pytest.raises(InvalidInput):
-        await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=3))
+        await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=3))
     with pytest.raises(InvalidInput):
-        await steps.send_back(db, c.id, who, c.version, NOW, step="closed")
-    await steps.send_back(db, c.id, who, c.version, NOW + timedelta(hours=3), step="act")
+        await closing.send_back(db, c.id, who, c.version, NOW, step="closed")
+    await closing.send_back(db, c.id, who, c.version, NOW + timedelta(hours=3), step="act")
     assert c.step == "act"
     sent = await db.scalar(select(ComplaintEvent).where(ComplaintEvent.kind == "sent_back"))
     assert sent is not None
@@ -216,9 +216,9 @@ async def test_a_call_that_finds_them_not_satisfied_sends_it_back_to_the_failed_
     await steps.act(db, c.id, who, c.version, NOW + timedelta(hours=4), kind="goodwill",
                     action="更换刹车片并赠送保养")  # fmt: skip
     with pytest.raises(Conflict):
-        await steps.send_back(db, c.id, who, c.version, NOW, step="act")
+        await closing.send_back(db, c.id, who, c.version, NOW, step="act")
     await check_call(db, c.id, True, NOW + timedelta(hours=5))
-    await steps.close(db, c.id, who, c.version, NOW + timedelta(hours=5))
+    await closing.close(db, c.id, who, c.version, NOW + timedelta(hours=5))
     assert c.step == "closed"
 
 
@@ -332,8 +332,8 @@ async def test_the_demo_has_a_complaint_in_every_state(db, settings) -> None:
     assert found[3].manager_alerted_at is not None
     kinds = set((await db.scalars(select(ComplaintEvent.kind))).all())
     assert {"sent_back", "closed", "paused", "manager_alerted"} <= kinds
-    sms = (await db.scalars(select(OutboundMessage).where(OutboundMessage.channel == "sms"))).all()
-    assert len(sms) == 2  # the serious and the escalated complaint
+    # The demo's manager has no phone or e-mail: the outbox stays the demo's own.
+    assert (await db.scalars(select(OutboundMessage))).all() == []
 
 
 async def test_the_cli_escalates_overdue_complaints(db, settings, users, monkeypatch) -> None:
@@ -349,3 +349,22 @@ async def test_the_cli_escalates_overdue_complaints(db, settings, users, monkeyp
     assert result.output.strip() == "escalated 1", result.output
     await db.refresh(c)
     assert c.escalated_at is not None
+
+
+def test_every_history_kind_has_a_label() -> None:
+    from app.services.complaints import view
+    from app.services.complaints.history import EVENT_KINDS
+
+    assert set(view.labels()["event"]) == set(EVENT_KINDS)
+
+
+async def test_safety_words_propose_serious_until_it_is(db, settings, users) -> None:
+    from app.services.complaints import view
+
+    c = await _received(db, settings, users)
+    today = NOW.astimezone(SH).date()
+    ctx = await view.context(db, c, relations(users), NOW, today)
+    assert ctx["safety"] == ["刹车"]
+    await record.raise_severity(db, settings, c, "serious", relations(users), NOW)
+    assert (await view.context(db, c, relations(users), NOW, today))["safety"] == []
+    assert record.safety_words("Airbag light on after the ACCIDENT") == ["airbag", "accident"]

@@ -191,3 +191,15 @@ async def test_from_a_call_opens_one_complaint(client, db, settings, users) -> N
     assert len((await db.scalars(select(Complaint))).all()) == 1
     assert (await db.scalar(select(ComplaintEvent.kind))) == "received"
     assert await db.get(StaffUser, users[Role.CUSTOMER_RELATIONS]) is not None
+
+
+async def test_the_new_complaint_form_finds_the_car_by_plate(client, db, settings, users) -> None:
+    order = await delivered_order(db, users, utcnow(), "WO7")
+    await db.commit()
+    await sign_in(client, Role.CUSTOMER_RELATIONS)
+    found = html(await client.get("/complaints/new", params={"q": "粤BWO788"}))
+    hits = [a["href"] for a in found.select("[data-testid=complaint-hits] a")]
+    assert hits == [f"/complaints/new?vehicle={order.vehicle_id}"]
+    form = html(await client.get(hits[0]))
+    assert form.select_one("input[name=work_order_id]:checked")["value"] == str(order.id)
+    assert form.select_one("[data-testid=repeat-warning]") is None

@@ -20,7 +20,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.services.audit import Actor
-from app.services.complaints import record, steps, tracking
+from app.services.complaints import closing, record, steps, tracking
 from app.settings import Settings
 
 
@@ -30,7 +30,7 @@ async def _staff(session: AsyncSession, username: str) -> StaffUser | None:
 
 async def _call(session: AsyncSession, c: Complaint, who: Actor, at: datetime, happy: bool) -> None:
     """The follow-up clerk's check call, as the follow-up queue records it."""
-    task = await steps.schedule_check_call(session, c.id, who, c.version, at - timedelta(hours=1))
+    task = await closing.schedule_check_call(session, c.id, who, c.version, at - timedelta(hours=1))
     task.status, task.closed_at = FollowUpStatus.REACHED.value, at
     session.add(FollowUpAttempt(
         task_id=task.id, called_at=at, called_by_id=who.user_id,
@@ -53,8 +53,6 @@ async def seed(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
     clerk, boss = await _staff(session, "relations"), await _staff(session, "manager")
     if len(orders) < 6 or clerk is None or boss is None:
         return 0
-    if not boss.phone:
-        boss.phone = "138 0013 8000"  # the alert's text lands in the outbox
     settings = Settings(timezone=tz.key)
     rel = Actor(clerk.id, roles=frozenset({"customer_relations"}))
     mgr = Actor(boss.id, roles=frozenset({"service_manager"}))
@@ -103,7 +101,7 @@ async def seed(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
                           channel="follow_up_call", severity="general")  # fmt: skip
     await through(done, now - timedelta(days=5, hours=-1), "close")
     await _call(session, done, rel, now - timedelta(days=3), happy=True)
-    await steps.close(session, done.id, rel, done.version, now - timedelta(days=3))
+    await closing.close(session, done.id, rel, done.version, now - timedelta(days=3))
     today = now.astimezone(tz).date()
     foreman = await _staff(session, "foreman")
     await tracking.add_action(
@@ -116,6 +114,8 @@ async def seed(session: AsyncSession, tz: ZoneInfo, now: datetime) -> int:
                           channel="phone", severity="escalated")  # fmt: skip
     await through(back, now - timedelta(days=4, hours=-1), "close")
     await _call(session, back, rel, now - timedelta(days=2), happy=False)
-    await steps.send_back(session, back.id, rel, back.version, now - timedelta(days=2), step="act")
+    await closing.send_back(
+        session, back.id, rel, back.version, now - timedelta(days=2), step="act"
+    )
     await session.flush()
     return 6

@@ -18,7 +18,7 @@ from app.i18n import _
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
 from app.services import lookup
-from app.services.complaints import access, alerts, record, steps, tracking, view
+from app.services.complaints import access, alerts, closing, record, steps, tracking, view
 from app.settings import Settings
 from app.web.auth import actor_for, roles
 from app.web.form import form_data, form_version
@@ -254,11 +254,11 @@ async def _apply(  # noqa: PLR0912 - one branch per step, the steps' forms in on
             await steps.act(db, complaint_id, actor, version, now, kind=get("kind"),
                             action=get("action"), rework_order=get("rework_order"))  # fmt: skip
         case "follow-up":
-            await steps.schedule_check_call(db, complaint_id, actor, version, now)
+            await closing.schedule_check_call(db, complaint_id, actor, version, now)
         case "close":
-            await steps.close(db, complaint_id, actor, version, now)
+            await closing.close(db, complaint_id, actor, version, now)
         case "send-back":
-            await steps.send_back(db, complaint_id, actor, version, now, step=get("step"))
+            await closing.send_back(db, complaint_id, actor, version, now, step=get("step"))
         case "acknowledge":
             await steps.acknowledge(db, complaint_id, actor, version, now)
         case "pause":

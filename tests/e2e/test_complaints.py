@@ -86,7 +86,10 @@ def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: P
 
     tap(page.get_by_test_id("schedule-call"))
     expect(page.get_by_test_id("call-waiting")).to_be_visible()
-    tap(page.get_by_test_id("close"))
+    with page.expect_response(lambda r: r.url.endswith("/close")) as refused:
+        page.get_by_test_id("close").click()
+    assert refused.value.status == 422
+    expect(page.locator("#toasts")).to_contain_text("回访")
     expect(page.get_by_test_id("step-follow_up")).to_have_attribute("data-state", "current")
     assert query(db_path, "SELECT step FROM complaint WHERE id = ?", ident)[0][0] == "follow_up"
 
@@ -98,7 +101,9 @@ def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: P
         VALUES (?, ?, 'reached', 'user', '', 1, ?)""", task_id, stamp, stamp)  # fmt: skip
     page.reload()
     expect(page.get_by_test_id("form-follow-up")).to_contain_text("客户满意")
-    tap(page.get_by_test_id("close"))
+    with page.expect_response(lambda r: r.url.endswith("/close")) as closing:
+        tap(page.get_by_test_id("close"))
+    assert closing.value.status == 200
     expect(page.get_by_test_id("closed")).to_be_visible()
     history = page.get_by_test_id("history")
     expect(history.locator("[data-kind=closed]")).to_have_count(1)
@@ -124,3 +129,9 @@ def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: P
     expect(page.get_by_role("heading", name="投诉")).to_be_visible()
     shot(page, "complaint-list-zh")
     assert number
+    # At the desk or a landscape tablet: the manager reads the closed record.
+    desk = new_context("manager", "landscape").new_page()
+    desk.goto(f"/complaints/{ident}")
+    expect(desk.get_by_test_id("closed")).to_be_visible()
+    expect(desk.get_by_test_id("complaint-badge")).to_be_visible()
+    shot(desk, "complaint-closed-landscape-zh")

@@ -34,6 +34,18 @@ from app.settings import Settings
 
 REPEAT_DAYS = 90
 MAX_WORDS = 4000
+# Words that make a complaint a safety matter (serious): brakes, steering, airbags, fire,
+# an accident or injury. Only proposed: the clerk decides.
+SAFETY_WORDS = (
+    "刹车", "制动", "转向", "方向盘", "气囊", "起火", "着火", "冒烟", "事故", "受伤", "追尾",
+    "brake", "steering", "airbag", "fire", "smoke", "accident", "injur", "crash",
+)  # fmt: skip
+
+
+def safety_words(text: str) -> list[str]:
+    """The safety words the customer used, to propose "serious" when it is not."""
+    lowered = text.lower()
+    return [w for w in SAFETY_WORDS if w in lowered]
 
 
 async def repeats(

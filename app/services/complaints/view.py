@@ -22,7 +22,7 @@ from app.models import (
 )
 from app.services.audit import Actor
 from app.services.check_in.symptoms import w2h_labels
-from app.services.complaints import access, alerts, clock, record, steps, tracking
+from app.services.complaints import access, alerts, clock, closing, record, steps, tracking
 
 FILTERS = ("open", "overdue", "closed", "mine")
 SEVERITY_ORDER = {"serious": 0, "escalated": 1, "general": 2}
@@ -176,7 +176,7 @@ async def context(
         if ident and ident not in names:
             user = await session.get(StaffUser, ident)
             names[ident] = user.display_name if user else ""
-    check = await steps.latest_check(session, complaint)
+    check = await closing.latest_check(session, complaint)
     actions = await tracking.actions(session, complaint.id)
     current = complaint.step
     return {
@@ -186,13 +186,16 @@ async def context(
         "position": STEP_ORDER.index(current) if current in STEP_ORDER else 0,
         "handler": access.sees_all(actor), "overdue": clock.is_overdue(complaint, now),
         "evidence": evidence(order, actor), "check": check,
-        "check_task": await steps.check_call(session, complaint),
+        "check_task": await closing.check_call(session, complaint),
         "actions": actions, "today": today,
         "repeats": await record.repeats(session, complaint.vehicle_id, complaint.received_at,
                                         exclude=complaint.id),
-        "redo_steps": [s.value for s in steps.REDO_STEPS],
+        "redo_steps": [s.value for s in closing.REDO_STEPS],
         "w2h_fields": steps.SUMMARY_FIELDS, "urgent": complaint.severity in alerts.URGENT,
         "late_action_ids": {a.id for a in actions if a.done_at is None and a.due_on < today},
+        "safety": record.safety_words(complaint.words)
+        if complaint.severity != "serious" and complaint.step != ComplaintStep.CLOSED
+        else [],
     }  # fmt: skip
 
 
