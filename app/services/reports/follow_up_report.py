@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -154,8 +154,22 @@ def _delivery_calls_due(period: Period) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-async def _calls(session: AsyncSession, period: Period) -> tuple[CallFigures, dict[int, int]]:
-    """The call figures, and for each reached call its task -> the attempt that reached."""
+def _reached_attempts(period: Period) -> Select[int]:
+    """The attempt that reached the customer, one per call due (the last, should a call
+    have two), as a subquery: a year's calls are too many ids to send as parameters."""
+    return (
+        select(func.max(FollowUpAttempt.id))
+        .join(FollowUpTask, FollowUpTask.id == FollowUpAttempt.task_id)
+        .where(
+            *_delivery_calls_due(period),
+            FollowUpTask.status != FollowUpStatus.DECLINED.value,
+            FollowUpAttempt.outcome == AttemptOutcome.REACHED.value,
+        )
+        .group_by(FollowUpAttempt.task_id)
+    )
+
+
+async def _calls(session: AsyncSession, period: Period) -> CallFigures:
     tasks = (
         await session.execute(
             select(FollowUpTask.id, FollowUpTask.status, FollowUpTask.due_at).where(
@@ -165,26 +179,21 @@ async def _calls(session: AsyncSession, period: Period) -> tuple[CallFigures, di
     ).all()
     attempts = (
         await session.execute(
-            select(
-                FollowUpAttempt.task_id,
-                FollowUpAttempt.id,
-                FollowUpAttempt.called_at,
-                FollowUpAttempt.outcome,
-            )
+            select(FollowUpAttempt.task_id, FollowUpAttempt.called_at, FollowUpAttempt.outcome)
             .join(FollowUpTask, FollowUpTask.id == FollowUpAttempt.task_id)
             .where(*_delivery_calls_due(period))
             .order_by(FollowUpAttempt.called_at, FollowUpAttempt.id)
         )
     ).all()
     first_call: dict[int, datetime] = {}
-    reached_by: dict[int, int] = {}  # the last attempt that reached, should there be two
-    for task_id, attempt_id, called_at, outcome in attempts:
+    reached_by: set[int] = set()
+    for task_id, called_at, outcome in attempts:
         first_call.setdefault(task_id, called_at)
         if outcome == AttemptOutcome.REACHED.value:
-            reached_by[task_id] = attempt_id
+            reached_by.add(task_id)
     counted = [row for row in tasks if row.status != FollowUpStatus.DECLINED.value]
     made = [row for row in counted if row.id in first_call]
-    figures = CallFigures(
+    return CallFigures(
         due=len(counted),
         declined=len(tasks) - len(counted),
         made=len(made),
@@ -197,19 +206,18 @@ async def _calls(session: AsyncSession, period: Period) -> tuple[CallFigures, di
             if row.id not in reached_by and row.status == FollowUpStatus.OPEN.value
         ),
     )
-    ids = {row.id for row in counted}
-    return figures, {task: attempt for task, attempt in reached_by.items() if task in ids}
 
 
 def _scores(scale: int) -> range:
     return range(1, 6) if scale == 5 else range(0, scale + 1)
 
 
-async def _satisfaction(session: AsyncSession, attempt_ids: list[int], scale: int) -> Satisfaction:
+async def _satisfaction(session: AsyncSession, period: Period, scale: int) -> Satisfaction:
     rows = (
         await session.execute(
             select(FollowUpAttempt.satisfaction, FollowUpAttempt.scale).where(
-                FollowUpAttempt.id.in_(attempt_ids), FollowUpAttempt.satisfaction.is_not(None)
+                FollowUpAttempt.id.in_(_reached_attempts(period)),
+                FollowUpAttempt.satisfaction.is_not(None),
             )
         )
     ).all()
@@ -230,7 +238,7 @@ async def _satisfaction(session: AsyncSession, attempt_ids: list[int], scale: in
 
 
 async def _answers(
-    session: AsyncSession, reached: dict[int, int]
+    session: AsyncSession, period: Period
 ) -> tuple[list[QuestionFigure], list[Contradiction], list[Issue]]:
     labels = short_labels()
     rows = (
@@ -245,7 +253,7 @@ async def _answers(
             .join(FollowUpAttempt, FollowUpAttempt.id == FollowUpAnswer.attempt_id)
             .join(FollowUpTask, FollowUpTask.id == FollowUpAttempt.task_id)
             .outerjoin(WorkOrder, WorkOrder.id == FollowUpTask.work_order_id)
-            .where(FollowUpAnswer.attempt_id.in_(list(reached.values())))
+            .where(FollowUpAnswer.attempt_id.in_(_reached_attempts(period)))
             .order_by(FollowUpAttempt.called_at, FollowUpAnswer.id)
         )
     ).all()
@@ -286,13 +294,13 @@ async def build(session: AsyncSession, period: Period, today: date) -> FollowUpR
     actions are overdue."""
     shop = await dealership.current(session)
     scale = shop.follow_up_scale if shop is not None else 5
-    calls, reached = await _calls(session, period)
-    questions, contradictions, no_answers = await _answers(session, reached)
+    calls = await _calls(session, period)
+    questions, contradictions, no_answers = await _answers(session, period)
     return FollowUpReport(
         period=period,
         today=today,
         calls=calls,
-        satisfaction=await _satisfaction(session, list(reached.values()), scale),
+        satisfaction=await _satisfaction(session, period, scale),
         questions=questions,
         contradictions=contradictions,
         no_answers=no_answers,
