@@ -10,8 +10,11 @@ from app.models import (
     Appointment,
     AuditEvent,
     CheckIn,
+    Complaint,
     Customer,
     Dealership,
+    FollowUpAnswer,
+    FollowUpTask,
     Inspection,
     Job,
     JobTask,
@@ -352,3 +355,16 @@ async def test_without_the_cars_on_site_a_load_leaves_no_open_orders(db, setting
     )
     assert await db.scalar(open_orders) == 0
     assert [await _count(db, m) for m in (CheckIn, Job, Signature, Inspection)] == [0, 0, 0, 0]
+
+
+async def test_make_run_shows_a_month_of_follow_ups_and_complaints_in_every_state(
+    db, settings
+) -> None:
+    await _on_site(db, settings)
+    statuses = set((await db.scalars(select(FollowUpTask.status))).all())
+    assert {"open", "reached", "unreachable", "declined"} <= statuses
+    verdicts = set((await db.scalars(select(FollowUpAnswer.record_verdict))).all())
+    assert "contradicts" in verdicts
+    steps = [c.step for c in (await db.scalars(select(Complaint).order_by(Complaint.id))).all()]
+    assert len(steps) == 6
+    assert {"listen", "decide", "act", "closed"} <= set(steps)

@@ -121,6 +121,27 @@ async def test_the_last_evening_of_the_month_in_beijing_belongs_to_that_month(db
     assert december.calls.due == 1
 
 
+async def test_a_call_moved_to_the_customers_time_counts_against_its_first_deadline(
+    db, users
+) -> None:
+    # Due on 30 November; the customer, called on the 29th, asked for 2 December.
+    moved = await a_call(db, "2611", 1, at(11, 30, 10))
+    await an_attempt(db, moved, at(11, 29, 10), "not_convenient")
+    moved.due_at = at(12, 2, 10)
+    await an_attempt(db, moved, at(12, 2, 10), "reached", 4)
+    # Due on 28 November, first tried on 1 December: late, whatever due_at says now.
+    late = await a_call(db, "2611", 2, at(11, 28, 10))
+    await an_attempt(db, late, at(12, 1, 10), "no_answer")
+    late.due_at = at(12, 2, 9)
+    await db.commit()
+    november_ = await follow_up_report.build(db, NOVEMBER, TODAY)
+    december = await follow_up_report.build(
+        db, report_period.month_period(2026, 12, BEIJING), TODAY
+    )
+    assert (november_.calls.due, november_.calls.made, november_.calls.on_time) == (2, 2, 1)
+    assert december.calls.due == 0
+
+
 async def test_an_empty_month_counts_nothing_and_says_so(db, users) -> None:
     report = await follow_up_report.build(db, NOVEMBER, TODAY)
     assert report.empty
@@ -166,7 +187,7 @@ async def test_the_csv_holds_the_same_figures_and_neutralises_formulas(db, users
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0] == ["回访报表（2026年11月）"]
     assert ["按时回访", "3", "75.0"] in rows
-    assert ["回访成功", "3", "75.0"] in rows
+    assert ["已接通", "3", "75.0"] in rows
     contradiction = next(r for r in rows if r and r[0] == "WO-2611-001" and "按时完工" in r)
     assert "'=cmd|' /C calc'!A0" in contradiction
     assert any(r[:2] == ["纠正措施", '\'=HYPERLINK("x") 交车前复核清洁'] for r in rows)

@@ -237,7 +237,7 @@ async def test_a_ten_point_scale_takes_zero(db, settings, users) -> None:
 
 async def test_not_convenient_moves_the_call_to_the_customers_time(db, settings, users) -> None:
     task = await delivered(db, settings, users)
-    tid = task.id
+    tid, deadline = task.id, task.deadline_at
     now = utcnow()
     later = (now + timedelta(days=1)).astimezone(settings.tz).replace(second=0, microsecond=0)
     with pytest.raises(InvalidInput) as refused:
@@ -257,6 +257,8 @@ async def test_not_convenient_moves_the_call_to_the_customers_time(db, settings,
     task = await fresh(db, tid)
     assert task.status == "open"
     assert task.due_at == later
+    # The deadline the report counts against stays where delivery put it.
+    assert task.deadline_at == deadline != later
 
 
 async def test_no_answer_is_retried_the_next_morning_then_closed_as_unreachable(

@@ -414,7 +414,8 @@ async def load(
     added = await _top_up_today(session, tz, now, currency, on_site, store)
     await session.flush()
     if on_site:
-        # A month of follow-up calls in every state, logged through the real services.
+        # A month of follow-up calls in every state, logged through the real services, and
+        # complaints in every state on those orders (static loads, as tests use, stay lean).
         await demo_follow_ups.month(session, tz, now, currency)
-    await demo_complaints.seed(session, tz, now)
+        await demo_complaints.seed(session, tz, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

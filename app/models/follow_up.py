@@ -51,6 +51,10 @@ class RecordVerdict(enum.StrEnum):
     NONE = ""  # the record holds nothing on this question
 
 
+def _due_at_as_made(context: Any) -> datetime:
+    return context.get_current_parameters()["due_at"]
+
+
 class FollowUpTask(IdMixin, CreatedMixin, Base):
     """One call to make: due by `due_at`, retried until reached or closed."""
 
@@ -78,6 +82,9 @@ class FollowUpTask(IdMixin, CreatedMixin, Base):
     )
     reason: Mapped[str] = mapped_column(String(16), default=FollowUpReason.DELIVERY.value)
     due_at: Mapped[datetime] = mapped_column(index=True)
+    # The deadline as first set (follow_up_days after delivery): due_at moves when the
+    # customer asks for another time or a try fails; the report counts against this.
+    deadline_at: Mapped[datetime] = mapped_column(default=_due_at_as_made, index=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
     # Who may be called: the person who used the service, or the registered owner.
     contact_name: Mapped[str] = mapped_column(String(120), default="")

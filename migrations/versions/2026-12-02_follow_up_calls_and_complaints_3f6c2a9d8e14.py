@@ -381,6 +381,13 @@ def upgrade() -> None:  # noqa: PLR0915
         )
         batch_op.add_column(sa.Column("assigned_to_id", sa.Integer(), nullable=True))
         batch_op.add_column(
+            sa.Column(
+                "deadline_at",
+                advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
+                nullable=True,
+            )
+        )
+        batch_op.add_column(
             sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("'1'"))
         )
         batch_op.alter_column("work_order_id", existing_type=sa.INTEGER(), nullable=True)
@@ -432,8 +439,16 @@ def upgrade() -> None:  # noqa: PLR0915
     op.execute(
         "UPDATE follow_up_task SET "
         "customer_id = (SELECT customer_id FROM work_order WHERE work_order.id = follow_up_task.work_order_id), "
-        "vehicle_id = (SELECT vehicle_id FROM work_order WHERE work_order.id = follow_up_task.work_order_id)"
+        "vehicle_id = (SELECT vehicle_id FROM work_order WHERE work_order.id = follow_up_task.work_order_id), "
+        "deadline_at = due_at"
     )
+    with op.batch_alter_table("follow_up_task", schema=None) as batch_op:
+        batch_op.alter_column(
+            "deadline_at",
+            existing_type=advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
+            nullable=False,
+        )
+        batch_op.create_index(batch_op.f("ix_follow_up_task_deadline_at"), ["deadline_at"])
 
     # ### end Alembic commands ###
 
@@ -464,6 +479,7 @@ def downgrade() -> None:  # noqa: PLR0915
         batch_op.drop_index(batch_op.f("ix_follow_up_task_work_order_id"))
         batch_op.drop_index(batch_op.f("ix_follow_up_task_vehicle_id"))
         batch_op.drop_index("ix_follow_up_task_status_due_at")
+        batch_op.drop_index(batch_op.f("ix_follow_up_task_deadline_at"))
         batch_op.drop_index(batch_op.f("ix_follow_up_task_customer_id"))
         batch_op.drop_index(batch_op.f("ix_follow_up_task_complaint_id"))
         batch_op.create_unique_constraint(
@@ -473,6 +489,7 @@ def downgrade() -> None:  # noqa: PLR0915
         batch_op.drop_column("version")
         batch_op.drop_column("assigned_to_id")
         batch_op.drop_column("closed_at")
+        batch_op.drop_column("deadline_at")
         batch_op.drop_column("contact_name")
         batch_op.drop_column("reason")
         batch_op.drop_column("complaint_id")

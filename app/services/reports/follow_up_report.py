@@ -149,8 +149,8 @@ class FollowUpReport:
 def _delivery_calls_due(period: Period) -> tuple[ColumnElement[bool], ...]:
     return (
         FollowUpTask.reason == FollowUpReason.DELIVERY.value,
-        FollowUpTask.due_at >= period.starts_at,
-        FollowUpTask.due_at < period.ends_at,
+        FollowUpTask.deadline_at >= period.starts_at,
+        FollowUpTask.deadline_at < period.ends_at,
     )
 
 
@@ -172,7 +172,7 @@ def _reached_attempts(period: Period) -> Select[int]:
 async def _calls(session: AsyncSession, period: Period) -> CallFigures:
     tasks = (
         await session.execute(
-            select(FollowUpTask.id, FollowUpTask.status, FollowUpTask.due_at).where(
+            select(FollowUpTask.id, FollowUpTask.status, FollowUpTask.deadline_at).where(
                 *_delivery_calls_due(period)
             )
         )
@@ -197,7 +197,7 @@ async def _calls(session: AsyncSession, period: Period) -> CallFigures:
         due=len(counted),
         declined=len(tasks) - len(counted),
         made=len(made),
-        on_time=sum(1 for row in made if first_call[row.id] <= row.due_at),
+        on_time=sum(1 for row in made if first_call[row.id] <= row.deadline_at),
         reached=sum(1 for row in counted if row.id in reached_by),
         unreachable=sum(1 for row in counted if row.status == FollowUpStatus.UNREACHABLE.value),
         still_open=sum(
