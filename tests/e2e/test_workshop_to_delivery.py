@@ -27,6 +27,7 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
+from tests.e2e.after_delivery import the_call_the_complaint_and_the_report
 from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.flows import (
     DAMAGE_FILE,
@@ -839,6 +840,8 @@ def test_signed_order_through_the_workshop_qc_rework_and_delivery(
     advisor_walks_the_car(shop)  # 6. delivery
     customer_signs_the_delivery(shop)
     delivered_in_the_database(shop)
+    # 7. After the car leaves: the follow-up call, a complaint to closed, the report.
+    the_call_the_complaint_and_the_report(new_context, db_path, shot, shop.order_id, shop.number)
 
     if SWALLOWED_TAPS:
         print(f"TAPS TRIED AGAIN (no click from Chromium): {SWALLOWED_TAPS}")
