@@ -164,3 +164,5 @@ def test_each_change_has_its_own_url_in_the_openapi_schema(app) -> None:
         assert "/supplements/{supplement_id}/" + change in paths
     for step in ("start", "finish", "self-check", "mutual-check"):
         assert "/my-jobs/tasks/{task_id}/" + step in paths
+    for step in ("listen", "facts", "decide", "explain", "act", "follow-up", "close"):
+        assert "/complaints/{complaint_id}/" + step in paths

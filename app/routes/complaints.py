@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import parsing
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput
 from app.i18n import _
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
@@ -201,18 +201,17 @@ class ComplaintController(Controller):
         )
         return go(request, f"/complaints/{complaint_id}#actions")
 
-    @post("/{complaint_id:int}/{action:str}", guards=[roles(*HANDLERS)])
+    # Each change its own URL (no catch-all /{action}); one handler, as the forms are alike.
+    @post([f"/{{complaint_id:int}}/{action}" for action in STEP_ACTIONS], guards=[roles(*HANDLERS)])
     async def step(
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
         complaint_id: FromPath[int],
-        action: FromPath[str],
     ) -> Template | Redirect | ClientRedirect:
         """One step of the record: the server re-checks the step and the form's version."""
-        if action not in STEP_ACTIONS:
-            raise NotFound(_("That page does not exist."))
+        action = request.url.path.rstrip("/").rsplit("/", 1)[-1]
         form = await form_data(request)
         try:
             await _apply(db_session, settings, request, complaint_id, action, form)
