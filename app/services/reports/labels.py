@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.i18n import _
+from app.services.complaints.view import labels as complaint_labels
 
 
 def severity_labels() -> dict[str, str]:
@@ -14,24 +15,14 @@ def severity_labels() -> dict[str, str]:
 
 
 def cause_labels() -> dict[str, str]:
-    """Complaint cause code -> name; "" for a complaint whose cause is not yet established."""
-    return {
-        "repair_quality": _("Repair quality"),
-        "parts": _("Parts supply"),
-        "price": _("Price and charges"),
-        "time": _("Time and waiting"),
-        "attitude": _("Staff attitude"),
-        "facilities": _("Facilities"),
-        "product": _("Product quality"),
-        "": _("Cause not yet established"),
-    }
+    """Complaint cause code -> the name the complaint record gives it; "" for a complaint
+    whose cause is not yet established."""
+    return {**complaint_labels()["cause"], "": _("Cause not yet established")}
 
 
 def responsibility_labels() -> dict[str, str]:
     return {
-        "manufacturer": _("Manufacturer's responsibility"),
-        "dealer": _("Dealer's responsibility"),
-        "customer": _("Customer's responsibility"),
+        **complaint_labels()["responsibility"],
         "": _("Responsibility not yet established"),
     }
 
