@@ -14,7 +14,7 @@ from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.e2e.flows import query, tap
+from tests.e2e.flows import complaint_choice, query, save_complaint_step, tap
 
 REMARK_WALKAROUND = "顾问没有和我一起看车"
 REMARK_WORK = "取车后刹车还有异响"
@@ -32,15 +32,6 @@ def _call_row(page: Page, task_id: int) -> Any:
 def _answer(page: Page, code: str, value: str) -> None:
     page.locator(f'label:has([data-testid="answer-{code}-{value}"])').click()
     expect(page.get_by_test_id(f"answer-{code}-{value}")).to_be_checked()
-
-
-def _radio(page: Page, form: str, text: str) -> None:
-    page.get_by_test_id(form).locator("label", has_text=text).first.click()
-
-
-def _save(page: Page, step: str, next_step: str) -> None:
-    tap(page.get_by_test_id(f"save-{step}"))
-    expect(page.get_by_test_id(f"step-{next_step}")).to_have_attribute("data-state", "current")
 
 
 def the_call_the_complaint_and_the_report(  # noqa: PLR0915 - one story
@@ -105,20 +96,20 @@ def the_call_the_complaint_and_the_report(  # noqa: PLR0915 - one story
     clerk.get_by_test_id("w2h-what").fill("刹车异响")
     clerk.get_by_test_id("w2h-when").fill("取车后第一天")
     clerk.get_by_test_id("read-back").locator("..").click()
-    _save(clerk, "listen", "facts")
+    save_complaint_step(clerk, "listen", "facts")
     clerk.get_by_test_id("facts").fill("试车复现：右前制动片安装不到位（见终检报告的返修记录）。")
-    _radio(clerk, "form-facts", "维修质量")
-    _radio(clerk, "form-facts", "经销商")
-    _save(clerk, "facts", "decide")
+    complaint_choice(clerk, "form-facts", "维修质量")
+    complaint_choice(clerk, "form-facts", "经销商")
+    save_complaint_step(clerk, "facts", "decide")
     clerk.get_by_test_id("decision").fill("免费重新安装制动片并试车。")
     clerk.get_by_test_id("amount").fill("0")
-    _save(clerk, "decide", "explain")
+    save_complaint_step(clerk, "decide", "explain")
     clerk.get_by_test_id("explanation").fill("当面说明原因和处理方案，客户同意。")
-    _radio(clerk, "form-explain", "是")
-    _save(clerk, "explain", "act")
-    _radio(clerk, "form-act", "返修")
+    complaint_choice(clerk, "form-explain", "是")
+    save_complaint_step(clerk, "explain", "act")
+    complaint_choice(clerk, "form-act", "返修")
     clerk.get_by_test_id("action").fill("重新安装右前制动片，试车确认无异响。")
-    _save(clerk, "act", "follow_up")
+    save_complaint_step(clerk, "act", "follow_up")
     tap(clerk.get_by_test_id("schedule-call"))
     expect(clerk.get_by_test_id("call-waiting")).to_be_visible()
 

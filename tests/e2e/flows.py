@@ -599,3 +599,14 @@ def signed_order(page: Page, db: Path, bugs: list[str]) -> dict[str, Any]:
         "estimate": priced,
         "content_hash": content_hash,
     }
+
+
+def complaint_choice(page: Page, form: str, text: str) -> None:
+    """Tap the option labelled `text` in a complaint step's form."""
+    page.get_by_test_id(form).locator("label", has_text=text).first.click()
+
+
+def save_complaint_step(page: Page, step: str, next_step: str) -> None:
+    """Save a complaint step; the record opens the next one in place."""
+    tap(page.get_by_test_id(f"save-{step}"))
+    expect(page.get_by_test_id(f"step-{next_step}")).to_have_attribute("data-state", "current")

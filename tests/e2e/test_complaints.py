@@ -7,18 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.e2e.flows import execute, query, tap
-
-
-def _radio(page: Page, form: str, text: str) -> None:
-    page.get_by_test_id(form).locator("label", has_text=text).first.click()
-
-
-def _save(page: Page, step: str, next_step: str) -> None:
-    tap(page.get_by_test_id(f"save-{step}"))
-    expect(page.get_by_test_id(f"step-{next_step}")).to_have_attribute("data-state", "current")
+from tests.e2e.flows import complaint_choice, execute, query, save_complaint_step, tap
 
 
 def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: PLR0915 - one story
@@ -60,13 +51,13 @@ def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: P
     expect(page.locator("#error-read_back")).to_contain_text("复述")
     expect(page.get_by_test_id("w2h-what")).to_have_value("刹车踏板变软，制动距离变长")
     page.get_by_test_id("read-back").locator("..").click()
-    _save(page, "listen", "facts")
+    save_complaint_step(page, "listen", "facts")
 
     page.get_by_test_id("facts").fill("试车复现；制动液液位偏低，排气未彻底（见工单记录）。")
-    _radio(page, "form-facts", "维修质量")
-    _radio(page, "form-facts", "经销商")
+    complaint_choice(page, "form-facts", "维修质量")
+    complaint_choice(page, "form-facts", "经销商")
     expect(page.get_by_test_id("evidence").locator("a").first).to_be_visible()
-    _save(page, "facts", "decide")
+    save_complaint_step(page, "facts", "decide")
 
     page.get_by_test_id("decision").fill("免费重新排气并更换制动液，赠送一次保养。")
     page.get_by_test_id("amount").fill("800")
@@ -74,15 +65,15 @@ def test_a_serious_complaint_goes_from_receipt_to_closed_on_a_tablet(  # noqa: P
     expect(page.locator("#error-amount")).to_contain_text("服务经理")
     shot(page, "complaint-decide-refused-zh")
     page.get_by_test_id("amount").fill("300")
-    _save(page, "decide", "explain")
+    save_complaint_step(page, "decide", "explain")
 
     page.get_by_test_id("explanation").fill("当面说明原因、处理方案和补偿。")
-    _radio(page, "form-explain", "是")
-    _save(page, "explain", "act")
+    complaint_choice(page, "form-explain", "是")
+    save_complaint_step(page, "explain", "act")
 
-    _radio(page, "form-act", "返修")
+    complaint_choice(page, "form-act", "返修")
     page.get_by_test_id("action").fill("重新排气，更换制动液，试车确认。")
-    _save(page, "act", "follow_up")
+    save_complaint_step(page, "act", "follow_up")
 
     tap(page.get_by_test_id("schedule-call"))
     expect(page.get_by_test_id("call-waiting")).to_be_visible()
