@@ -12,7 +12,6 @@ from app.errors import DomainError
 from app.i18n import _, locale_as
 from app.models import (
     Complaint,
-    ComplaintEvent,
     ComplaintSeverity,
     ComplaintStep,
     Role,
@@ -20,7 +19,7 @@ from app.models import (
     StaffUser,
 )
 from app.services import board_events
-from app.services.complaints import clock
+from app.services.complaints import clock, history
 from app.services.outbound import mailer
 from app.settings import Settings
 
@@ -62,8 +61,7 @@ async def alert_managers(
     The outbox commits its rows (app.services.outbound.mailer): call this last, once the
     complaint's change is complete. A refused address does not undo the alert's record."""
     complaint.manager_alerted_at = complaint.manager_alerted_at or now
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, kind="manager_alerted",
-                               step=complaint.step, note=why))  # fmt: skip
+    history.log(session, complaint, now, "manager_alerted", note=why)
     board_events.changed(session)
     await session.flush()
     sent = 0
@@ -116,8 +114,7 @@ async def escalate_overdue(session: AsyncSession, now: datetime, settings: Setti
     found = [c for c in await clock.overdue(session, now) if c.escalated_at is None]
     for complaint in found:
         complaint.escalated_at = now
-        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, kind="escalated",
-                                   step=complaint.step, note="overdue"))  # fmt: skip
+        history.log(session, complaint, now, "escalated", note="overdue")
     if found:
         board_events.changed(session)
         await session.flush()

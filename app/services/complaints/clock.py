@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput
 from app.i18n import _
-from app.models import Complaint, ComplaintEvent, ComplaintStep, Dealership
+from app.models import Complaint, ComplaintStep, Dealership
 from app.models.dealership import COMPLAINT_LIMITS
 from app.services.audit import Actor
+from app.services.complaints import history
 from app.services.workshop.promised_time import (
     after_opening_seconds,
     opening_day_seconds,
@@ -86,8 +87,7 @@ def pause(
         raise InvalidInput(_("Say what the complaint is waiting for."), field="reason")
     complaint.paused_since = now
     complaint.paused_reason = reason
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="paused", step=complaint.step, note=reason))  # fmt: skip
+    history.log(session, complaint, now, "paused", by=actor.user_id, note=reason)
 
 
 def resume(
@@ -109,10 +109,8 @@ def resume(
     complaint.paused_since = None
     complaint.paused_reason = ""
     set_due(complaint, shop, tz)
-    session.add(ComplaintEvent(
-        complaint_id=complaint.id, at=now, by_id=actor.user_id, kind="resumed",
-        step=complaint.step, note=str(timedelta(seconds=round(waited))),
-    ))  # fmt: skip
+    history.log(session, complaint, now, "resumed", by=actor.user_id,
+                note=str(timedelta(seconds=round(waited))))  # fmt: skip
     return waited
 
 

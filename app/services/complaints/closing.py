@@ -13,7 +13,6 @@ from app.i18n import _
 from app.models import (
     AttemptOutcome,
     Complaint,
-    ComplaintEvent,
     ComplaintStep,
     FollowUpAttempt,
     FollowUpReason,
@@ -22,7 +21,7 @@ from app.models import (
 )
 from app.services import audit, board_events
 from app.services.audit import Actor
-from app.services.complaints import clock
+from app.services.complaints import clock, history
 from app.services.complaints.record import customer_of
 from app.services.complaints.steps import at_step
 
@@ -60,8 +59,7 @@ async def schedule_check_call(
         contact_name=customer.name, status=FollowUpStatus.OPEN.value,
     )  # fmt: skip
     session.add(task)
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="call_scheduled", step=complaint.step))  # fmt: skip
+    history.log(session, complaint, now, "call_scheduled", by=actor.user_id)
     clock.acknowledge(complaint, now)
     await session.flush()
     return task
@@ -97,9 +95,15 @@ async def close(
     complaint.step = ComplaintStep.CLOSED.value
     complaint.closed_at = now
     complaint.paused_since = None
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="closed", step=ComplaintStep.CLOSED.value,
-                               note=f"follow_up_attempt {call.id}"))  # fmt: skip
+    history.log(
+        session,
+        complaint,
+        now,
+        "closed",
+        by=actor.user_id,
+        step=ComplaintStep.CLOSED.value,
+        note=f"follow_up_attempt {call.id}",
+    )
     audit.record(session, actor, "complaint.closed", "complaint", complaint.id, attempt=call.id)
     board_events.changed(session)
     await session.flush()
@@ -117,9 +121,15 @@ async def send_back(
         raise Conflict(_("Only a check call that found the customer not satisfied sends it back."))
     if step not in {s.value for s in REDO_STEPS}:
         raise InvalidInput(_("Choose the step that failed."), field="step")
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="sent_back", step=step,
-                               note=f"follow_up_attempt {call.id}"))  # fmt: skip
+    history.log(
+        session,
+        complaint,
+        now,
+        "sent_back",
+        by=actor.user_id,
+        step=step,
+        note=f"follow_up_attempt {call.id}",
+    )
     complaint.step = step
     if step in (ComplaintStep.LISTEN, ComplaintStep.FACTS, ComplaintStep.DECIDE):
         complaint.customer_agreed = None

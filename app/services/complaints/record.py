@@ -15,7 +15,6 @@ from app.models import (
     Answer,
     Complaint,
     ComplaintChannel,
-    ComplaintEvent,
     ComplaintSeverity,
     ComplaintStep,
     Customer,
@@ -27,7 +26,7 @@ from app.models import (
 )
 from app.services import audit, board_events
 from app.services.audit import Actor
-from app.services.complaints import access, alerts, clock
+from app.services.complaints import access, alerts, clock, history
 from app.services.estimate import pricing
 from app.services.follow_ups.questions import question_labels
 from app.settings import Settings
@@ -131,9 +130,15 @@ async def create(
     clock.set_due(complaint, shop, settings.tz)
     session.add(complaint)
     await session.flush()
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="received", step=ComplaintStep.RECEIVE.value,
-                               note=event_note or f"{channel} {level}"))  # fmt: skip
+    history.log(
+        session,
+        complaint,
+        now,
+        "received",
+        by=actor.user_id,
+        step=ComplaintStep.RECEIVE.value,
+        note=event_note or f"{channel} {level}",
+    )
     audit.record(session, actor, "complaint.received", "complaint", complaint.id,
                  severity=level, channel=channel)  # fmt: skip
     board_events.changed(session)
@@ -162,8 +167,7 @@ async def raise_severity(
         raise InvalidInput(_("Severity only goes up."), field="severity")
     complaint.severity = severity
     clock.set_due(complaint, await pricing.dealership(session), settings.tz)
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="severity", step=complaint.step, note=severity))  # fmt: skip
+    history.log(session, complaint, now, "severity", by=actor.user_id, note=severity)
     await session.flush()
     await alerts.alert_managers(session, settings, complaint, severity, now)
     return complaint

@@ -15,7 +15,6 @@ from app.i18n import _
 from app.models import (
     Complaint,
     ComplaintCause,
-    ComplaintEvent,
     ComplaintStep,
     Responsibility,
     Role,
@@ -23,7 +22,7 @@ from app.models import (
 )
 from app.services import audit, board_events
 from app.services.audit import Actor
-from app.services.complaints import access, clock
+from app.services.complaints import access, clock, history
 from app.services.estimate import pricing
 
 SUMMARY_FIELDS = ("what", "when", "where", "who", "why", "how", "how_much")
@@ -53,8 +52,7 @@ async def at_step(
 
 def _done(session: AsyncSession, complaint: Complaint, actor: Actor, now: datetime,
           next_step: ComplaintStep, note: str = "") -> None:  # fmt: skip
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="step_done", step=complaint.step, note=note[:500]))  # fmt: skip
+    history.log(session, complaint, now, "step_done", by=actor.user_id, note=note[:500])
     audit.record(session, actor, f"complaint.{complaint.step}", "complaint", complaint.id)
     clock.acknowledge(complaint, now)
     complaint.step = next_step.value
@@ -67,8 +65,7 @@ async def acknowledge(
     complaint = await access.for_change(session, complaint_id, actor, version)
     if complaint.acknowledged_at is None:
         clock.acknowledge(complaint, now)
-        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                                   kind="acknowledged", step=complaint.step))  # fmt: skip
+        history.log(session, complaint, now, "acknowledged", by=actor.user_id)
         board_events.changed(session)
     await session.flush()
     return complaint
@@ -170,8 +167,9 @@ async def explain(
     if complaint.customer_agreed:
         _done(session, complaint, actor, now, ComplaintStep.ACT)
     else:
-        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                                   kind="not_agreed", step=ComplaintStep.DECIDE.value))  # fmt: skip
+        history.log(
+            session, complaint, now, "not_agreed", by=actor.user_id, step=ComplaintStep.DECIDE.value
+        )
         clock.acknowledge(complaint, now)
         complaint.step = ComplaintStep.DECIDE.value
         board_events.changed(session)

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import _
-from app.models import Complaint, ComplaintEvent, CorrectiveAction, StaffUser
+from app.models import Complaint, CorrectiveAction, StaffUser
 from app.services import board_events
 from app.services.audit import Actor
-from app.services.complaints import access, clock
+from app.services.complaints import access, clock, history
 from app.services.estimate import pricing
 from app.settings import Settings
 
@@ -74,8 +74,7 @@ async def add_action(
         due_on=due, created_by_id=actor.user_id,
     )  # fmt: skip
     session.add(row)
-    session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                               kind="action_added", step=complaint.step, note=kind))  # fmt: skip
+    history.log(session, complaint, now, "action_added", by=actor.user_id, note=kind)
     await session.flush()
     return row
 
@@ -90,9 +89,7 @@ async def action_done(
         raise NotFound(_("That action does not exist."))
     if row.done_at is None:
         row.done_at = now
-        session.add(ComplaintEvent(complaint_id=complaint.id, at=now, by_id=actor.user_id,
-                                   kind="action_done", step=complaint.step,
-                                   note=str(row.id)))  # fmt: skip
+        history.log(session, complaint, now, "action_done", by=actor.user_id, note=str(row.id))
         await session.flush()
     return row
 
