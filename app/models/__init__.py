@@ -4,6 +4,7 @@ from app.models.api_client import ApiClient
 from app.models.appointment import Appointment, AppointmentSource, AppointmentStatus
 from app.models.audit import AuditEvent
 from app.models.base import Base
+from app.models.board import BoardTarget
 from app.models.catalogue import LabourOperation, MenuPackage, MenuPackageItem, Part
 from app.models.check_in import (
     REQUIRED_COVERS,
@@ -50,6 +51,7 @@ from app.models.login_throttle import LoginThrottle, ThrottleKind
 from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition, PhotoStage
 from app.models.recommendation import Recommendation
+from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
 from app.models.signature import Signature, SignatureKind
 from app.models.staff import Role, StaffRole, StaffUser
 from app.models.staff_session import StaffSession
@@ -72,6 +74,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Belonging",
+    "BoardTarget",
     "CheckIn",
     "CheckInChange",
     "CheckTick",
@@ -116,6 +119,9 @@ __all__ = [
     "PromiseChange",
     "Recommendation",
     "RecordVerdict",
+    "ReminderAction",
+    "ReminderContact",
+    "ReminderKind",
     "Responsibility",
     "Role",
     "Signature",

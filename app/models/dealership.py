@@ -51,6 +51,15 @@ class Dealership(IdMixin, CreatedMixin, Base):
     complaint_limits: Mapped[dict[str, Any]] = mapped_column(
         JSON, default=lambda: dict(COMPLAINT_LIMITS)
     )
+    # The board (看板): an estimate and its bill agree within this share of the estimate.
+    bill_tolerance_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("5"))
+    # When the evening summary (当日总结) is sent to the managers, local time.
+    daily_summary_at: Mapped[str] = mapped_column(String(5), default="18:30")
+    # Service reminders: the km a car is assumed to run a year when its own readings
+    # cannot tell, and how far ahead (days, km) the list looks.
+    km_per_year: Mapped[int] = mapped_column(default=15000)
+    reminder_days_ahead: Mapped[int] = mapped_column(default=30)
+    reminder_km_ahead: Mapped[int] = mapped_column(default=1000)
     complaint_advisor_limit: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("500"))
     complaint_manager_limit: Mapped[Decimal] = mapped_column(
         Numeric(10, 2), default=Decimal("5000")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
@@ -24,5 +24,10 @@ class Vehicle(IdMixin, CreatedMixin, Base):
     colour: Mapped[str] = mapped_column(String(40), default="")
     last_odometer_km: Mapped[int | None]
     last_odometer_at: Mapped[datetime | None]
+    # Reminders (客户关怀): the annual inspection (年检) and insurance expiry (保险到期)
+    # where recorded, and when the owner told us the car was sold (no more reminders).
+    inspection_due_on: Mapped[date | None]
+    insurance_due_on: Mapped[date | None]
+    sold_at: Mapped[datetime | None]
 
     customer: Mapped[Customer] = relationship(back_populates="vehicles", lazy="joined")
