@@ -38,6 +38,10 @@ from app import wiring
 from app.cli import load_demo, upgrade
 from app.db import create_engine
 from app.demo import data as demo_data
+from app.demo.history import orders as year_orders
+from app.demo.history import people as year_people
+from app.demo.history.content import Shop
+from app.demo.history.orders import Catalogue, Ids, Rows
 from app.models import (
     Base,
     Role,
@@ -48,9 +52,6 @@ from app.models import (
 from app.services.staff import sign_in as auth
 from app.services.storage.configured import open_store
 from app.settings import Settings, from_env
-from bench import year_orders, year_people
-from bench.year_content import Shop
-from bench.year_orders import Catalogue, Ids, Rows
 
 ORDERS_PER_YEAR = 37_000
 VEHICLES_PER_YEAR = 15_000

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.demo.data import DEMO_PASSWORD
+from app.demo.history import orders as year_orders
 from app.models import Base, Photo, Signature, SignatureKind, Vehicle, WorkOrder, WorkOrderStatus
 from app.services.api import clients as api_clients
 from app.services.signing import signatures
 from app.services.verify import customer as customer_verify
 from app.settings import Settings
-from bench import year, year_orders
+from bench import year
 from tests.conftest import csrf_from, html
 
 SCALE = 0.002  # 74 orders of 30 cars

@@ -16,6 +16,9 @@ from PIL import Image, ImageDraw
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo.history import content as year_content
+from app.demo.history import people as year_people
+from app.demo.history.content import Shop
 from app.models import (
     REQUIRED_COVERS,
     STEPS,
@@ -37,8 +40,6 @@ from app.services.signing.content import canonical_json, sha256_hex
 from app.services.signing.ink import Ink
 from app.services.signing.signatures import seal
 from app.services.storage.files import FileStore
-from bench import year_content, year_people
-from bench.year_content import Shop
 
 Rows = defaultdict[str, list[dict[str, Any]]]
 # Every mapped class by its table, for `insert(Model)`.

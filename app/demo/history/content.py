@@ -173,7 +173,8 @@ def delivery(rows: OrderRows, shop: Shop, locale: str, work_order_hash: str) -> 
     """As `delivery.acceptance.content` builds it (schema /2), without supplements or new
     damage (the year has none)."""
     order, handed = rows.order, rows.delivery
-    assert handed is not None
+    if handed is None:
+        raise ValueError("an order's delivery record needs its delivery row")
     jobs = _jobs(rows)
     total = amount(pricing.compute_totals(jobs, order["discount_amount"], shop.tax_rate).total)
     last = rows.inspections[-1] if rows.inspections else None
