@@ -64,7 +64,11 @@ def load_demo(settings: Settings) -> DemoSummary:
         _with_session(
             settings,
             lambda s: demo_data.load(
-                s, settings.tz, currency=settings.currency, store=open_store(settings)
+                s,
+                settings.tz,
+                currency=settings.currency,
+                store=open_store(settings),
+                history=True,
             ),
         )
     )

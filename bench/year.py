@@ -31,15 +31,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app import wiring
 from app.cli import load_demo, upgrade
 from app.db import create_engine
 from app.demo import data as demo_data
+from app.demo.history import orders as year_orders
+from app.demo.history import people as year_people
+from app.demo.history import write
+from app.demo.history.content import Shop
+from app.demo.history.orders import Catalogue, Rows
 from app.models import (
-    Base,
     Role,
     StaffUser,
     Vehicle,
@@ -48,9 +52,6 @@ from app.models import (
 from app.services.staff import sign_in as auth
 from app.services.storage.configured import open_store
 from app.settings import Settings, from_env
-from bench import year_orders, year_people
-from bench.year_content import Shop
-from bench.year_orders import Catalogue, Ids, Rows
 
 ORDERS_PER_YEAR = 37_000
 VEHICLES_PER_YEAR = 15_000
@@ -99,46 +100,6 @@ async def _staff(session: AsyncSession) -> tuple[list[int], list[int], list[int]
     return having(Role.ADVISOR), having(Role.TECHNICIAN), having(Role.QC_INSPECTOR)
 
 
-async def _next_ids(session: AsyncSession) -> Ids:
-    ids = Ids()
-    for table in Base.metadata.sorted_tables:
-        if "id" in table.c:
-            ids.next[table.name] = (await session.scalar(select(func.max(table.c.id))) or 0) + 1
-    return ids
-
-
-def _customers_and_vehicles(
-    rng: random.Random, ids: Ids, vehicles: int, customers: int, first_day: dt.datetime
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    phones, plates, vins, names = (year_people.Unique() for _ in range(4))
-    customer_rows = []
-    for _n in range(customers):
-        # Two people of one name happen; one in five names repeats a common one.
-        who = year_people.name(rng) if rng.random() < 0.2 else names.draw(
-            lambda: year_people.name(rng) + rng.choice(year_people.GIVEN)
-        )  # fmt: skip
-        customer_rows.append({
-            "id": ids.take("customer"), "name": who, "phone": phones.draw(
-                lambda: year_people.mobile(rng)), "email": "", "locale": "zh_CN",
-            "created_at": first_day - dt.timedelta(days=rng.randrange(30, 2000)),
-        })  # fmt: skip
-    vehicle_rows = []
-    for n in range(vehicles):
-        # Every customer has a car; a few have a second one.
-        owner = customer_rows[n if n < customers else rng.randrange(customers)]
-        make, model, wmi, vds, colours = rng.choice(year_people.MODELS)
-        year = rng.choice(sorted(year_people.YEAR_CODES))
-        vehicle_rows.append({
-            "id": ids.take("vehicle"), "customer_id": owner["id"],
-            "vin": vins.draw(lambda: year_people.vin(rng, wmi, vds, year)),  # noqa: B023
-            "plate": plates.draw(lambda: year_people.plate(rng)), "make": make, "model": model,
-            "year": year, "colour": rng.choice(colours), "created_at": owner["created_at"],
-            "last_odometer_km": (2026 - year) * rng.randrange(9000, 16000),
-            "last_odometer_at": None,
-        })  # fmt: skip
-    return customer_rows, vehicle_rows
-
-
 def _visits(
     rng: random.Random, orders: int, vehicles: list[dict[str, Any]], start: dt.date, tz: Any
 ) -> list[tuple[dt.datetime, dict[str, Any], int]]:
@@ -167,18 +128,6 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[begin : begin + size]
 
 
-async def _insert(session: AsyncSession, rows: Rows, counts: Counts) -> None:
-    """Every table's rows of a batch, parents first."""
-    for table in Base.metadata.sorted_tables:
-        batch = rows.pop(table.name, None)
-        if batch:
-            model = year_orders.MODELS[table.name]
-            await session.execute(insert(model), batch)
-            counts.rows[table.name] += len(batch)
-    if rows:
-        raise RuntimeError(f"rows for unknown tables: {sorted(rows)}")
-
-
 async def history(
     session: AsyncSession, settings: Settings, scale: float, seed: int, now: dt.datetime
 ) -> Counts:
@@ -192,11 +141,13 @@ async def history(
     catalogue = await Catalogue.load(session)
     shop = await Shop.load(session, settings.currency)
     photos = year_orders.stored_photos(open_store(settings))
-    ids = await _next_ids(session)
+    ids = await write.next_ids(session)
     today = now.astimezone(settings.tz).date()
     first = today - dt.timedelta(days=365)
     first_utc = dt.datetime.combine(first, dt.time(), tzinfo=settings.tz)
-    customers, vehicles = _customers_and_vehicles(rng, ids, n_vehicles, n_customers, first_utc)
+    customers, vehicles = write.customers_and_vehicles(
+        rng, ids, n_vehicles, n_customers, first_utc, await write.taken(session)
+    )
     visits = _visits(rng, n_orders, vehicles, first, settings.tz)
     phone_of = {c["id"]: c["phone"] for c in customers}
     name_of = {c["id"]: c["name"] for c in customers}
@@ -217,7 +168,7 @@ async def history(
                     inspector=rng.choice(inspectors),
                 ),
             )  # fmt: skip
-        await _insert(session, rows, counts)
+        await write.insert_rows(session, rows, counts.rows)
         await session.commit()
         done = sum(counts.rows.values())
         print(f"  {counts.rows['work_order']:>6} orders, {done:>8} rows", flush=True)

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.demo.data import DEMO_PASSWORD
+from app.demo.history import orders as year_orders
 from app.models import Base, Photo, Signature, SignatureKind, Vehicle, WorkOrder, WorkOrderStatus
 from app.services.api import clients as api_clients
 from app.services.signing import signatures
 from app.services.verify import customer as customer_verify
 from app.settings import Settings
-from bench import year, year_orders
+from bench import year
 from tests.conftest import csrf_from, html
 
 SCALE = 0.002  # 74 orders of 30 cars
@@ -75,7 +76,9 @@ async def test_a_tiny_year_has_the_rows_it_promised_and_every_page_answers(
             select(Signature).where(Signature.device_id == year_orders.DEVICE)
             .order_by(Signature.id)
         )).all()  # fmt: skip
-        assert len(generated) == counts.rows["signature"] == 2 * counts.rows["delivery"]
+        # The work order's and the delivery's, and each approved supplement's.
+        signed = 2 * counts.rows["delivery"] + counts.rows["supplement"]
+        assert len(generated) == counts.rows["signature"] == signed
         for record in generated:
             check = await signatures.verify(db, record, settings.currency)
             assert check.intact, (record.kind, record.work_order_id, check.differences[:3])

@@ -400,11 +400,14 @@ async def load(
     *,
     on_site: bool = True,
     store: FileStore | None = None,
+    history: bool = False,
 ) -> DemoSummary:
     """The demo: dealership, staff, catalogue, customers and today's appointments,
-    and (`on_site`) four cars already on site, signed in `currency` (Settings.currency),
-    with their check-in photos kept in `store` (none without one). Without the cars a
-    load is quicker and leaves no open orders, signatures or inspections."""
+        and (`on_site`) four cars already on site, signed in `currency` (Settings.currency),
+        with their check-in photos kept in `store` (none without one). Without the cars a
+        load is quicker and leaves no open orders, signatures or inspections. `history` (with
+    the cars on site) adds two months of past visits and the cars due for service
+    (app.demo.history.month), as `serve --demo` shows them; tests leave it out."""
     now = now or utcnow()
     exists = await session.scalar(
         select(Dealership.id).where(Dealership.code == DEMO_DEALERSHIP_CODE)
@@ -418,4 +421,9 @@ async def load(
         # complaints in every state on those orders (static loads, as tests use, stay lean).
         await demo_follow_ups.month(session, tz, now, currency)
         await demo_complaints.seed(session, tz, now)
+        if history:
+            # After the calls and complaints: those stay on the cars they were written for.
+            from app.demo.history import month as demo_history  # it reads this module's data
+
+            await demo_history.month(session, tz, now, currency, store)
     return DemoSummary(created_static=not exists, appointments_added=added)

@@ -1,6 +1,7 @@
 """The people and cars of a year at a dealership: names, phones, plates and VINs.
 
-Data, kept apart from the generator (`bench.year`) so each reads on its own."""
+Data, kept apart from the generators (the demo's months, `bench.year`) so each reads on
+its own."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ DAMAGE_NOTES = ("轻微划痕", "小凹陷", "漆面擦伤", "轮毂刮花", "�
 class Unique:
     """Draws values until one is new: plates, VINs and phones are unique in a year."""
 
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
+    def __init__(self, seen: set[str] | None = None) -> None:
+        self.seen: set[str] = seen if seen is not None else set()
 
     def draw(self, make: object) -> str:
         while True:

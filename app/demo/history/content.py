@@ -10,7 +10,7 @@ signature of a generated year with the app's verification, so a drift fails ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +43,7 @@ from app.services.signing.content import (
     quantity,
     totals_record,
 )
+from app.services.supplements.signed import SUPPLEMENT_SCHEMA
 
 Row = dict[str, Any]
 
@@ -83,10 +84,31 @@ class OrderRows:
     jobs: list[tuple[Row, list[Row]]]
     inspections: list[Row]
     delivery: Row | None = None
+    # Approved added work: each supplement with its jobs, and its signature's hash.
+    added: list[tuple[Row, list[tuple[Row, list[Row]]]]] = field(default_factory=list)
+    added_hashes: list[str] = field(default_factory=list)
 
 
-def _jobs(rows: OrderRows) -> list[Job]:
-    return [Job(**job, lines=[JobLine(**line) for line in lines]) for job, lines in rows.jobs]
+def _jobs(jobs: list[tuple[Row, list[Row]]]) -> list[Job]:
+    return [Job(**job, lines=[JobLine(**line) for line in lines]) for job, lines in jobs]
+
+
+def _header(rows: OrderRows, shop: Shop) -> Row:
+    """As `signing.content.header`: the dealership, the order, the customer, the car."""
+    order, vehicle = rows.order, rows.vehicle
+    return {
+        "dealership": {"name": shop.name, "address": shop.address, "phone": shop.phone},
+        "order": {
+            "number": order["number"],
+            "opened_at": iso(order["created_at"]),
+            "advisor": shop.staff.get(order["advisor_id"], ""),
+            "currency": shop.currency,
+        },
+        "customer": {"name": rows.customer["name"], "phone": rows.customer["phone"]},
+        "vehicle": {
+            key: vehicle[key] for key in ("vin", "plate", "make", "model", "year", "colour")
+        },
+    }
 
 
 def _check_in(rows: OrderRows, locale: str) -> Row:
@@ -131,23 +153,14 @@ def _check_in(rows: OrderRows, locale: str) -> Row:
 
 def work_order(rows: OrderRows, shop: Shop, locale: str) -> Row:
     """As `signing.content.work_order_content` builds it from the database."""
-    order, vehicle = rows.order, rows.vehicle
-    jobs = _jobs(rows)
+    order = rows.order
+    jobs = _jobs(rows.jobs)
     totals = pricing.compute_totals(jobs, order["discount_amount"], shop.tax_rate)
     unsaved = WorkOrder(discount_reason=order["discount_reason"])
     return {
         "schema": WORK_ORDER_SCHEMA,
         "locale": locale,
-        "dealership": {"name": shop.name, "address": shop.address, "phone": shop.phone},
-        "order": {
-            "number": order["number"],
-            "opened_at": iso(order["created_at"]),
-            "advisor": shop.staff.get(order["advisor_id"], ""),
-            "currency": shop.currency,
-        },
-        "customer": {"name": rows.customer["name"], "phone": rows.customer["phone"]},
-        "vehicle": {key: vehicle[key] for key in ("vin", "plate", "make", "model", "year",
-                                                  "colour")},
+        **_header(rows, shop),
         "check_in": _check_in(rows, locale),
         "jobs": [job_record(job) for job in jobs],
         "totals": totals_record(totals, unsaved),
@@ -161,6 +174,28 @@ def work_order(rows: OrderRows, shop: Shop, locale: str) -> Row:
     }  # fmt: skip
 
 
+def supplement(rows: OrderRows, added: Row, shop: Shop, locale: str, work_order_hash: str) -> Row:
+    """As `supplements.signed.content` builds it: the added work, priced, bound to the
+    signed work order, and the customer's decision."""
+    [(_added, jobs)] = [pair for pair in rows.added if pair[0]["id"] == added["id"]]
+    extra = pricing.compute_totals(_jobs(jobs), Decimal("0"), shop.tax_rate)
+    unsaved = WorkOrder(discount_reason=rows.order["discount_reason"])
+    return {
+        "schema": SUPPLEMENT_SCHEMA,
+        "locale": locale,
+        **_header(rows, shop),
+        "work_order_hash": work_order_hash,
+        "supplement": {
+            "number": added["number"],
+            "note": added["note"],
+            "promised_at": iso(added["promised_at"]),
+        },
+        "jobs": [job_record(job) for job in _jobs(jobs)],
+        "totals": totals_record(extra, unsaved) | {"discount_reason": ""},
+        "decision": added["status"],
+    }
+
+
 def _newest(rows: OrderRows, stage: PhotoStage) -> dict[str, Row]:
     photos = sorted(
         (p for p in rows.photos if p["stage"] == stage.value and p["position"]),
@@ -170,12 +205,19 @@ def _newest(rows: OrderRows, stage: PhotoStage) -> dict[str, Row]:
 
 
 def delivery(rows: OrderRows, shop: Shop, locale: str, work_order_hash: str) -> Row:
-    """As `delivery.acceptance.content` builds it (schema /2), without supplements or new
-    damage (the year has none)."""
+    """As `delivery.acceptance.content` builds it (schema /2), with the approved added work
+    (signed before) and without new damage (history has none)."""
     order, handed = rows.order, rows.delivery
-    assert handed is not None
-    jobs = _jobs(rows)
-    total = amount(pricing.compute_totals(jobs, order["discount_amount"], shop.tax_rate).total)
+    if handed is None:
+        raise ValueError("an order's delivery record needs its delivery row")
+    jobs = _jobs(rows.jobs)
+    # The bill as `delivery.bill` prices it: the order, then each approved supplement alone.
+    billed = pricing.compute_totals(jobs, order["discount_amount"], shop.tax_rate).total
+    for _added, added_jobs in rows.added:
+        billed += pricing.compute_totals(_jobs(added_jobs), Decimal("0"), shop.tax_rate).total
+        jobs += _jobs(added_jobs)
+    jobs.sort(key=lambda job: job.id)
+    total = amount(billed)
     last = rows.inspections[-1] if rows.inspections else None
     passed = Inspection(**last) if last and last["passed"] else None
     inspector = StaffUser(display_name=shop.staff.get(last["inspector_id"], "")) if last else None
@@ -192,7 +234,10 @@ def delivery(rows: OrderRows, shop: Shop, locale: str, work_order_hash: str) -> 
         "currency": shop.currency,
         "order": {"number": order["number"], "rework_count": order["rework_count"]},
         "work_order_hash": work_order_hash,
-        "supplements": [],
+        "supplements": [
+            {"number": added["number"], "decision": added["status"], "hash": content_hash}
+            for (added, _jobs_of), content_hash in zip(rows.added, rows.added_hashes, strict=True)
+        ],
         "bill": {"signed_total": total, "total": total},
         "final_check": acceptance._final_check(
             passed, inspector if passed else None, applicable, acceptance.DELIVERY_SCHEMA
