@@ -128,6 +128,11 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/outbox"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/photos/{photo_id:int}/{size:str}"): STAFF,
     ("GET", "/reports/follow-ups"): {RELATIONS, MANAGER},
+    # Service reminders (客户关怀): advisors, relations and the manager call customers due.
+    ("GET", "/reminders"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/answer"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/book"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/send"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/review/{order_id:int}"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/consent"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/language"): {ADVISOR, MANAGER},
