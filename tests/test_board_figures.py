@@ -255,3 +255,8 @@ async def test_the_figures_take_a_handful_of_queries_however_many_orders(db, use
     busy = await queries(THIRD)
     assert busy <= 20
     assert await queries(days(date(2026, 10, 1), date(2026, 10, 1), BEIJING)) == busy
+
+
+async def test_each_figure_comes_in_the_unit_the_targets_form_expects(db, users) -> None:
+    _day, found = await _figures(db, users)
+    assert {code: f.unit for code, f in found.items()} == figures.UNITS
