@@ -142,6 +142,9 @@ async def a_visit(db: AsyncSession, users: dict[Role, int], visit: Visit) -> Wor
         db.add(task_row)
         await db.flush()
         if visit.first_call is not None:
-            db.add(FollowUpAttempt(task_id=task_row.id, called_at=visit.first_call, outcome="reached"))
+            attempt = FollowUpAttempt(
+                task_id=task_row.id, called_at=visit.first_call, outcome="reached"
+            )
+            db.add(attempt)
     await db.flush()
     return order

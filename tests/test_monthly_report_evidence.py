@@ -22,16 +22,27 @@ async def _november(db, users):  # type: ignore[no-untyped-def]
     visits = [
         # Everything proved; delivered at 00:30 on 1 November in Beijing (31 October in UTC).
         Visit(
-            1, at(11, 1, 0, 30), signed_at=at(10, 31, 9), first_clock=at(10, 31, 10),
-            promised_at=at(10, 31, 17), passed_at=at(10, 31, 16),
-            deadline_at=at(11, 4, 18), first_call=at(11, 3, 9),
+            1,
+            at(11, 1, 0, 30),
+            signed_at=at(10, 31, 9),
+            first_clock=at(10, 31, 10),
+            promised_at=at(10, 31, 17),
+            passed_at=at(10, 31, 16),
+            deadline_at=at(11, 4, 18),
+            first_call=at(11, 3, 9),
         ),
         # Three covers only; work clocked before the signature; ready late (no final check,
         # delivered after the promise); bill 104 against 100 (within 5 %); called late.
         Visit(
-            2, at(11, 10, 18), covers=3, signed_at=at(11, 10, 11), first_clock=at(11, 10, 10),
-            promised_at=at(11, 10, 17), labour="104.00",
-            deadline_at=at(11, 13, 18), first_call=at(11, 14, 9),
+            2,
+            at(11, 10, 18),
+            covers=3,
+            signed_at=at(11, 10, 11),
+            first_clock=at(11, 10, 10),
+            promised_at=at(11, 10, 17),
+            labour="104.00",
+            deadline_at=at(11, 13, 18),
+            first_call=at(11, 14, 9),
         ),
         # Covers but no photo; signed, nothing clocked; no promised time; an approved
         # supplement takes the bill to 110 (beyond 5 %); no call.

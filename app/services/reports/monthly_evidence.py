@@ -70,14 +70,14 @@ class EvidenceFigure:
         return round(self.proved * 100 / self.orders, 1) if self.orders else None
 
 
-def delivered_in(period: Period) -> Select[tuple[int]]:
+def delivered_in(period: Period) -> Select[int]:
     """The ids of the orders delivered in the period, as a subquery (too many to send)."""
     return select(WorkOrder.id).where(
         WorkOrder.delivered_at >= period.starts_at, WorkOrder.delivered_at < period.ends_at
     )
 
 
-async def _walkaround(session: AsyncSession, orders: Select[tuple[int]]) -> set[int]:
+async def _walkaround(session: AsyncSession, orders: Select[int]) -> set[int]:
     """All four required covers installed, and walkaround photos uploaded at check-in."""
     required = [str(kind) for kind in REQUIRED_COVERS]
     covered = set(
@@ -96,9 +96,7 @@ async def _walkaround(session: AsyncSession, orders: Select[tuple[int]]) -> set[
             await session.scalars(
                 select(CheckIn.work_order_id)
                 .join(Photo, Photo.check_in_id == CheckIn.id)
-                .where(
-                    CheckIn.work_order_id.in_(orders), Photo.stage == PhotoStage.CHECK_IN.value
-                )
+                .where(CheckIn.work_order_id.in_(orders), Photo.stage == PhotoStage.CHECK_IN.value)
                 .distinct()
             )
         ).all()
@@ -107,7 +105,7 @@ async def _walkaround(session: AsyncSession, orders: Select[tuple[int]]) -> set[
 
 
 async def _estimate_first(
-    session: AsyncSession, rows: Iterable[tuple[int, datetime | None]], orders: Select[tuple[int]]
+    session: AsyncSession, rows: Iterable[tuple[int, datetime | None]], orders: Select[int]
 ) -> set[int]:
     """Signed, and signed no later than the first clocked minute (or no work clocked)."""
     first_clock = dict(
@@ -130,7 +128,7 @@ async def _estimate_first(
     }
 
 
-async def first_passed(session: AsyncSession, orders: Select[tuple[int]]) -> dict[int, datetime]:
+async def first_passed(session: AsyncSession, orders: Select[int]) -> dict[int, datetime]:
     """Order id -> when its first passed final check was recorded."""
     found = await session.execute(
         select(Inspection.work_order_id, func.min(Inspection.created_at))
@@ -149,7 +147,7 @@ def ready_on_time(
 
 
 async def bills(
-    session: AsyncSession, orders: Select[tuple[int]], tax_rate: Decimal
+    session: AsyncSession, orders: Select[int], tax_rate: Decimal
 ) -> dict[int, tuple[Decimal | None, Decimal]]:
     """Order id -> (the signed estimate's total or None, the bill now): the order's own
     jobs priced with its discount plus each approved supplement priced on its own, as
@@ -205,7 +203,7 @@ def bill_matches(estimate: Decimal | None, bill: Decimal, tolerance_percent: Dec
     return abs(bill - estimate) <= estimate * tolerance_percent / Decimal(100)
 
 
-async def _called_in_time(session: AsyncSession, orders: Select[tuple[int]]) -> set[int]:
+async def _called_in_time(session: AsyncSession, orders: Select[int]) -> set[int]:
     """The delivery call first tried by its deadline (the follow-up report's "on time")."""
     found = await session.execute(
         select(FollowUpTask.work_order_id)
