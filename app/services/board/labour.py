@@ -1,0 +1,259 @@
+"""The board's labour and money figures: hours sold, clocked and available, utilisation,
+productivity, labour and parts revenue, and whether the bill matched the estimate.
+
+Lines count when their job was not declined and is on the signed order or on added work
+the customer approved; warranty jobs count too (the manufacturer pays for them). A
+technician's scope counts their own jobs and clocked time only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.models import (
+    Dealership,
+    Job,
+    JobLine,
+    JobTask,
+    LineKind,
+    Role,
+    Signature,
+    SignatureKind,
+    StaffRole,
+    StaffUser,
+    Supplement,
+    SupplementStatus,
+    TimeEntry,
+    WorkOrder,
+)
+from app.services.board.scope import (
+    HOURS,
+    MONEY,
+    PERCENT,
+    Figure,
+    Scope,
+    delivered_orders,
+    share,
+)
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _ratio(part: Decimal | None, whole: Decimal | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(float(part * 100 / whole), 1)
+
+
+@dataclass(frozen=True)
+class Line:
+    order_id: int
+    supplement_id: int | None  # None: on the signed order
+    warranty: bool
+    kind: str
+    quantity: Decimal
+    unit_price: Decimal
+    technician_id: int | None
+
+    @property
+    def amount(self) -> Decimal:
+        return money(self.quantity * self.unit_price)
+
+
+class _Totals:
+    """One priced block of jobs (the order's own, or one approved supplement), added up the
+    way the estimate is (services.estimate.pricing.compute_totals): each line rounded to
+    the cent, warranty not charged, the discount off the subtotal, then tax."""
+
+    def __init__(self) -> None:
+        self.charged = Decimal("0.00")
+
+    def add(self, amount: Decimal, warranty: bool) -> None:
+        if not warranty:
+            self.charged += amount
+
+    def total(self, discount: Decimal, tax_rate: Decimal) -> Decimal:
+        off = min(money(discount), self.charged)
+        return self.charged - off + money((self.charged - off) * tax_rate)
+
+
+async def _bill_matches(
+    session: AsyncSession, scope: Scope, shop: Dealership, lines: list[Line]
+) -> Figure:
+    discounts = dict(
+        (
+            await session.execute(
+                select(WorkOrder.id, WorkOrder.discount_amount)
+                .where(WorkOrder.id.in_(delivered_orders(scope)))
+                .order_by(WorkOrder.delivered_at, WorkOrder.id)
+            )
+        ).all()
+    )
+    estimates: dict[int, Decimal] = {}
+    for order_id, content in (
+        await session.execute(
+            select(Signature.work_order_id, Signature.content)
+            .where(
+                Signature.kind == SignatureKind.WORK_ORDER.value,
+                Signature.work_order_id.in_(delivered_orders(scope)),
+            )
+            .order_by(Signature.id)
+        )
+    ).all():
+        estimates[order_id] = Decimal(json.loads(content)["totals"]["total"])  # the last signed
+    blocks: dict[tuple[int, int | None], _Totals] = defaultdict(_Totals)
+    for line in lines:
+        blocks[(line.order_id, line.supplement_id)].add(line.amount, line.warranty)
+    bills: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for (order_id, supplement_id), block in blocks.items():
+        discount = discounts.get(order_id, Decimal("0")) if supplement_id is None else Decimal("0")
+        bills[order_id] += block.total(discount, shop.tax_rate)
+    tolerance = shop.bill_tolerance_percent / 100
+    good: list[int] = []
+    bad: list[int] = []
+    for order_id in discounts:
+        if order_id not in estimates:
+            continue  # never signed: nothing to compare the bill with
+        estimate = estimates[order_id]
+        bill = bills.get(order_id, Decimal("0.00"))
+        (good if abs(bill - estimate) <= estimate * tolerance else bad).append(order_id)
+    return share("bill_matches", good, bad)
+
+
+async def _lines(session: AsyncSession, scope: Scope) -> list[Line]:
+    """(order, supplement, warranty, kind, quantity, unit price, technician) of every line
+    that counts on the orders delivered in the period."""
+    rows = (
+        await session.execute(
+            select(
+                Job.work_order_id,
+                Job.supplement_id,
+                Job.warranty,
+                JobLine.kind,
+                JobLine.quantity,
+                JobLine.unit_price,
+                JobTask.technician_id,
+            )
+            .join(Job, Job.id == JobLine.job_id)
+            .outerjoin(Supplement, Supplement.id == Job.supplement_id)
+            .outerjoin(JobTask, JobTask.job_id == Job.id)
+            .where(
+                Job.work_order_id.in_(delivered_orders(scope)),
+                Job.declined_at.is_(None),
+                or_(
+                    Job.supplement_id.is_(None),
+                    Supplement.status == SupplementStatus.APPROVED.value,
+                ),
+            )
+            .order_by(Job.work_order_id, JobLine.id)
+        )
+    ).all()
+    return [Line(*row) for row in rows]
+
+
+async def _clocked(
+    session: AsyncSession, scope: Scope, now: datetime
+) -> tuple[Decimal, tuple[int, ...]]:
+    """Clocked hours within the period (a running clock counts up to now), and the orders
+    worked on, the most clocked first."""
+    period = scope.period
+    until = min(period.ends_at, now)
+    where: list[ColumnElement[bool]] = [
+        TimeEntry.started_at < until,
+        or_(TimeEntry.finished_at.is_(None), TimeEntry.finished_at > period.starts_at),
+    ]
+    if scope.technician_id is not None:
+        where.append(TimeEntry.technician_id == scope.technician_id)
+    if scope.advisor_id is not None:
+        where.append(WorkOrder.advisor_id == scope.advisor_id)
+    rows = (
+        await session.execute(
+            select(JobTask.work_order_id, TimeEntry.started_at, TimeEntry.finished_at)
+            .join(JobTask, JobTask.id == TimeEntry.task_id)
+            .join(WorkOrder, WorkOrder.id == JobTask.work_order_id)
+            .where(*where)
+        )
+    ).all()
+    seconds: dict[int, float] = defaultdict(float)
+    for order_id, started, finished in rows:
+        start, end = max(started, period.starts_at), min(finished or now, until)
+        if end > start:
+            seconds[order_id] += (end - start).total_seconds()
+    total = Decimal(str(sum(seconds.values()))) / 3600
+    ordered = tuple(sorted(seconds, key=lambda o: -seconds[o]))
+    return total.quantize(CENT, rounding=ROUND_HALF_UP), ordered
+
+
+def days_so_far(scope: Scope, now: datetime) -> int:
+    """The period's days up to and including today (a future day counts none)."""
+    period = scope.period
+    whole = (period.last - period.first).days + 1
+    if now >= period.ends_at:
+        return whole
+    if now < period.starts_at:
+        return 0
+    return min(whole, (now - period.starts_at) // timedelta(days=1) + 1)
+
+
+async def _available(
+    session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
+) -> Decimal | None:
+    """Technicians on the staff × their hours a day × the days so far; None for an
+    advisor's scope (the workshop's hours are nobody's in particular)."""
+    if scope.advisor_id is not None:
+        return None
+    if scope.technician_id is not None:
+        technicians = 1
+    else:
+        technicians = (
+            await session.scalar(
+                select(func.count(StaffUser.id))
+                .join(StaffRole, StaffRole.user_id == StaffUser.id)
+                .where(StaffRole.role == Role.TECHNICIAN, StaffUser.is_active.is_(True))
+            )
+        ) or 0
+    return money(technicians * shop.technician_hours_per_day * days_so_far(scope, now))
+
+
+async def figures(
+    session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
+) -> list[Figure]:
+    lines = await _lines(session, scope)
+    mine = [line for line in lines if scope.technician_id in (None, line.technician_id)]
+    sold = Decimal("0.00")
+    labour = parts = Decimal("0.00")
+    sold_by: dict[int, Decimal] = defaultdict(Decimal)
+    money_by: dict[int, Decimal] = defaultdict(Decimal)
+    for line in mine:
+        money_by[line.order_id] += line.amount
+        if line.kind == LineKind.LABOUR.value:
+            sold += line.quantity
+            sold_by[line.order_id] += line.quantity
+            labour += line.amount
+        else:
+            parts += line.amount
+    clocked, worked = await _clocked(session, scope, now)
+    available = await _available(session, scope, shop, now)
+    by_sold = tuple(sorted(sold_by, key=lambda o: -sold_by[o]))
+    by_money = tuple(sorted(money_by, key=lambda o: -money_by[o]))
+    return [
+        await _bill_matches(session, scope, shop, lines),
+        Figure("hours_sold", money(sold), None, None, HOURS, False, by_sold),
+        Figure("hours_clocked", clocked, None, None, HOURS, False, worked),
+        Figure("hours_available", available, None, None, HOURS, False, ()),
+        Figure("utilisation", _ratio(clocked, available), None, None, PERCENT, False, worked),
+        Figure("productivity", _ratio(sold, clocked), None, None, PERCENT, False, by_sold),
+        Figure("labour_revenue", labour, None, None, MONEY, False, by_money),
+        Figure("parts_revenue", parts, None, None, MONEY, False, by_money),
+    ]
