@@ -58,18 +58,26 @@ async def late_cars(session: AsyncSession, day: Period, now: datetime) -> list[L
     cut = min(now, day.ends_at)
     rows = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.number, Vehicle.plate, WorkOrder.promised_at,
-                   WorkOrder.delivered_at, passed.c.ready_at)  # fmt: skip
+            select(
+                WorkOrder.id,
+                WorkOrder.number,
+                Vehicle.plate,
+                WorkOrder.promised_at,
+                WorkOrder.delivered_at,
+                passed.c.ready_at,
+            )
             .join(Vehicle, Vehicle.id == WorkOrder.vehicle_id)
             .outerjoin(passed, passed.c.work_order_id == WorkOrder.id)
             .where(
                 WorkOrder.promised_at.is_not(None),
                 or_(
-                    and_(WorkOrder.delivered_at >= day.starts_at,
-                         WorkOrder.delivered_at < day.ends_at),
+                    and_(
+                        WorkOrder.delivered_at >= day.starts_at,
+                        WorkOrder.delivered_at < day.ends_at,
+                    ),
                     and_(WorkOrder.promised_at >= day.starts_at, WorkOrder.promised_at < cut),
                 ),
-            )  # fmt: skip
+            )
             .order_by(WorkOrder.promised_at, WorkOrder.id)
         )
     ).all()
@@ -96,8 +104,15 @@ async def late_cars(session: AsyncSession, day: Period, now: datetime) -> list[L
 async def reworks(session: AsyncSession, day: Period) -> list[Rework]:
     """Every final check failed within the day, with the category and note recorded."""
     rows = await session.execute(
-        select(WorkOrder.id, WorkOrder.number, Vehicle.plate, Inspection.created_at,
-               Inspection.round, Inspection.reason_category, Inspection.note)  # fmt: skip
+        select(
+            WorkOrder.id,
+            WorkOrder.number,
+            Vehicle.plate,
+            Inspection.created_at,
+            Inspection.round,
+            Inspection.reason_category,
+            Inspection.note,
+        )
         .join(WorkOrder, WorkOrder.id == Inspection.work_order_id)
         .join(Vehicle, Vehicle.id == WorkOrder.vehicle_id)
         .where(
@@ -112,8 +127,14 @@ async def reworks(session: AsyncSession, day: Period) -> list[Rework]:
 
 async def complaints(session: AsyncSession, day: Period) -> list[ComplaintReceived]:
     rows = await session.execute(
-        select(Complaint.id, Complaint.number, Complaint.severity, Complaint.received_at,
-               Complaint.words, Vehicle.plate)  # fmt: skip
+        select(
+            Complaint.id,
+            Complaint.number,
+            Complaint.severity,
+            Complaint.received_at,
+            Complaint.words,
+            Vehicle.plate,
+        )
         .outerjoin(Vehicle, Vehicle.id == Complaint.vehicle_id)
         .where(Complaint.received_at >= day.starts_at, Complaint.received_at < day.ends_at)
         .order_by(Complaint.received_at, Complaint.id)

@@ -60,9 +60,13 @@ async def bookings(session: AsyncSession, day: Period) -> tuple[list[Booking], l
     ).all()
     result = {
         a.id: Booking(
-            a.id, a.scheduled_at, a.customer.name, a.vehicle.plate,
-            a.advisor.display_name if a.advisor else "", a.requested_work,
-        )  # fmt: skip
+            a.id,
+            a.scheduled_at,
+            a.customer.name,
+            a.vehicle.plate,
+            a.advisor.display_name if a.advisor else "",
+            a.requested_work,
+        )
         for a in found
     }
     if not result:
@@ -84,6 +88,8 @@ async def bookings(session: AsyncSession, day: Period) -> tuple[list[Booking], l
     names: dict[str, str] = {}
     stock: dict[str, int | None] = {}
     for appointment_id, line, on_hand in lines.tuples():
+        if appointment_id is None:  # not possible: the query picks the appointments' orders
+            continue
         name = line.name_en if english and line.name_en else line.name_zh
         result[appointment_id].parts.append(f"{name} ×{_quantity(line.quantity)}")
         needed[line.code] += line.quantity
