@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
-from app.i18n import Formatter, _
+from app.i18n import Formatter, _, get_locale
 from app.models import Dealership
 from app.services.board import figures as board_figures
 from app.services.board import labels as board_labels
@@ -20,6 +21,7 @@ from app.services.board import targets as board_targets
 from app.services.board.scope import Figure, Scope
 from app.services.daily_summary import missed
 from app.services.daily_summary import tomorrow as preparation
+from app.services.reports import follow_up_view
 from app.services.reports import period as report_period
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -55,9 +57,10 @@ def value_text(unit: str, value: Decimal | float | int, fmt: Formatter) -> str:
         return fmt.money(value)
     if unit == "count":
         return fmt.number(value)
-    number = fmt.number(round(Decimal(str(value)), 1))
-    sign = board_labels.units()[unit]
-    return f"{number} {sign}".strip()
+    if unit == "percent":  # as the follow-up report writes it: 75.0%
+        return follow_up_view.per_cent(float(value))
+    number = format_decimal(value, "0.0", locale=get_locale())
+    return f"{number} {board_labels.units()[unit]}"
 
 
 @dataclass(frozen=True)
