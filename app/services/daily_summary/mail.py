@@ -108,20 +108,27 @@ def severity_names() -> dict[str, str]:
     }  # fmt: skip
 
 
-async def _already(session: AsyncSession, day: date) -> set[str]:
-    """The addresses the day's summary was queued or sent to (a failed one may go again)."""
+def _subjects(day: date) -> list[str]:
     subjects = []
     for locale in SUPPORTED_LOCALES:
         with locale_as(locale):
             subjects.append(subject(day))
+    return subjects
+
+
+async def sent_before(session: AsyncSession, day: date) -> list[OutboundMessage]:
+    """The day's summary in the outbox, oldest first: what the page says of its sending."""
     rows = await session.scalars(
-        select(OutboundMessage.recipient).where(
-            OutboundMessage.channel == "email",
-            OutboundMessage.subject.in_(subjects),
-            OutboundMessage.status != "failed",
-        )
+        select(OutboundMessage)
+        .where(OutboundMessage.channel == "email", OutboundMessage.subject.in_(_subjects(day)))
+        .order_by(OutboundMessage.created_at, OutboundMessage.id)
     )
-    return set(rows.all())
+    return list(rows.all())
+
+
+async def _already(session: AsyncSession, day: date) -> set[str]:
+    """The addresses the day's summary was queued or sent to (a failed one may go again)."""
+    return {m.recipient for m in await sent_before(session, day) if m.status != "failed"}
 
 
 async def send(
