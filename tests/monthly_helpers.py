@@ -65,6 +65,7 @@ class Visit:
     approved_extra: str | None = None  # an approved supplement's job, priced now
     deadline_at: datetime | None = None  # the delivery call's deadline
     first_call: datetime | None = None
+    arrived_at: datetime | None = None  # 08:00 on 1 November without it
 
 
 async def a_visit(db: AsyncSession, users: dict[Role, int], visit: Visit) -> WorkOrder:
@@ -77,7 +78,8 @@ async def a_visit(db: AsyncSession, users: dict[Role, int], visit: Visit) -> Wor
     )  # fmt: skip
     db.add(order)
     await db.flush()
-    check_in = CheckIn(work_order_id=order.id, arrived_at=at(11, 1, 8), started_at=at(11, 1, 8))
+    arrived = visit.arrived_at or at(11, 1, 8)
+    check_in = CheckIn(work_order_id=order.id, arrived_at=arrived, started_at=arrived)
     db.add(check_in)
     await db.flush()
     for kind in REQUIRED_COVERS[: visit.covers]:

@@ -9,11 +9,10 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
-from app.i18n import Formatter, _, get_locale
+from app.i18n import Formatter, _
 from app.models import Dealership
 from app.services.board import figures as board_figures
 from app.services.board import labels as board_labels
@@ -21,8 +20,8 @@ from app.services.board import targets as board_targets
 from app.services.board.scope import Figure, Scope
 from app.services.daily_summary import missed
 from app.services.daily_summary import tomorrow as preparation
-from app.services.reports import follow_up_view
 from app.services.reports import period as report_period
+from app.services.reports.monthly_view import shown, value_text
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -43,24 +42,6 @@ def parse_day(raw: str | None, tz: ZoneInfo, now: datetime) -> date:
             _("Give the date as year, month and day, e.g. 2026-11-03."), field="day"
         ) from None
     return day
-
-
-def shown(figure: Figure | None, fmt: Formatter) -> str:
-    """A figure's value as the reader reads it: 3, 66.7 %, 4.5 min, 7.5 h, ¥1,200.00."""
-    if figure is None or figure.value is None:
-        return "—"
-    return value_text(figure.unit, figure.value, fmt)
-
-
-def value_text(unit: str, value: Decimal | float | int, fmt: Formatter) -> str:
-    if unit == "money":
-        return fmt.money(value)
-    if unit == "count":
-        return fmt.number(value)
-    if unit == "percent":  # as the follow-up report writes it: 75.0%
-        return follow_up_view.per_cent(float(value))
-    number = format_decimal(value, "0.0", locale=get_locale())
-    return f"{number} {board_labels.units()[unit]}"
 
 
 @dataclass(frozen=True)
