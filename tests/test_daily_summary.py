@@ -155,7 +155,7 @@ async def test_the_summary_goes_once_to_each_manager_in_their_language(db, users
     assert (sent.to, sent.before) == (["manager@example.com"], [])
     assert await _outbox(db) == [("manager@example.com", "Daily summary 2026-11-10")]
     body = await db.scalar(select(OutboundMessage.body))
-    for fact in ("WO-M-002", "等待配件到货", "P-OF", "SHORT", "Off target (2):"):
+    for fact in ("WO-M-002", "等待配件到货", "P-OF", "SHORT", "Off target (4):"):
         assert fact in body
     assert f"{settings.public_url}/board/summary?day=2026-11-10" in body
     with pytest.raises(mail.AlreadySent):

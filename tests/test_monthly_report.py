@@ -116,8 +116,8 @@ async def test_the_evidence_and_the_reminders_are_counted_for_both_months(db, us
 
 
 async def test_the_spreadsheet_has_a_sheet_per_section_with_numbers(db, users) -> None:
-    report = await _report(db, users)
     with locale_as("en"):
+        report = await _report(db, users)
         names = monthly_view.context(report, Dealership(name="x"), FMT, Settings())["names"]
         sections = monthly_view.sections(report, FMT, names)
         book = load_workbook(io.BytesIO(exports.to_xlsx(monthly_view.title(report), sections)))
@@ -132,7 +132,7 @@ async def test_the_spreadsheet_has_a_sheet_per_section_with_numbers(db, users) -
     days = book["Per day"]
     second = next(r for r in days.iter_rows(min_row=4, values_only=True) if r[0] == "2026-11-02")
     assert second[1:3] == (2, 1)
-    evidence = [r for r in book["CSI evidence"].iter_rows(min_row=4, values_only=True)]
+    evidence = list(book["CSI evidence"].iter_rows(min_row=4, values_only=True))
     assert ("Ready at the promised time", 2, 3, 66.7, 100) in evidence
 
 
