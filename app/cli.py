@@ -317,6 +317,44 @@ def complaints_escalate() -> None:
     click.echo(f"escalated {count}")
 
 
+@cli.group()
+def board() -> None:
+    """The daily board (看板): the periodic work on it."""
+
+
+@board.command("summary")
+@click.option("--day", default="", help="YYYY-MM-DD; today where the dealership is without it")
+def board_summary(day: str) -> None:
+    """E-mail the evening summary (当日总结) to each service manager, once a day
+    (cron at the dealership's daily_summary_at, e.g. 18:30)."""
+    from app.errors import DomainError, NotFound
+    from app.models.base import utcnow
+    from app.services import dealership
+    from app.services.daily_summary import mail, summary
+
+    settings = _settings()
+
+    async def send(session: AsyncSession) -> mail.Sent:
+        now = utcnow()
+        shop = await dealership.current(session)
+        if shop is None:
+            raise NotFound("the dealership is not set up")
+        return await mail.send(
+            session, settings, shop, summary.parse_day(day, settings.tz, now), now
+        )
+
+    try:
+        sent = asyncio.run(_with_session(settings, send))
+    except mail.AlreadySent as exc:
+        click.echo(f"already sent: {exc}")  # a second run the same day is not a failure
+        return
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"sent to {len(sent.to)}, already had it {len(sent.before)}, failed {len(sent.failed)}"
+    )
+
+
 def _check_store(settings: Settings) -> None:
     """Start-up: the store must take a write, or we stop here saying what to change,
     rather than refuse the first photo of the morning."""

@@ -29,6 +29,7 @@ from app.routes.board import BoardController
 from app.routes.catalogue import CatalogueController
 from app.routes.check_in import CheckInController
 from app.routes.complaints import ComplaintController
+from app.routes.daily_summary import DailySummaryController
 from app.routes.delivery import DeliveryController
 from app.routes.documents import DocumentController
 from app.routes.estimate import EstimateController
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportController,
             ReminderController,
             BoardController,
+            DailySummaryController,
             healthz,
             create_static_files_router(
                 path="/static",

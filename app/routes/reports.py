@@ -9,11 +9,19 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
-from app.i18n import _
+from app.errors import InvalidInput, NotFound
+from app.i18n import Formatter, _
 from app.models import Role
 from app.models.base import utcnow
-from app.services.reports import exports, follow_up_report, follow_up_view
+from app.services import dealership
+from app.services.reports import (
+    exports,
+    follow_up_report,
+    follow_up_view,
+    monthly,
+    monthly_pdf,
+    monthly_view,
+)
 from app.services.reports import period as report_period
 from app.settings import Settings
 from app.web.auth import roles
@@ -42,12 +50,15 @@ def _links(period: report_period.Period, settings: Settings) -> dict[str, str]:
     }
 
 
+MONTHLY_READERS = (Role.SERVICE_MANAGER, Role.ADMIN)
+MONTHLY_FORMATS = ("html", "pdf", "xlsx")
+
+
 class ReportController(Controller):
     path = "/reports"
-    guards = [roles(*READERS)]  # noqa: RUF012
     tags = ["reports"]  # noqa: RUF012
 
-    @get("/follow-ups")
+    @get("/follow-ups", guards=[roles(*READERS)])
     async def follow_ups(
         self,
         request: Request[Any, Any, Any],
@@ -102,3 +113,42 @@ class ReportController(Controller):
         return render(
             request, "reports/follow_ups.html", context, fragment="reports/_follow_ups.html"
         )
+
+    @get("/monthly", guards=[roles(*MONTHLY_READERS)])
+    async def monthly(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+    ) -> Template | Response[bytes]:
+        """The monthly management report: `?month=YYYY-MM` (this month without it);
+        `&format=pdf` or `&format=xlsx` for the file, in the reader's language."""
+        query = {name: request.query_params.get(name, "") for name in ("month", "format")}
+        now = utcnow()
+        try:
+            if (kind := query["format"] or "html") not in MONTHLY_FORMATS:
+                raise InvalidInput(_("The report comes as a page, PDF or XLSX."), field="format")
+            period = report_period.parse(settings.tz, now, query["month"])
+        except InvalidInput as exc:
+            refusal = Refusal(request.url.path, query, exc.field, exc.message)
+            context: dict[str, Any] = {"report": None, "refusal": refusal}
+            return render(request, "reports/monthly.html", context, status_code=422)
+        shop = await dealership.current(db_session)
+        if shop is None:
+            raise NotFound(_("The dealership is not set up."))
+        report = await monthly.build(db_session, shop, period, settings.tz, now)
+        fmt = Formatter(settings.timezone, settings.currency)
+        context = monthly_view.context(report, shop, fmt, settings)
+        filename = f"monthly-report-{period.slug}.{kind}"
+        disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        if kind == "xlsx":
+            sections = monthly_view.sections(report, fmt, context["names"])
+            body = exports.to_xlsx(monthly_view.title(report), sections)
+            return Response(body, media_type=exports.XLSX_TYPE, headers=disposition)
+        if kind == "pdf":
+            pdf = await monthly_pdf.render_async(monthly_pdf.html(settings, context))
+            return Response(pdf, media_type="application/pdf", headers=disposition)
+        return render(
+            request, "reports/monthly.html", {**context, "refusal": None},
+            fragment="reports/_monthly.html",
+        )  # fmt: skip
