@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import random
 import time
 from collections import Counter, defaultdict
@@ -220,7 +221,8 @@ async def generate(settings: Settings, scale: float, seed: int = 2026) -> Counts
     """The schema, the demo, a year at `scale` (none at 0), and today's two walk-ins."""
     started = time.perf_counter()
     await asyncio.to_thread(upgrade, settings)
-    await asyncio.to_thread(load_demo, settings)
+    # The demo without its own months: the year is the history here.
+    await asyncio.to_thread(functools.partial(load_demo, settings, history=False))
     wiring.install()
     engine = create_engine(settings.database_url)
     try:
