@@ -59,7 +59,8 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
         await engine.dispose()
 
 
-def load_demo(settings: Settings) -> DemoSummary:
+def load_demo(settings: Settings, *, history: bool = True) -> DemoSummary:
+    """The demo, with its two months of history unless `history` is False."""
     return asyncio.run(
         _with_session(
             settings,
@@ -68,7 +69,7 @@ def load_demo(settings: Settings) -> DemoSummary:
                 settings.tz,
                 currency=settings.currency,
                 store=open_store(settings),
-                history=True,
+                history=history,
             ),
         )
     )

@@ -3,19 +3,23 @@
 At `--scale 1.0`: about 37,000 delivered work orders over the 365 days before today, each
 with its check-in (covers, step timings, damage marks, concerns, belongings), about 13
 photo rows (the walkaround's positions, each mark, two at delivery), its priced jobs, the
-workshop's tasks and clocked time, the final check, the customer's two signatures (work
-order and delivery), the delivery and the follow-up call; 15,000 vehicles of 13,000
-customers, so many cars come back several times. One in a hundred orders was cancelled
-at the check-in. On top of the demo (dealership, staff, catalogue, today's appointments
-and cars on site), with nine more advisors, eleven more technicians and a second QC.
+workshop's tasks and clocked time, the final check, the customer's signatures (work
+order, approved added work, delivery), the delivery and the follow-up call (left open);
+15,000 vehicles of 13,000 customers, so many cars come back several times. The misses of
+a real month are in it as in the demo's (app/demo/history/orders.py `Variety`): one in a
+hundred cancelled at the check-in, late greetings, missed promises, reworks, bills beyond
+the estimate. On top of the demo without its own months (dealership, staff, catalogue,
+today's appointments and cars on site), with nine more advisors, eleven more technicians
+and a second QC.
 
-Rows go in with ORM bulk inserts (`session.execute(insert(Model), [...])`), a thousand
-orders at a time. Every photo row points at one of a few real files in the photo folder,
-so thumbnails show. The bulk signatures hold a short record (number, customer, car,
-jobs), not the full signed content: the verify page of an old order shows differences
-(it still answers). Today's part (`today`, also at scale 0) goes through the app's own
-services: two walk-ins on the cars with the most visits, checked in and estimated, not
-yet signed, so the estimate page has an order on both an empty and a full database.
+Rows go in with bulk inserts into the models' tables (`insert(Model.__table__)`, one
+executemany per table), a thousand orders at a time. Every photo row points at one of a
+few real files in the photo folder, so thumbnails show. The signatures hold the full
+records the app would have signed, built from the rows in memory
+(app/demo/history/content.py), so they verify intact. Today's part (`today`, also at
+scale 0) goes through the app's own services: two walk-ins on the cars with the most
+visits, checked in and estimated, not yet signed, so the estimate page has an order on
+both an empty and a full database.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import random
 import time
 from collections import Counter, defaultdict
@@ -220,7 +225,8 @@ async def generate(settings: Settings, scale: float, seed: int = 2026) -> Counts
     """The schema, the demo, a year at `scale` (none at 0), and today's two walk-ins."""
     started = time.perf_counter()
     await asyncio.to_thread(upgrade, settings)
-    await asyncio.to_thread(load_demo, settings)
+    # The demo without its own months: the year is the history here.
+    await asyncio.to_thread(functools.partial(load_demo, settings, history=False))
     wiring.install()
     engine = create_engine(settings.database_url)
     try:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import follow_ups as demo_follow_ups
 from app.demo.history import orders, write
 from app.demo.history.content import Shop
 from app.demo.history.orders import Catalogue, Rows, Variety, Visit
@@ -108,7 +109,7 @@ async def _free_cars(session: AsyncSession, tz: ZoneInfo, now: dt.datetime) -> l
             await session.scalars(
                 select(WorkOrder.vehicle_id).where(
                     (WorkOrder.status != WorkOrderStatus.DELIVERED)
-                    | WorkOrder.number.contains("-F")
+                    | WorkOrder.number.contains(demo_follow_ups.MARK)
                 )
             )
         ).all()

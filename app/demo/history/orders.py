@@ -250,6 +250,7 @@ class CheckedIn:
     id: int
     concern_id: int
     words: str
+    labour: str  # the operation that fixes it
     done: dt.datetime
     follow_up_accepted: bool
     follow_up_when: str
@@ -316,14 +317,14 @@ def _check_in(
             "created_by_id": visit.advisor, "created_at": photo_at,
         })  # fmt: skip
         _photo(rows, ids, rng, photos, check_in_id, visit, photo_at, "extra", mark_id)
-    words, what, when_, where = rng.choice(year_people.CONCERNS)
+    words, what, when_, where, labour = rng.choice(year_people.CONCERNS)
     concern_id = ids.take("concern")
     rows["concern"].append({
         "id": concern_id, "check_in_id": check_in_id, "customer_words": words, "what": what,
         "when": when_, "where": where, "who": "客户本人驾驶", "why": "不清楚", "how": "",
         "how_much": "", "created_at": done - dt.timedelta(minutes=3),
     })  # fmt: skip
-    return CheckedIn(check_in_id, concern_id, words, done, accepted, when)
+    return CheckedIn(check_in_id, concern_id, words, labour, done, accepted, when)
 
 
 def _photo(
@@ -381,14 +382,16 @@ def _price(pair: tuple[Line, Line]) -> Decimal:
 
 def _jobs(
     rows: Rows, ids: Ids, rng: random.Random, catalogue: Catalogue, visit: Visit, order_id: int,
-    concern_id: int, words: str, at: dt.datetime, declined_at: dt.datetime,
+    ci: CheckedIn, at: dt.datetime, declined_at: dt.datetime,
 ) -> list[tuple[int, dict[str, Any]]]:  # fmt: skip
-    """1-3 priced jobs; returns (job id, record) of each, the declined ones last."""
-    out = []
+    """1-3 priced jobs, the first the concern's fix; returns (job id, record) of each."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    fix = next(p for p in catalogue.pairs if p[0].code == ci.labour)
     for n in range(rng.choice((1, 1, 2, 2, 3))):
-        pair = rng.choice(catalogue.pairs)
+        used = [job["lines"][0]["code"] for _id, job in out]
+        pair = fix if n == 0 else rng.choice([p for p in catalogue.pairs if p[0].code not in used])
         declined = n > 0 and rng.random() < 0.15
-        first = {"source": JobSource.CONCERN.value, "title": words, "concern_id": concern_id}
+        first = {"source": JobSource.CONCERN.value, "title": ci.words, "concern_id": ci.concern_id}
         out.append(_job(
             rows, ids, order_id, pair, at, warranty=rng.random() < 0.05,
             declined_at=declined_at if declined else None, **(first if n == 0 else {}),
@@ -628,8 +631,7 @@ def order(
             "new_at": t.agreed, "reason": rng.choice(PROMISE_REASONS),
             "recorded_by_id": visit.advisor, "created_at": t.signed + (t.promised - t.signed) / 2,
         })  # fmt: skip
-    jobs = _jobs(rows, ids, rng, catalogue, visit, order_id, ci.concern_id, ci.words, ci.done,
-                 t.signed)  # fmt: skip
+    jobs = _jobs(rows, ids, rng, catalogue, visit, order_id, ci, ci.done, t.signed)
     work = [(job_id, record) for job_id, record in jobs if not record["declined"]]
     if rng.random() < v.supplement:
         estimate = sum((record["price"] for _id, record in work), Decimal("0"))

@@ -1,5 +1,5 @@
 """Writing history: the next ids, new customers and their cars, and every table's rows of
-a batch with ORM bulk inserts (shared by the demo's months and `bench.year`)."""
+a batch with bulk inserts (shared by the demo's months and `bench.year`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.demo.history import orders, people
+from app.demo.history import people
 from app.demo.history.orders import Ids, Rows
 from app.models import Base, Customer, Vehicle
 
@@ -68,11 +68,12 @@ def customers_and_vehicles(
 
 
 async def insert_rows(session: AsyncSession, rows: Rows, counts: Counter[str]) -> None:
-    """Every table's rows of a batch, parents first."""
+    """Every table's rows of a batch, parents first: one executemany per table (the
+    models' tables, as `insert(Model)` would write them, at twice the speed)."""
     for table in Base.metadata.sorted_tables:
         batch = rows.pop(table.name, None)
         if batch:
-            await session.execute(insert(orders.MODELS[table.name]), batch)
+            await session.execute(insert(table), batch)
             counts[table.name] += len(batch)
     if rows:
         raise RuntimeError(f"rows for unknown tables: {sorted(rows)}")
