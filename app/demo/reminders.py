@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import CheckIn, Customer, Delivery, StaffUser, Vehicle, WorkOrder, WorkOrderStatus
 from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
+from app.services.vin import with_check_digit
 
 MARK = "-R"  # in the order number: this module's orders (and whether it ran)
 
@@ -23,6 +24,7 @@ class Car:
     name: str
     phone: str
     plate: str
+    vin: str  # without its check digit (the ninth character, "0" here)
     make: str
     model: str
     km_per_day: int
@@ -39,15 +41,18 @@ class Car:
 
 
 CARS = (
-    Car("周建国", "13902881001", "粤BR3K21", "Toyota", "Camry", 45, 190, -6, 10_000),
-    Car("林晓燕", "13902881002", "粤BR7M05", "Honda", "CR-V", 60, 120, 200, 7_500),
-    Car("黄志强", "13902881003", "粤BR2D88", "Volkswagen", "Lavida", 30, 160, 20, 10_000),
-    Car("陈美玲", "13902881004", "粤BR9P16", "Nissan", "Sylphy", 35, 300,
-        inspection_in_days=12),
-    Car("David Li", "13902881005", "粤BR5E40", "BYD", "Han", 40, 250, insurance_in_days=3,
-        locale="en", email="david.li@example.com"),
-    Car("吴国华", "13902881006", "粤BR1T73", "Buick", "Excelle", 40, 200, -10, 10_000,
-        opted_out="车已转给家人使用，由家人自行保养"),
+    Car("周建国", "13902881001", "粤BR3K21", "LVGBE46K0MR310001", "Toyota", "Camry",
+        45, 190, -6, 10_000),
+    Car("林晓燕", "13902881002", "粤BR7M05", "LHGRW5860NR310002", "Honda", "CR-V",
+        60, 120, 200, 7_500),
+    Car("黄志强", "13902881003", "粤BR2D88", "LSVAB2180MR310003", "Volkswagen", "Lavida",
+        30, 160, 20, 10_000),
+    Car("陈美玲", "13902881004", "粤BR9P16", "LGBH52E00LR310004", "Nissan", "Sylphy",
+        35, 300, inspection_in_days=12),
+    Car("David Li", "13902881005", "粤BR5E40", "LGXCE4CB0NR310005", "BYD", "Han",
+        40, 250, insurance_in_days=3, locale="en", email="david.li@example.com"),
+    Car("吴国华", "13902881006", "粤BR1T73", "LSGJA52U0LR310006", "Buick", "Excelle",
+        40, 200, -10, 10_000, opted_out="车已转给家人使用，由家人自行保养"),
 )  # fmt: skip
 
 
@@ -80,7 +85,8 @@ async def _car(
     visited = today - timedelta(days=car.visited_days_ago)
     last_km = 20_000 + 3_000 * n
     vehicle = Vehicle(
-        customer=customer, plate=car.plate, make=car.make, model=car.model,
+        customer=customer, plate=car.plate, vin=with_check_digit(car.vin), make=car.make,
+        model=car.model,
         last_odometer_km=last_km, last_odometer_at=_at(visited, tz, 15),
         inspection_due_on=(
             today + timedelta(days=car.inspection_in_days)
