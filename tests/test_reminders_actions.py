@@ -233,3 +233,26 @@ async def test_a_booking_makes_an_active_appointment(db, settings, users) -> Non
     assert (done.contact.action, done.contact.kind) == ("booked", "inspection")
     assert await _plates(db) == []
     assert utcnow() > NOW
+
+
+async def test_an_email_the_server_refuses_is_not_recorded_as_sent(db, settings, users) -> None:
+    import socket
+    from dataclasses import replace
+
+    from app.services.outbound.mailer import MailNotSent
+
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    car = await a_car(db, 1, email="wu@example.com", inspection_due_on=date(2026, 12, 20))
+    await db.commit()
+    mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+    with pytest.raises(MailNotSent):
+        await actions.send(
+            db, mailing, car.id, "inspection", "email", Actor(users[Role.ADVISOR]), NOW
+        )
+    await db.rollback()
+    (message,) = await _messages(db)
+    assert (message.status, message.recipient) == ("failed", "wu@example.com")
+    assert await db.scalar(select(func.count(ReminderContact.id))) == 0
+    assert [r.sent for r in await due_list.due(db, BEIJING, H30)] == [None]
