@@ -15,7 +15,7 @@ from app.models import Appointment, Dealership, OutboundMessage, Role
 from app.models.base import utcnow
 from app.models.reminder import ReminderContact
 from app.services.audit import Actor
-from app.services.reminders import actions
+from app.services.reminders import actions, booking
 from app.services.reminders import due as due_list
 from app.services.reminders.due import Horizon
 from tests.reminders_helpers import BEIJING, NOW, TODAY, a_car, a_visit, at
@@ -201,7 +201,7 @@ async def test_a_booking_that_cannot_be_kept_is_refused(db, settings, users, whe
                        advisor_id=users[Role.ADVISOR], scheduled_at=at(12, 4, 15)))  # fmt: skip
     await db.commit()
     with pytest.raises(InvalidInput) as refused:
-        await actions.book(db, settings, car.id, "inspection", when, users[Role.ADVISOR],
+        await booking.book(db, settings, car.id, "inspection", when, users[Role.ADVISOR],
                            Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     assert refused.value.field == field
     await db.rollback()
@@ -212,7 +212,7 @@ async def test_only_an_active_advisor_takes_a_booking(db, settings, users) -> No
     car = await a_car(db, 1, inspection_due_on=date(2026, 12, 20))
     await db.commit()
     with pytest.raises(InvalidInput) as refused:
-        await actions.book(db, settings, car.id, "inspection", "2026-12-04T10:00",
+        await booking.book(db, settings, car.id, "inspection", "2026-12-04T10:00",
                            users[Role.TECHNICIAN], Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     assert refused.value.field == "advisor_id"
 
@@ -221,7 +221,7 @@ async def test_a_booking_makes_an_active_appointment(db, settings, users) -> Non
     await _shop(db, capacity=1)
     car = await a_car(db, 1, inspection_due_on=date(2026, 12, 20))
     await db.commit()
-    done = await actions.book(db, settings, car.id, "inspection", "2026-12-05T09:00",
+    done = await booking.book(db, settings, car.id, "inspection", "2026-12-05T09:00",
                               users[Role.ADVISOR], Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     await db.commit()
     appointment = await db.get(Appointment, done.contact.appointment_id)

@@ -6,32 +6,33 @@ Left out: sold cars, customers who opted out, a kind snoozed (not now) until a d
 ahead, a due already booked (the booking still standing) or done elsewhere, and a service
 due when the car came in after the delivery that set it. A sent reminder keeps the car on
 the list (the customer may still need a call), shown beside it.
-Everything is read in a handful of batched queries, whatever the number of cars.
+Everything is read in a handful of batched queries (records.py), whatever the number of
+cars.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import (
-    Appointment,
-    AppointmentStatus,
-    CheckIn,
-    Customer,
-    Delivery,
-    Vehicle,
-    WorkOrder,
-)
-from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
-from app.models.staff import StaffUser
+from app.models import Vehicle
+from app.models.reminder import ReminderContact, ReminderKind
 from app.services import dealership as dealership_service
 from app.services.reminders.projection import DEFAULT_KM_PER_YEAR, Projection, projections
+from app.services.reminders.records import (
+    Car,
+    Contacts,
+    LastDelivery,
+    cars,
+    contacts,
+    last_deliveries,
+    last_visits,
+)
 
 KINDS = tuple(k.value for k in ReminderKind)
 OVERDUE, WEEK, SOON = "overdue", "week", "soon"
@@ -40,8 +41,6 @@ WEEK_DAYS = 7
 PAGE_SIZE = 40
 # An action re-checks the car against this horizon, not the list's filter of the moment.
 ACTION_DAYS = 366
-# A booking that still stands keeps the due off the list; a cancelled one brings it back.
-STANDING = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN)
 
 
 @dataclass(frozen=True)
@@ -103,140 +102,6 @@ def band_of(due_on: date, today: date) -> str:
     return SOON
 
 
-@dataclass(frozen=True)
-class _Car:
-    vehicle_id: int
-    plate: str
-    make: str
-    model: str
-    inspection_due_on: date | None
-    insurance_due_on: date | None
-    customer_id: int
-    name: str
-    phone: str
-    email: str
-    locale: str
-
-
-@dataclass(frozen=True)
-class _Last:
-    delivered_at: datetime
-    next_service_on: date | None
-    next_service_km: int | None
-
-
-@dataclass
-class _Contacts:
-    snoozed: set[str] = field(default_factory=set)  # kinds snoozed past today
-    handled: list[ReminderContact] = field(default_factory=list)  # booked (standing), elsewhere
-    sent: list[ReminderContact] = field(default_factory=list)
-
-
-async def _cars(session: AsyncSession, vehicles: ColumnElement[bool] | None) -> list[_Car]:
-    """The cars that may be reminded: not sold, their customer not opted out. (Columns, not
-    rows: thousands of cars, and no vehicle left in the session half-loaded.)"""
-    query = (
-        select(
-            Vehicle.id, Vehicle.plate, Vehicle.make, Vehicle.model, Vehicle.inspection_due_on,
-            Vehicle.insurance_due_on, Customer.id, Customer.name, Customer.phone,
-            Customer.email, Customer.locale,
-        )
-        .join(Customer, Customer.id == Vehicle.customer_id)
-        .where(Vehicle.sold_at.is_(None), Customer.reminders_opt_out_at.is_(None))
-    )  # fmt: skip
-    if vehicles is not None:
-        query = query.where(vehicles)
-    return [_Car(*row) for row in await session.execute(query)]
-
-
-async def _last_deliveries(
-    session: AsyncSession, vehicles: ColumnElement[bool] | None
-) -> dict[int, _Last]:
-    ranked = (
-        select(
-            WorkOrder.vehicle_id,
-            Delivery.delivered_at,
-            Delivery.next_service_on,
-            Delivery.next_service_km,
-            func.row_number()
-            .over(
-                partition_by=WorkOrder.vehicle_id,
-                order_by=(Delivery.delivered_at.desc(), Delivery.id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(WorkOrder, WorkOrder.id == Delivery.work_order_id)
-        .where(Delivery.delivered_at.is_not(None))
-    )
-    if vehicles is not None:
-        ranked = ranked.join(Vehicle, Vehicle.id == WorkOrder.vehicle_id).where(vehicles)
-    sub = ranked.subquery()
-    rows = await session.execute(
-        select(sub.c.vehicle_id, sub.c.delivered_at, sub.c.next_service_on, sub.c.next_service_km)
-        .where(sub.c.rank == 1)
-    )  # fmt: skip
-    return {v: _Last(at, on, km) for v, at, on, km in rows}
-
-
-async def _last_visits(
-    session: AsyncSession, vehicles: ColumnElement[bool] | None
-) -> dict[int, tuple[datetime, int | None, str]]:
-    """Each car's last arrival, and that visit's advisor (id, name)."""
-    ranked = select(
-        WorkOrder.vehicle_id,
-        CheckIn.arrived_at,
-        WorkOrder.advisor_id,
-        func.row_number()
-        .over(
-            partition_by=WorkOrder.vehicle_id,
-            order_by=(CheckIn.arrived_at.desc(), CheckIn.id.desc()),
-        )
-        .label("rank"),
-    ).join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
-    if vehicles is not None:
-        ranked = ranked.join(Vehicle, Vehicle.id == WorkOrder.vehicle_id).where(vehicles)
-    sub = ranked.subquery()
-    rows = await session.execute(
-        select(sub.c.vehicle_id, sub.c.arrived_at, sub.c.advisor_id, StaffUser.display_name)
-        .outerjoin(StaffUser, StaffUser.id == sub.c.advisor_id)
-        .where(sub.c.rank == 1)
-    )  # fmt: skip
-    return {v: (at, advisor, name or "") for v, at, advisor, name in rows}
-
-
-async def _contacts(
-    session: AsyncSession, today: date, vehicles: ColumnElement[bool] | None
-) -> dict[int, _Contacts]:
-    query = (
-        select(ReminderContact, Appointment.status)
-        .outerjoin(Appointment, Appointment.id == ReminderContact.appointment_id)
-        .where(
-            ReminderContact.action.in_(
-                [
-                    ReminderAction.SENT.value,
-                    ReminderAction.BOOKED.value,
-                    ReminderAction.DONE_ELSEWHERE.value,
-                    ReminderAction.NOT_NOW.value,
-                ]
-            )
-        )
-        .order_by(ReminderContact.at, ReminderContact.id)
-    )
-    if vehicles is not None:
-        query = query.join(Vehicle, Vehicle.id == ReminderContact.vehicle_id).where(vehicles)
-    found: dict[int, _Contacts] = {}
-    for contact, status in await session.execute(query):
-        mine = found.setdefault(contact.vehicle_id, _Contacts())
-        if contact.action == ReminderAction.NOT_NOW.value:
-            if contact.snooze_until is not None and contact.snooze_until > today:
-                mine.snoozed.add(contact.kind)
-        elif contact.action == ReminderAction.SENT.value:
-            mine.sent.append(contact)
-        elif contact.action == ReminderAction.DONE_ELSEWHERE.value or status in STANDING:
-            mine.handled.append(contact)
-    return found
-
-
 def _about(contact: ReminderContact, kind: str, due_on: date, set_at: datetime | None) -> bool:
     """Whether a contact was about this due: a service's, made since the delivery that set
     it; an inspection's or insurance's, about the same date."""
@@ -258,7 +123,7 @@ class _Found:
 
 
 def _service(
-    last: _Last | None, projection: Projection | None, arrived: datetime | None, h: Horizon
+    last: LastDelivery | None, projection: Projection | None, arrived: datetime | None, h: Horizon
 ) -> _Found | None:
     """The service due, when within the horizon by date or by km."""
     if last is None or (last.next_service_on is None and last.next_service_km is None):
@@ -290,7 +155,7 @@ def _service(
     )  # fmt: skip
 
 
-def _found(car: _Car, service: _Found | None, limit: date) -> list[_Found]:
+def _found(car: Car, service: _Found | None, limit: date) -> list[_Found]:
     found = [service] if service is not None else []
     for kind, on in (
         (ReminderKind.INSPECTION.value, car.inspection_due_on),
@@ -308,18 +173,18 @@ async def due(
     vehicles: ColumnElement[bool] | None = None,
 ) -> list[Due]:
     """Every due within the horizon (of the cars matching `vehicles`), soonest first."""
-    cars = await _cars(session, vehicles)
-    if not cars:
+    found_cars = await cars(session, vehicles)
+    if not found_cars:
         return []
-    last = await _last_deliveries(session, vehicles)
-    visits = await _last_visits(session, vehicles)
-    contacts = await _contacts(session, h.today, vehicles)
+    last = await last_deliveries(session, vehicles)
+    visits = await last_visits(session, vehicles)
+    found_contacts = await contacts(session, h.today, vehicles)
     paces = await projections(session, tz, h.km_per_year, vehicles, vehicle_ids=last)
     limit = h.today + timedelta(days=h.days)
     rows: list[Due] = []
-    for car in cars:
+    for car in found_cars:
         visit = visits.get(car.vehicle_id)
-        mine = contacts.get(car.vehicle_id, _Contacts())
+        mine = found_contacts.get(car.vehicle_id, Contacts())
         service = _service(
             last.get(car.vehicle_id), paces.get(car.vehicle_id), visit[0] if visit else None, h
         )
