@@ -15,7 +15,7 @@ from app.models import Appointment, Dealership, OutboundMessage, Role
 from app.models.base import utcnow
 from app.models.reminder import ReminderContact
 from app.services.audit import Actor
-from app.services.reminders import actions
+from app.services.reminders import actions, booking
 from app.services.reminders import due as due_list
 from app.services.reminders.due import Horizon
 from tests.reminders_helpers import BEIJING, NOW, TODAY, a_car, a_visit, at
@@ -201,7 +201,7 @@ async def test_a_booking_that_cannot_be_kept_is_refused(db, settings, users, whe
                        advisor_id=users[Role.ADVISOR], scheduled_at=at(12, 4, 15)))  # fmt: skip
     await db.commit()
     with pytest.raises(InvalidInput) as refused:
-        await actions.book(db, settings, car.id, "inspection", when, users[Role.ADVISOR],
+        await booking.book(db, settings, car.id, "inspection", when, users[Role.ADVISOR],
                            Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     assert refused.value.field == field
     await db.rollback()
@@ -212,7 +212,7 @@ async def test_only_an_active_advisor_takes_a_booking(db, settings, users) -> No
     car = await a_car(db, 1, inspection_due_on=date(2026, 12, 20))
     await db.commit()
     with pytest.raises(InvalidInput) as refused:
-        await actions.book(db, settings, car.id, "inspection", "2026-12-04T10:00",
+        await booking.book(db, settings, car.id, "inspection", "2026-12-04T10:00",
                            users[Role.TECHNICIAN], Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     assert refused.value.field == "advisor_id"
 
@@ -221,7 +221,7 @@ async def test_a_booking_makes_an_active_appointment(db, settings, users) -> Non
     await _shop(db, capacity=1)
     car = await a_car(db, 1, inspection_due_on=date(2026, 12, 20))
     await db.commit()
-    done = await actions.book(db, settings, car.id, "inspection", "2026-12-05T09:00",
+    done = await booking.book(db, settings, car.id, "inspection", "2026-12-05T09:00",
                               users[Role.ADVISOR], Actor(users[Role.ADVISOR]), NOW)  # fmt: skip
     await db.commit()
     appointment = await db.get(Appointment, done.contact.appointment_id)
@@ -233,3 +233,26 @@ async def test_a_booking_makes_an_active_appointment(db, settings, users) -> Non
     assert (done.contact.action, done.contact.kind) == ("booked", "inspection")
     assert await _plates(db) == []
     assert utcnow() > NOW
+
+
+async def test_an_email_the_server_refuses_is_not_recorded_as_sent(db, settings, users) -> None:
+    import socket
+    from dataclasses import replace
+
+    from app.services.outbound.mailer import MailNotSent
+
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    car = await a_car(db, 1, email="wu@example.com", inspection_due_on=date(2026, 12, 20))
+    await db.commit()
+    mailing = replace(settings, smtp_host="127.0.0.1", smtp_port=port)
+    with pytest.raises(MailNotSent):
+        await actions.send(
+            db, mailing, car.id, "inspection", "email", Actor(users[Role.ADVISOR]), NOW
+        )
+    await db.rollback()
+    (message,) = await _messages(db)
+    assert (message.status, message.recipient) == ("failed", "wu@example.com")
+    assert await db.scalar(select(func.count(ReminderContact.id))) == 0
+    assert [r.sent for r in await due_list.due(db, BEIJING, H30)] == [None]

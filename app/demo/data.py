@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import complaints as demo_complaints
 from app.demo import follow_ups as demo_follow_ups
+from app.demo import reminders as demo_reminders
 from app.demo import workshop as demo_workshop
 from app.models import (
     Appointment,
@@ -426,4 +427,6 @@ async def load(
             from app.demo.history import month as demo_history  # it reads this module's data
 
             await demo_history.month(session, tz, now, currency, store)
+        # A few cars due for a service, inspection or insurance reminder.
+        await demo_reminders.seed(session, tz, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

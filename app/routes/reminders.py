@@ -15,7 +15,7 @@ from app.errors import InvalidInput
 from app.i18n import Formatter, _
 from app.models import Role
 from app.models.base import utcnow
-from app.services.reminders import actions, view
+from app.services.reminders import actions, booking, view
 from app.services.reminders import due as due_list
 from app.services.reminders.actions import Outcome
 from app.settings import Settings
@@ -138,7 +138,7 @@ class ReminderController(Controller):
         try:
             if raw and not (raw.isdigit() and len(raw) <= 9):
                 raise InvalidInput(_("Choose the advisor for the visit."), field="advisor_id")
-            done = await actions.book(
+            done = await booking.book(
                 db_session, settings, vehicle_id, _one(form, "kind"), _one(form, "scheduled_at"),
                 int(raw) if raw else None, actor_for(request), utcnow(),
             )  # fmt: skip

@@ -1,6 +1,6 @@
 """What staff do from the reminder list, each after checking again that the car is still
-due and may be reminded: send the reminder (SMS or e-mail, through the outbox), book an
-appointment, or record the customer's answer (done elsewhere, sold, not now, opt out).
+due and may be reminded: send the reminder (SMS or e-mail, through the outbox) or record
+the customer's answer (done elsewhere, sold, not now, opt out); booking.py books a visit.
 
 The car's row is locked first, so two taps (or two tablets) on one car act one at a time:
 the second sees what the first did (one message, one booking).
@@ -9,22 +9,17 @@ the second sees what the first did (one message, one booking).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Conflict, InvalidInput, NotFound
 from app.i18n import Formatter, _
 from app.models import (
     Appointment,
-    AppointmentSource,
-    AppointmentStatus,
     Customer,
     OutboundMessage,
-    Role,
-    StaffRole,
-    StaffUser,
     Vehicle,
 )
 from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
@@ -33,7 +28,7 @@ from app.services import dealership as dealership_service
 from app.services.audit import Actor
 from app.services.outbound import mailer
 from app.services.reminders import due as due_list
-from app.services.reminders.due import ACTION_DAYS, STANDING, Due
+from app.services.reminders.due import ACTION_DAYS, Due
 from app.services.reminders.messages import text
 from app.settings import Settings
 
@@ -48,7 +43,6 @@ ANSWERS = (
 RESEND_AFTER = timedelta(hours=24)
 SNOOZE_DAYS = 30
 MAX_SNOOZE_DAYS = 366
-MAX_BOOKING_DAYS = 180
 MAX_REASON = 500
 
 
@@ -83,7 +77,7 @@ async def _locked_car(session: AsyncSession, vehicle_id: int) -> tuple[Vehicle, 
     return vehicle, customer
 
 
-async def _still_due(
+async def still_due(
     session: AsyncSession, settings: Settings, vehicle_id: int, kind: str, now: datetime
 ) -> tuple[Vehicle, Customer, Due]:
     """The car locked and its due of this kind, or a refusal saying why not."""
@@ -100,7 +94,7 @@ async def _still_due(
     return vehicle, customer, row
 
 
-def _contact(
+def contact_for(
     row: Due, action: str, actor: Actor, now: datetime, **extra: object
 ) -> ReminderContact:
     return ReminderContact(
@@ -147,7 +141,7 @@ async def send(
     """Send the reminder in the customer's language and record it (action sent)."""
     if channel not in CHANNELS:
         raise InvalidInput(_("Choose text message or e-mail."), field="channel")
-    _vehicle, customer, row = await _still_due(session, settings, vehicle_id, kind, now)
+    _vehicle, customer, row = await still_due(session, settings, vehicle_id, kind, now)
     earlier = await _last_sent(session, row, now)
     if earlier is not None:
         message = await session.get(OutboundMessage, earlier.message_id or 0)
@@ -171,7 +165,7 @@ async def send(
         row, shop.name if shop else "", shop.phone if shop else "",
         Formatter(settings.timezone, settings.currency),
     )  # fmt: skip
-    contact = _contact(row, ReminderAction.SENT.value, actor, now, channel=channel)
+    contact = contact_for(row, ReminderAction.SENT.value, actor, now, channel=channel)
     session.add(contact)
     await session.flush()
     if channel == "sms":
@@ -197,93 +191,6 @@ async def send(
     )  # fmt: skip
     await session.flush()
     return Outcome(row, contact, message)
-
-
-def _clock(raw: str, fallback: time) -> time:
-    try:
-        return time.fromisoformat(raw)
-    except ValueError:
-        return fallback
-
-
-async def book(
-    session: AsyncSession,
-    settings: Settings,
-    vehicle_id: int,
-    kind: str,
-    scheduled: str,
-    advisor_id: int | None,
-    actor: Actor,
-    now: datetime,
-) -> Outcome:
-    """An appointment (active, booked) at a time in opening hours, with an advisor who has
-    room that day; the due leaves the list while the booking stands."""
-    try:
-        local = datetime.fromisoformat(scheduled.strip())
-    except ValueError:
-        raise InvalidInput(
-            _("Enter the day and time of the visit."), field="scheduled_at"
-        ) from None
-    tz = settings.tz
-    local = local.replace(tzinfo=tz) if local.tzinfo is None else local.astimezone(tz)
-    at = local.astimezone(UTC)
-    if at <= now:
-        raise InvalidInput(_("That time has passed: choose a time ahead."), field="scheduled_at")
-    if at > now + timedelta(days=MAX_BOOKING_DAYS):
-        raise InvalidInput(
-            _("Book at most %(n)s days ahead.", n=MAX_BOOKING_DAYS), field="scheduled_at"
-        )
-    shop = await dealership_service.current(session)
-    opens = _clock(shop.workshop_opens if shop else "", time(8, 30))
-    closes = _clock(shop.workshop_closes if shop else "", time(18, 0))
-    if not opens <= local.time().replace(tzinfo=None) < closes:
-        raise InvalidInput(
-            _("The workshop is open from %(opens)s to %(closes)s: choose a time in between.",
-              opens=opens.strftime("%H:%M"), closes=closes.strftime("%H:%M")),
-            field="scheduled_at",
-        )  # fmt: skip
-    if advisor_id is None:
-        raise InvalidInput(_("Choose the advisor for the visit."), field="advisor_id")
-    advisor = await session.scalar(
-        select(StaffUser)
-        .join(StaffRole, StaffRole.user_id == StaffUser.id)
-        .where(StaffUser.id == advisor_id, StaffUser.is_active, StaffRole.role == Role.ADVISOR)
-    )
-    if advisor is None:
-        raise InvalidInput(_("Choose the advisor for the visit."), field="advisor_id")
-    _vehicle, _customer, row = await _still_due(session, settings, vehicle_id, kind, now)
-    capacity = shop.advisor_daily_capacity if shop else 15
-    day_starts = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
-    booked = await session.scalar(
-        select(func.count(Appointment.id)).where(
-            Appointment.advisor_id == advisor.id,
-            Appointment.status.in_(STANDING),
-            Appointment.scheduled_at >= day_starts,
-            Appointment.scheduled_at < day_starts + timedelta(days=1),
-        )
-    )
-    if (booked or 0) >= capacity:
-        raise InvalidInput(
-            _("%(name)s already has %(n)s visits booked that day, the most an advisor takes. "
-              "Choose another advisor or day.", name=advisor.display_name, n=booked),
-            field="advisor_id",
-        )  # fmt: skip
-    appointment = Appointment(
-        customer_id=row.customer_id, vehicle_id=row.vehicle_id, advisor_id=advisor.id,
-        scheduled_at=at, requested_work=kind_label(row.kind),
-        source=AppointmentSource.ACTIVE, status=AppointmentStatus.BOOKED,
-        notes=_("Booked from the reminder list"),
-    )  # fmt: skip
-    session.add(appointment)
-    await session.flush()
-    contact = _contact(row, ReminderAction.BOOKED.value, actor, now, appointment_id=appointment.id)
-    session.add(contact)
-    audit.record(
-        session, actor, "reminder.booked", "vehicle", row.vehicle_id,
-        kind=row.kind, appointment=appointment.id, at=at.isoformat(),
-    )  # fmt: skip
-    await session.flush()
-    return Outcome(row, contact, appointment=appointment)
 
 
 def kind_label(kind: str) -> str:
@@ -331,13 +238,13 @@ async def answer(
     why = reason.strip()[:MAX_REASON]
     if reply == ReminderAction.OPT_OUT.value and not why:
         raise InvalidInput(_("Write why the customer wants no more reminders."), field="reason")
-    vehicle, customer, row = await _still_due(session, settings, vehicle_id, kind, now)
+    vehicle, customer, row = await still_due(session, settings, vehicle_id, kind, now)
     if reply == ReminderAction.SOLD.value:
         vehicle.sold_at = now
     elif reply == ReminderAction.OPT_OUT.value:
         customer.reminders_opt_out_at = now
         customer.reminders_opt_out_reason = why
-    contact = _contact(row, reply, actor, now, snooze_until=until, reason=why)
+    contact = contact_for(row, reply, actor, now, snooze_until=until, reason=why)
     session.add(contact)
     audit.record(
         session, actor, f"reminder.{reply}", "vehicle", row.vehicle_id,

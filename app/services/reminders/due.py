@@ -6,32 +6,33 @@ Left out: sold cars, customers who opted out, a kind snoozed (not now) until a d
 ahead, a due already booked (the booking still standing) or done elsewhere, and a service
 due when the car came in after the delivery that set it. A sent reminder keeps the car on
 the list (the customer may still need a call), shown beside it.
-Everything is read in a handful of batched queries, whatever the number of cars.
+Everything is read in a handful of batched queries (records.py), whatever the number of
+cars.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import (
-    Appointment,
-    AppointmentStatus,
-    CheckIn,
-    Customer,
-    Delivery,
-    Vehicle,
-    WorkOrder,
-)
-from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
-from app.models.staff import StaffUser
+from app.models import Vehicle
+from app.models.reminder import ReminderContact, ReminderKind
 from app.services import dealership as dealership_service
 from app.services.reminders.projection import DEFAULT_KM_PER_YEAR, Projection, projections
+from app.services.reminders.records import (
+    Car,
+    Contacts,
+    LastDelivery,
+    cars,
+    contacts,
+    last_deliveries,
+    last_visits,
+)
 
 KINDS = tuple(k.value for k in ReminderKind)
 OVERDUE, WEEK, SOON = "overdue", "week", "soon"
@@ -40,8 +41,6 @@ WEEK_DAYS = 7
 PAGE_SIZE = 40
 # An action re-checks the car against this horizon, not the list's filter of the moment.
 ACTION_DAYS = 366
-# A booking that still stands keeps the due off the list; a cancelled one brings it back.
-STANDING = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.CHECKED_IN)
 
 
 @dataclass(frozen=True)
@@ -103,125 +102,6 @@ def band_of(due_on: date, today: date) -> str:
     return SOON
 
 
-@dataclass(frozen=True)
-class _Car:
-    vehicle: Vehicle
-    customer: Customer
-
-
-@dataclass(frozen=True)
-class _Last:
-    delivered_at: datetime
-    next_service_on: date | None
-    next_service_km: int | None
-
-
-@dataclass
-class _Contacts:
-    snoozed: set[str] = field(default_factory=set)  # kinds snoozed past today
-    handled: list[ReminderContact] = field(default_factory=list)  # booked (standing), elsewhere
-    sent: list[ReminderContact] = field(default_factory=list)
-
-
-async def _cars(session: AsyncSession, vehicles: ColumnElement[bool] | None) -> list[_Car]:
-    query = (
-        select(Vehicle, Customer)
-        .join(Customer, Customer.id == Vehicle.customer_id)
-        .where(Vehicle.sold_at.is_(None), Customer.reminders_opt_out_at.is_(None))
-    )
-    if vehicles is not None:
-        query = query.where(vehicles)
-    return [_Car(v, c) for v, c in await session.execute(query)]
-
-
-async def _last_deliveries(
-    session: AsyncSession, vehicles: ColumnElement[bool] | None
-) -> dict[int, _Last]:
-    ranked = (
-        select(
-            WorkOrder.vehicle_id,
-            Delivery.delivered_at,
-            Delivery.next_service_on,
-            Delivery.next_service_km,
-            func.row_number()
-            .over(
-                partition_by=WorkOrder.vehicle_id,
-                order_by=(Delivery.delivered_at.desc(), Delivery.id.desc()),
-            )
-            .label("rank"),
-        )
-        .join(WorkOrder, WorkOrder.id == Delivery.work_order_id)
-        .where(Delivery.delivered_at.is_not(None))
-    )
-    if vehicles is not None:
-        ranked = ranked.join(Vehicle, Vehicle.id == WorkOrder.vehicle_id).where(vehicles)
-    sub = ranked.subquery()
-    rows = await session.execute(
-        select(sub.c.vehicle_id, sub.c.delivered_at, sub.c.next_service_on, sub.c.next_service_km)
-        .where(sub.c.rank == 1)
-    )  # fmt: skip
-    return {v: _Last(at, on, km) for v, at, on, km in rows}
-
-
-async def _last_visits(
-    session: AsyncSession, vehicles: ColumnElement[bool] | None
-) -> dict[int, tuple[datetime, int | None, str]]:
-    """Each car's last arrival, and that visit's advisor (id, name)."""
-    ranked = select(
-        WorkOrder.vehicle_id,
-        CheckIn.arrived_at,
-        WorkOrder.advisor_id,
-        func.row_number()
-        .over(
-            partition_by=WorkOrder.vehicle_id,
-            order_by=(CheckIn.arrived_at.desc(), CheckIn.id.desc()),
-        )
-        .label("rank"),
-    ).join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
-    if vehicles is not None:
-        ranked = ranked.join(Vehicle, Vehicle.id == WorkOrder.vehicle_id).where(vehicles)
-    sub = ranked.subquery()
-    rows = await session.execute(
-        select(sub.c.vehicle_id, sub.c.arrived_at, sub.c.advisor_id, StaffUser.display_name)
-        .outerjoin(StaffUser, StaffUser.id == sub.c.advisor_id)
-        .where(sub.c.rank == 1)
-    )  # fmt: skip
-    return {v: (at, advisor, name or "") for v, at, advisor, name in rows}
-
-
-async def _contacts(
-    session: AsyncSession, today: date, vehicles: ColumnElement[bool] | None
-) -> dict[int, _Contacts]:
-    query = (
-        select(ReminderContact, Appointment.status)
-        .outerjoin(Appointment, Appointment.id == ReminderContact.appointment_id)
-        .where(
-            ReminderContact.action.in_(
-                [
-                    ReminderAction.SENT.value,
-                    ReminderAction.BOOKED.value,
-                    ReminderAction.DONE_ELSEWHERE.value,
-                    ReminderAction.NOT_NOW.value,
-                ]
-            )
-        )
-        .order_by(ReminderContact.at, ReminderContact.id)
-    )
-    if vehicles is not None:
-        query = query.join(Vehicle, Vehicle.id == ReminderContact.vehicle_id).where(vehicles)
-    found: dict[int, _Contacts] = {}
-    for contact, status in await session.execute(query):
-        mine = found.setdefault(contact.vehicle_id, _Contacts())
-        if contact.action == ReminderAction.NOT_NOW.value:
-            if contact.snooze_until is not None and contact.snooze_until > today:
-                mine.snoozed.add(contact.kind)
-        elif contact.action == ReminderAction.SENT.value:
-            mine.sent.append(contact)
-        elif contact.action == ReminderAction.DONE_ELSEWHERE.value or status in STANDING:
-            mine.handled.append(contact)
-    return found
-
-
 def _about(contact: ReminderContact, kind: str, due_on: date, set_at: datetime | None) -> bool:
     """Whether a contact was about this due: a service's, made since the delivery that set
     it; an inspection's or insurance's, about the same date."""
@@ -243,7 +123,7 @@ class _Found:
 
 
 def _service(
-    last: _Last | None, projection: Projection | None, arrived: datetime | None, h: Horizon
+    last: LastDelivery | None, projection: Projection | None, arrived: datetime | None, h: Horizon
 ) -> _Found | None:
     """The service due, when within the horizon by date or by km."""
     if last is None or (last.next_service_on is None and last.next_service_km is None):
@@ -275,11 +155,11 @@ def _service(
     )  # fmt: skip
 
 
-def _found(car: _Car, service: _Found | None, limit: date) -> list[_Found]:
+def _found(car: Car, service: _Found | None, limit: date) -> list[_Found]:
     found = [service] if service is not None else []
     for kind, on in (
-        (ReminderKind.INSPECTION.value, car.vehicle.inspection_due_on),
-        (ReminderKind.INSURANCE.value, car.vehicle.insurance_due_on),
+        (ReminderKind.INSPECTION.value, car.inspection_due_on),
+        (ReminderKind.INSURANCE.value, car.insurance_due_on),
     ):
         if on is not None and on <= limit:
             found.append(_Found(kind, on))
@@ -293,20 +173,21 @@ async def due(
     vehicles: ColumnElement[bool] | None = None,
 ) -> list[Due]:
     """Every due within the horizon (of the cars matching `vehicles`), soonest first."""
-    cars = await _cars(session, vehicles)
-    if not cars:
+    found_cars = await cars(session, vehicles)
+    if not found_cars:
         return []
-    last = await _last_deliveries(session, vehicles)
-    visits = await _last_visits(session, vehicles)
-    contacts = await _contacts(session, h.today, vehicles)
+    last = await last_deliveries(session, vehicles)
+    visits = await last_visits(session, vehicles)
+    found_contacts = await contacts(session, h.today, vehicles)
     paces = await projections(session, tz, h.km_per_year, vehicles, vehicle_ids=last)
     limit = h.today + timedelta(days=h.days)
     rows: list[Due] = []
-    for car in cars:
-        v, c = car.vehicle, car.customer
-        visit = visits.get(v.id)
-        mine = contacts.get(v.id, _Contacts())
-        service = _service(last.get(v.id), paces.get(v.id), visit[0] if visit else None, h)
+    for car in found_cars:
+        visit = visits.get(car.vehicle_id)
+        mine = found_contacts.get(car.vehicle_id, Contacts())
+        service = _service(
+            last.get(car.vehicle_id), paces.get(car.vehicle_id), visit[0] if visit else None, h
+        )
         for f in _found(car, service, limit):
             if f.kind in mine.snoozed or any(
                 _about(x, f.kind, f.due_on, f.set_at) for x in mine.handled
@@ -315,9 +196,10 @@ async def due(
             sent = [x for x in mine.sent if _about(x, f.kind, f.due_on, f.set_at)]
             rows.append(
                 Due(
-                    vehicle_id=v.id, customer_id=c.id, kind=f.kind, due_on=f.due_on,
-                    band=band_of(f.due_on, h.today), plate=v.plate, car=f"{v.make} {v.model}",
-                    customer_name=c.name, phone=c.phone, email=c.email, locale=c.locale,
+                    vehicle_id=car.vehicle_id, customer_id=car.customer_id, kind=f.kind,
+                    due_on=f.due_on, band=band_of(f.due_on, h.today), plate=car.plate,
+                    car=f"{car.make} {car.model}", customer_name=car.name, phone=car.phone,
+                    email=car.email, locale=car.locale,
                     advisor_id=visit[1] if visit else None,
                     advisor_name=visit[2] if visit else "",
                     next_service_km=f.next_service_km, projected_km=f.projected_km,
