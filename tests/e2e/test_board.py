@@ -102,3 +102,14 @@ def test_the_board_reads_in_english_too(new_context, shot) -> None:
             form={"locale": "zh_CN", "next": "/board"},
             headers={"x-csrftoken": token.group(1) if token else ""},
         )
+
+
+def test_the_targets_form_fits_the_tablet(new_context, shot) -> None:
+    page = new_context("manager", "portrait").new_page()
+    page.goto("/board")
+    page.get_by_test_id("targets-link").click()
+    page.wait_for_url(re.compile(r"/board/targets$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("看板目标")
+    expect(page.locator("input[name=greeted_in_time]")).to_have_attribute("placeholder", "90")
+    _fits_width(page)
+    shot(page, "board-targets-zh-portrait")
