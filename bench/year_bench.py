@@ -9,8 +9,10 @@ after `--warmup` requests, one request at a time, to the empty and the one-year 
 in turn (so other work on the machine slows both alike): the lane board, the walk-in look-up by
 plate, phone, name and VIN prefix, the work order and its estimate (today's walk-in on
 the car with the most visits), the workshop board, the customer's check of a signed
-order (`/v/{token}`, the demo's order ready for delivery) and the dealer system's API
-list of orders changed since midnight (`updated_since`, bearer token). It prints p50
+order (`/v/{token}`, the demo's order ready for delivery), the dealer system's API
+list of orders changed since midnight (`updated_since`, bearer token) and, signed in as
+the demo manager, the board (看板) for today and for a day 30 days back in the year
+(every figure counted from the records of that day). It prints p50
 and p99 per page and the ratio p99(one year) / p99(empty); the goal is 1.5x or less.
 """
 
@@ -44,6 +46,7 @@ from app.settings import Settings
 from bench import year, year_explain
 from bench.load import ADVISOR, PASSWORD, RESULTS, Server, csrf, percentile
 
+MANAGER = "manager"  # the demo's service manager: the board is theirs
 BACKENDS = ("sqlite", "postgresql")
 CONTENTS = ("empty", "year")
 GOAL = 1.5
@@ -61,6 +64,7 @@ class Targets:
     token: str  # the customer's check of a signed order
     api_token: str
     since: str
+    past_day: str  # a day in the generated year, for the board
 
 
 @dataclass
@@ -88,7 +92,13 @@ def pages(t: Targets) -> list[tuple[str, str, dict[str, Any]]]:
         ("customer verify", f"/v/{t.token}", {}),
         ("API list updated_since", "/api/v1/work-orders", {"params": {"updated_since": t.since},
                                                            **api}),
+        ("board today", "/board", {}),
+        ("board, a day in the year", "/board", {"params": {"day": t.past_day}}),
     ]  # fmt: skip
+
+
+# Asked for by the manager's client; every other page by the advisor's.
+MANAGER_PAGES = frozenset({"board today", "board, a day in the year"})
 
 
 # --- the databases ---------------------------------------------------------------------------
@@ -147,15 +157,16 @@ async def targets(settings: Settings) -> Targets:
         vin_prefix=(car.vin or "")[:11], order_id=order.id,
         token=customer_verify.token(settings.secret_key, signed), api_token=api_token,
         since=midnight.isoformat(),
+        past_day=(midnight.date() - dt.timedelta(days=30)).isoformat(),
     )  # fmt: skip
 
 
 # --- the requests ----------------------------------------------------------------------------
 
 
-async def sign_in(client: httpx.AsyncClient) -> None:
+async def sign_in(client: httpx.AsyncClient, username: str = ADVISOR) -> None:
     page = await client.get("/sign-in")
-    form = {"username": ADVISOR, "password": PASSWORD, "_csrf_token": csrf(page.text)}
+    form = {"username": username, "password": PASSWORD, "_csrf_token": csrf(page.text)}
     answer = await client.post("/sign-in", data=form)
     if answer.status_code != 303:
         raise RuntimeError(f"sign-in answered {answer.status_code}: {answer.text[:300]}")
@@ -170,6 +181,7 @@ class Side:
     settings: Settings
     targets: Targets
     client: httpx.AsyncClient | None = None
+    manager: httpx.AsyncClient | None = None  # signed in as the demo manager (the board)
 
 
 async def _get(client: httpx.AsyncClient, name: str, path: str, options: dict[str, Any]) -> float:
@@ -186,14 +198,17 @@ async def measure(sides: list[Side], requests: int, warmup: int) -> None:
     whatever else the machine does meanwhile slows both alike."""
     for side in sides:
         assert side.client is not None
+        assert side.manager is not None
         await sign_in(side.client)
+        await sign_in(side.manager, MANAGER)
     for n_page, (name, *_rest) in enumerate(pages(sides[0].targets)):
         times: list[list[float]] = [[] for _ in sides]
         for n in range(warmup + requests):
             for k, side in enumerate(sides):
                 _name, path, options = pages(side.targets)[n_page]
-                assert side.client is not None
-                elapsed = await _get(side.client, name, path, options)
+                client = side.manager if name in MANAGER_PAGES else side.client
+                assert client is not None
+                elapsed = await _get(client, name, path, options)
                 if n >= warmup:
                     times[k].append(elapsed)
         for side, measured in zip(sides, times, strict=True):
@@ -245,6 +260,8 @@ async def one_backend(backend: str, args: argparse.Namespace, scratch: Path) -> 
                 await side.server.start()
                 stack.callback(side.server.stop)
                 side.client = await stack.enter_async_context(httpx.AsyncClient(
+                    base_url=side.server.url, trust_env=False, timeout=60))  # fmt: skip
+                side.manager = await stack.enter_async_context(httpx.AsyncClient(
                     base_url=side.server.url, trust_env=False, timeout=60))  # fmt: skip
             print(f"  measuring {backend}, empty and one year in turn", flush=True)
             await measure(sides, args.requests, args.warmup)

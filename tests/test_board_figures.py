@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.errors import InvalidInput
-from app.models import BoardTarget, Role, StaffUser
+from app.models import BoardTarget, JobTask, Role, StaffUser, TimeEntry
 from app.services.board import figures, targets
 from app.services.board.figures import Figure, Scope
 from app.services.reports.period import Period, days, month_period
-from tests.board_helpers import BEIJING, NOW, Day, third_of_november
+from tests.board_helpers import BEIJING, NOW, Day, at, third_of_november
 
 THIRD = days(date(2026, 11, 3), date(2026, 11, 3), BEIJING)
 
@@ -260,3 +260,15 @@ async def test_the_figures_take_a_handful_of_queries_however_many_orders(db, use
 async def test_each_figure_comes_in_the_unit_the_targets_form_expects(db, users) -> None:
     _day, found = await _figures(db, users)
     assert {code: f.unit for code, f in found.items()} == figures.UNITS
+
+
+async def test_a_clock_left_running_for_days_still_counts_within_the_day(db, users) -> None:
+    day = await third_of_november(db, users)
+    task = await db.scalar(select(JobTask).where(JobTask.work_order_id == day.orders["o1"]))
+    assert task is not None
+    db.add(TimeEntry(task_id=task.id, technician_id=day.technician, started_at=at(10, 30, 8)))
+    await db.commit()
+    scope = Scope(THIRD, technician_id=day.technician)
+    found = await figures.compute(db, scope, day.shop, NOW)
+    # 3 h as before, and the running clock from midnight to 20:00 on the 3rd.
+    assert found["hours_clocked"].value == Decimal("23.00")

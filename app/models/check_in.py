@@ -42,7 +42,7 @@ class CheckIn(IdMixin, CreatedMixin, Base):
 
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), unique=True)
     advisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the board's arrivals
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     step: Mapped[str] = mapped_column(String(16), default=Step.GREETING.value)

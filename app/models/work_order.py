@@ -61,9 +61,10 @@ class WorkOrder(IdMixin, CreatedMixin, Base):
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
     # The API pages by it (changed since a time, oldest first).
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
-    signed_at: Mapped[datetime | None]
+    # The board (看板) counts a day's signatures and deliveries by these.
+    signed_at: Mapped[datetime | None] = mapped_column(index=True)
     promised_at: Mapped[datetime | None]
-    delivered_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None] = mapped_column(index=True)
     # Estimate: one discount on the whole order, within the giver's role limit.
     discount_amount: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
     discount_reason: Mapped[str] = mapped_column(Text, default="")

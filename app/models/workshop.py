@@ -69,7 +69,7 @@ class TimeEntry(IdMixin, Base):
 
     task_id: Mapped[int] = mapped_column(ForeignKey("job_task.id", ondelete="CASCADE"), index=True)
     technician_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    started_at: Mapped[datetime]
+    started_at: Mapped[datetime] = mapped_column(index=True)  # the board's clocked hours
     finished_at: Mapped[datetime | None]
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.models import (
     CheckIn,
@@ -134,23 +135,35 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
             .order_by(WorkOrder.signed_at, WorkOrder.id)
         )
     ).all()
-    first_passed = (
-        select(
-            Inspection.work_order_id.label("order_id"),
-            func.min(Inspection.created_at).label("at"),
-        )
-        .where(Inspection.passed.is_(True))
-        .group_by(Inspection.work_order_id)
-        .subquery()
-    )
+    # The first passed check of each order, read through the time index: a passed check in
+    # the period with no passed check before it (not every order's checks grouped).
+    earlier = aliased(Inspection)
     finished = (
         await session.scalars(
-            select(first_passed.c.order_id)
-            .join(WorkOrder, WorkOrder.id == first_passed.c.order_id)
-            .where(in_period(first_passed.c.at, period), *order_scope(scope))
-            .order_by(first_passed.c.at, first_passed.c.order_id)
+            select(Inspection.work_order_id)
+            .join(WorkOrder, WorkOrder.id == Inspection.work_order_id)
+            .where(
+                Inspection.passed.is_(True),
+                in_period(Inspection.created_at, period),
+                ~select(earlier.id)
+                .where(
+                    earlier.work_order_id == Inspection.work_order_id,
+                    earlier.passed.is_(True),
+                    earlier.created_at < Inspection.created_at,
+                )
+                .exists(),
+                *order_scope(scope),
+            )
+            .order_by(Inspection.created_at, Inspection.work_order_id)
         )
     ).all()
+    first_passed = (
+        select(func.min(Inspection.created_at))
+        .where(Inspection.work_order_id == WorkOrder.id, Inspection.passed.is_(True))
+        .correlate(WorkOrder)
+        .scalar_subquery()
+        .label("at")
+    )
     first_rounds = (
         await session.execute(
             select(Inspection.work_order_id, Inspection.passed)
@@ -162,8 +175,7 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     ).all()  # fmt: skip
     delivered = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.promised_at, WorkOrder.delivered_at, first_passed.c.at)
-            .outerjoin(first_passed, first_passed.c.order_id == WorkOrder.id)
+            select(WorkOrder.id, WorkOrder.promised_at, WorkOrder.delivered_at, first_passed)
             .where(WorkOrder.id.in_(delivered_orders(scope)))
             .order_by(WorkOrder.delivered_at, WorkOrder.id)
         )

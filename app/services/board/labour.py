@@ -44,6 +44,8 @@ from app.services.board.scope import (
 )
 
 CENT = Decimal("0.01")
+# A closed clock entry longer than this is a clock left running, not a job's time.
+LONGEST_ENTRY = timedelta(days=2)
 
 
 def money(value: Decimal) -> Decimal:
@@ -181,22 +183,33 @@ async def _clocked(
     worked on, the most clocked first."""
     period = scope.period
     until = min(period.ends_at, now)
-    where: list[ColumnElement[bool]] = [
+    # Read through the start time's index: a closed entry started at most LONGEST_ENTRY
+    # before the period, or a clock still running however long ago it started.
+    lookback = period.starts_at - LONGEST_ENTRY
+    scoped: list[ColumnElement[bool]] = []
+    if scope.technician_id is not None:
+        scoped.append(TimeEntry.technician_id == scope.technician_id)
+    if scope.advisor_id is not None:
+        scoped.append(WorkOrder.advisor_id == scope.advisor_id)
+    entries = (
+        select(JobTask.work_order_id, TimeEntry.started_at, TimeEntry.finished_at)
+        .join(JobTask, JobTask.id == TimeEntry.task_id)
+        .join(WorkOrder, WorkOrder.id == JobTask.work_order_id)
+    )
+    # Two look-ups, so each reads an index: the entries started shortly before or in the
+    # period, and the clocks still running that started before that (one a technician).
+    recent = entries.where(
+        TimeEntry.started_at >= lookback,
         TimeEntry.started_at < until,
         or_(TimeEntry.finished_at.is_(None), TimeEntry.finished_at > period.starts_at),
+        *scoped,
+    )
+    # Only "running" in SQL: the running-clock index holds just those few rows.
+    running = entries.where(TimeEntry.finished_at.is_(None), *scoped)
+    rows = [
+        *(await session.execute(recent)).all(),
+        *(row for row in (await session.execute(running)).all() if row[1] < lookback),
     ]
-    if scope.technician_id is not None:
-        where.append(TimeEntry.technician_id == scope.technician_id)
-    if scope.advisor_id is not None:
-        where.append(WorkOrder.advisor_id == scope.advisor_id)
-    rows = (
-        await session.execute(
-            select(JobTask.work_order_id, TimeEntry.started_at, TimeEntry.finished_at)
-            .join(JobTask, JobTask.id == TimeEntry.task_id)
-            .join(WorkOrder, WorkOrder.id == JobTask.work_order_id)
-            .where(*where)
-        )
-    ).all()
     seconds: dict[int, float] = defaultdict(float)
     for order_id, started, finished in rows:
         start, end = max(started, period.starts_at), min(finished or now, until)
