@@ -25,6 +25,7 @@ from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.api import BEARER_SCHEME, ApiController
 from app.routes.auth import AuthController
+from app.routes.board import BoardController
 from app.routes.catalogue import CatalogueController
 from app.routes.check_in import CheckInController
 from app.routes.complaints import ComplaintController
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeliveryController,
             FollowUpController,
             ReportController,
+            BoardController,
             DailySummaryController,
             healthz,
             create_static_files_router(

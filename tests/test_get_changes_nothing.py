@@ -120,6 +120,8 @@ async def _lane_in_full_swing(
         "file_path": ["css/app.css"],
         "path": ["nothing-here"],
         "question": ["car_clean", "greeted_promptly"],
+        # The board's figures: a count, a share with its drill-down facts, the bills.
+        "code": ["arrivals", "greeted_in_time", "bill_matches", "follow_ups_on_time"],
         "_api_token": [api_token],
     }
 

@@ -36,6 +36,12 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/api/v1/work-orders/{number:str}"): API,
     ("GET", "/approve/{token:str}"): PUBLIC,
     ("POST", "/approve/{token:str}"): PUBLIC,
+    # The board (看板): the manager and admin read everyone's figures, an advisor their own;
+    # the targets are the manager's (and admin's, as settings).
+    ("GET", "/board"): {MANAGER, ADMIN, ADVISOR},
+    ("GET", "/board/drill/{code:str}"): {MANAGER, ADMIN, ADVISOR},
+    ("GET", "/board/targets"): {MANAGER, ADMIN},
+    ("POST", "/board/targets"): {MANAGER, ADMIN},
     ("GET", "/catalogue"): {ADMIN, MANAGER},
     ("GET", "/catalogue/export/{kind:str}"): {ADMIN, MANAGER},
     ("GET", "/catalogue/import"): {ADMIN, MANAGER},

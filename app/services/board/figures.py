@@ -30,6 +30,7 @@ from app.models import (
 from app.services.board import labour
 from app.services.board.scope import (
     COUNT,
+    LOWER_IS_BETTER,
     SEVERITY_CODES,
     Figure,
     Scope,
@@ -45,7 +46,7 @@ from app.services.board.scope import (
 from app.services.reports.period import Period
 from app.services.reports.period import days as period_days
 
-__all__ = ["CODES", "Figure", "Scope", "compute", "per_day"]
+__all__ = ["CODES", "LOWER_IS_BETTER", "UNITS", "Figure", "Scope", "compute", "per_day"]
 
 # The board's order: the lane (reception), the workshop, after delivery, labour, money.
 CODES: tuple[str, ...] = (
@@ -76,6 +77,17 @@ CODES: tuple[str, ...] = (
     "labour_revenue",
     "parts_revenue",
 )
+
+_PERCENT = ("appointment_rate", "greeted_in_time", "promise_kept", "bill_matches", "rework_rate",
+            "first_time_fix", "follow_ups_on_time", "utilisation", "productivity")  # fmt: skip
+# Each figure's unit, known before counting (the targets form).
+UNITS: dict[str, str] = {
+    **dict.fromkeys(CODES, "count"),
+    **dict.fromkeys(_PERCENT, "percent"),
+    **dict.fromkeys(("greeting_minutes", "check_in_minutes"), "minutes"),
+    **dict.fromkeys(("hours_sold", "hours_clocked", "hours_available"), "hours"),
+    **dict.fromkeys(("labour_revenue", "parts_revenue"), "money"),
+}
 
 
 async def _reception(session: AsyncSession, scope: Scope, shop: Dealership) -> list[Figure]:

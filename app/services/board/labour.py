@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import (
@@ -88,30 +88,34 @@ class _Totals:
         return self.charged - off + money((self.charged - off) * tax_rate)
 
 
-async def _bill_matches(
-    session: AsyncSession, scope: Scope, shop: Dealership, lines: list[Line]
-) -> Figure:
-    discounts = dict(
-        (
-            await session.execute(
-                select(WorkOrder.id, WorkOrder.discount_amount)
-                .where(WorkOrder.id.in_(delivered_orders(scope)))
-                .order_by(WorkOrder.delivered_at, WorkOrder.id)
-            )
-        ).all()
+async def bill_amounts(
+    session: AsyncSession,
+    orders: Select[int] | list[int],
+    shop: Dealership,
+    lines: list[Line] | None = None,
+) -> dict[int, tuple[Decimal | None, Decimal]]:
+    """Order -> (the signed estimate, None if never signed; the bill now), for the orders
+    `orders` (a subquery or a short list), in delivery order."""
+    rows = await session.execute(
+        select(WorkOrder.id, WorkOrder.discount_amount)
+        .where(WorkOrder.id.in_(orders))
+        .order_by(WorkOrder.delivered_at, WorkOrder.id)
     )
+    discounts: dict[int, Decimal] = dict(rows.all())
     estimates: dict[int, Decimal] = {}
     for order_id, content in (
         await session.execute(
             select(Signature.work_order_id, Signature.content)
             .where(
                 Signature.kind == SignatureKind.WORK_ORDER.value,
-                Signature.work_order_id.in_(delivered_orders(scope)),
+                Signature.work_order_id.in_(orders),
             )
             .order_by(Signature.id)
         )
     ).all():
         estimates[order_id] = Decimal(json.loads(content)["totals"]["total"])  # the last signed
+    if lines is None:
+        lines = await _lines(session, orders)
     blocks: dict[tuple[int, int | None], _Totals] = defaultdict(_Totals)
     for line in lines:
         blocks[(line.order_id, line.supplement_id)].add(line.amount, line.warranty)
@@ -119,19 +123,27 @@ async def _bill_matches(
     for (order_id, supplement_id), block in blocks.items():
         discount = discounts.get(order_id, Decimal("0")) if supplement_id is None else Decimal("0")
         bills[order_id] += block.total(discount, shop.tax_rate)
-    tolerance = shop.bill_tolerance_percent / 100
+    return {o: (estimates.get(o), bills.get(o, Decimal("0.00"))) for o in discounts}
+
+
+def bill_within(estimate: Decimal, bill: Decimal, shop: Dealership) -> bool:
+    return abs(bill - estimate) <= estimate * shop.bill_tolerance_percent / 100
+
+
+async def _bill_matches(
+    session: AsyncSession, scope: Scope, shop: Dealership, lines: list[Line]
+) -> Figure:
     good: list[int] = []
     bad: list[int] = []
-    for order_id in discounts:
-        if order_id not in estimates:
+    amounts = await bill_amounts(session, delivered_orders(scope), shop, lines)
+    for order_id, (estimate, bill) in amounts.items():
+        if estimate is None:
             continue  # never signed: nothing to compare the bill with
-        estimate = estimates[order_id]
-        bill = bills.get(order_id, Decimal("0.00"))
-        (good if abs(bill - estimate) <= estimate * tolerance else bad).append(order_id)
+        (good if bill_within(estimate, bill, shop) else bad).append(order_id)
     return share("bill_matches", good, bad)
 
 
-async def _lines(session: AsyncSession, scope: Scope) -> list[Line]:
+async def _lines(session: AsyncSession, orders: Select[int] | list[int]) -> list[Line]:
     """(order, supplement, warranty, kind, quantity, unit price, technician) of every line
     that counts on the orders delivered in the period."""
     rows = (
@@ -149,7 +161,7 @@ async def _lines(session: AsyncSession, scope: Scope) -> list[Line]:
             .outerjoin(Supplement, Supplement.id == Job.supplement_id)
             .outerjoin(JobTask, JobTask.job_id == Job.id)
             .where(
-                Job.work_order_id.in_(delivered_orders(scope)),
+                Job.work_order_id.in_(orders),
                 Job.declined_at.is_(None),
                 or_(
                     Job.supplement_id.is_(None),
@@ -229,7 +241,7 @@ async def _available(
 async def figures(
     session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
 ) -> list[Figure]:
-    lines = await _lines(session, scope)
+    lines = await _lines(session, delivered_orders(scope))
     mine = [line for line in lines if scope.technician_id in (None, line.technician_id)]
     sold = Decimal("0.00")
     labour = parts = Decimal("0.00")

@@ -32,7 +32,7 @@ from app.models import (
     WorkOrderStatus,
 )
 from app.models.base import utcnow
-from app.services import audit, work_orders
+from app.services import audit, board_events, work_orders
 from app.services.audit import Actor
 from app.services.estimate import editing
 from app.services.records import get_or_404
@@ -104,6 +104,7 @@ async def _open(
         check_in.concerns.append(Concern(customer_words=appointment.requested_work.strip()))
     session.add(check_in)
     await session.flush()
+    board_events.changed(session)  # an arrival and its greeting: the 看板 counts them
     audit.record(
         session,
         actor,
@@ -219,6 +220,7 @@ async def finish_step(
         audit.record(session, actor, "check_in_step_done", "check_in", check_in.id, step=step.value)
         return following
     check_in.completed_at = now
+    board_events.changed(session)  # the check-in's time, on the 看板
     work_orders.change_status(session, check_in.work_order, WorkOrderStatus.ESTIMATE, actor)
     await session.flush()
     # The estimate opens here, on the POST that completes the check-in.
