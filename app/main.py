@@ -39,6 +39,7 @@ from app.routes.health import healthz
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
+from app.routes.reminders import ReminderController
 from app.routes.reports import ReportController
 from app.routes.review import ReviewController
 from app.routes.supplements import ApprovalController, SupplementController
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReportController,
             BoardController,
             DailySummaryController,
+            ReminderController,
             healthz,
             create_static_files_router(
                 path="/static",
