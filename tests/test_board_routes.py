@@ -3,8 +3,6 @@ drill-down, refused days and people, the wall mode and the targets form."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from sqlalchemy import func, select
 
@@ -187,4 +185,15 @@ async def test_a_refused_target_comes_back_as_typed_and_nothing_is_saved(client,
     assert page.select_one("input[name=rework_rate]")["aria-invalid"] == "true"
     assert page.select_one("input[name=arrivals]")["value"] == "4"
     assert await db.scalar(select(func.count(BoardTarget.id))) == 0
-    assert Decimal("0") == 0
+
+
+async def test_a_day_with_nothing_to_count_says_so_rather_than_missing_its_target(
+    client, db, users
+) -> None:
+    await third_of_november(db, users)
+    await sign_in(client, Role.SERVICE_MANAGER)
+    page = html(await client.get("/board", params={"day": "2026-10-01"}))
+    greeted = page.select_one("[data-testid=tile-greeted_in_time]")
+    assert greeted["data-state"] == "none"
+    assert "暂无数据" in greeted.get_text()
+    assert "目标 ≥ 90 %" in greeted.get_text()

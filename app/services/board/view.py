@@ -165,6 +165,7 @@ async def tiles(
     personal = chosen.scope.advisor_id is not None or chosen.scope.technician_id is not None
     names, units = labels.names(shop.greeting_minutes), labels.units()
     directions, verdicts = labels.directions(), labels.verdicts()
+    no_data = _("Nothing to count yet")
     result = []
     for code, figure in found.items():
         goal = goals.get(code)
@@ -181,7 +182,7 @@ async def tiles(
                 parts=f"{figure.part} / {figure.whole}" if figure.part is not None else "",
                 target=_target(goal, figure, unit),
                 meets=meets,
-                verdict=verdicts[meets],
+                verdict=verdicts[meets] if meets is not None or goal is None else no_data,
                 direction=directions[figure.lower_is_better],
             )
         )
