@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.demo import data as demo_data
+from app.demo import reminders as demo_reminders
 from app.models import (
     Appointment,
     AuditEvent,
@@ -55,11 +56,13 @@ async def _count(db, model) -> int:  # type: ignore[no-untyped-def]
 async def test_demo_data_has_what_the_brief_promises(db, settings) -> None:
     summary = await demo_data.load(db, settings.tz)
     assert summary.created_static
-    assert await _count(db, Customer) == 30
+    # 30 customers with a car each, and the few cars due for a reminder (app/demo/reminders.py).
+    cars = 30 + len(demo_reminders.CARS)
+    assert await _count(db, Customer) == cars
     vehicles = (await db.scalars(select(Vehicle))).all()
-    assert len(vehicles) == 30
+    assert len(vehicles) == cars
     assert all(vin.check(v.vin).problem is None for v in vehicles)
-    assert len({v.plate for v in vehicles}) == 30
+    assert len({v.plate for v in vehicles}) == cars
     assert all(v.plate.startswith("粤B") and len(v.plate) == 7 for v in vehicles)
     start, end = day_bounds(utcnow(), settings.tz)
     today = await db.scalar(

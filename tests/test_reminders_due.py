@@ -41,6 +41,16 @@ async def test_a_cars_pace_comes_from_its_first_and_last_readings(db) -> None:
     assert found.reaches(13_000) == date(2026, 8, 19)  # already past: a day behind
 
 
+async def test_a_car_that_barely_moves_never_reaches_a_far_km(db) -> None:
+    still = await a_car(db, 1, km=10_001, km_at=at(9, 3))
+    await a_visit(db, still, at(3, 1), 10_000)
+    await db.commit()
+    found = await projection.for_vehicle(db, BEIJING, still.id)
+    assert found.from_history is True
+    assert found.reaches(10_002) == date(2027, 3, 8)  # 186 days a km
+    assert found.reaches(999_999) is None  # thousands of years away: no date at all
+
+
 async def test_readings_weeks_apart_are_needed_else_the_dealerships_km_a_year(db) -> None:
     close = await a_car(db, 1, km=10_500, km_at=at(9, 20))
     await a_visit(db, close, at(9, 1), 10_000)  # 19 days before the last reading

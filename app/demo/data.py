@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.demo import complaints as demo_complaints
 from app.demo import follow_ups as demo_follow_ups
+from app.demo import reminders as demo_reminders
 from app.demo import workshop as demo_workshop
 from app.models import (
     Appointment,
@@ -418,4 +419,6 @@ async def load(
         # complaints in every state on those orders (static loads, as tests use, stay lean).
         await demo_follow_ups.month(session, tz, now, currency)
         await demo_complaints.seed(session, tz, now)
+        # A few cars due for a service, inspection or insurance reminder.
+        await demo_reminders.seed(session, tz, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +20,17 @@ from app.models.base import utcnow
 from app.services import audit, phones
 from app.services.audit import Actor
 from app.services.check_in.steps import bump_version
+from app.services.reminders import projection as odometer_projection
 
 MAX_ODOMETER_KM = 2_000_000
 # More than this per day since the last reading (or 100,000 km at once) needs a second look.
 PLAUSIBLE_KM_PER_DAY = 1_000
 PLAUSIBLE_JUMP_KM = 100_000
+# A reading this far from what the car's own readings project for today (or half the km
+# projected since its last reading, if more) asks for a second look: one typo would put
+# every service reminder for the car on the wrong day.
+PROJECTION_MARGIN_KM = 5_000
+PROJECTION_MARGIN_SHARE = 0.5
 FOLLOW_UP_TIMES = ("morning", "afternoon", "evening", "any")
 WARNING_LIGHTS = ("engine", "abs", "airbag", "oil", "battery", "brake", "tyre_pressure",
                   "coolant", "other")  # fmt: skip
@@ -145,6 +152,33 @@ def _check_odometer(values: dict[str, Any], vehicle: Vehicle) -> None:
         )
 
 
+async def _check_projection(
+    session: AsyncSession, values: dict[str, Any], vehicle: Vehicle
+) -> None:
+    """After the checks above: a reading far off the car's own projection needs the same
+    confirmation as a jump. Only a pace from the car's own readings is trusted here (the
+    dealership's km a year says nothing about one car); the day is counted in UTC, a day's
+    driving being nothing against the margin."""
+    km = values.get("odometer_km")
+    if km is None or vehicle.last_odometer_km is None or values.get("odometer_jump_confirmed"):
+        return
+    found = await odometer_projection.for_vehicle(session, ZoneInfo("UTC"), vehicle.id)
+    projected = found.km_on(utcnow().date())
+    if not found.from_history or found.last is None or projected is None:
+        return
+    margin = max(PROJECTION_MARGIN_KM, PROJECTION_MARGIN_SHARE * (projected - found.last.km))
+    if abs(km - projected) > margin:
+        raise InvalidInput(
+            _(
+                "%(km)s km is far from the about %(projected)s km this car's own readings "
+                "project for today. Tick the confirmation if the reading is right.",
+                km=f"{km:,}",
+                projected=f"{projected:,}",
+            ),
+            field="odometer_km",
+        )
+
+
 PHONE_FIELDS = frozenset({"contact_phone", "follow_up_phone"})
 
 
@@ -176,6 +210,8 @@ async def save(
     values = parse(step, form)
     if step == Step.WALKAROUND:
         _check_odometer(values, vehicle)
+        if values.get("odometer_km") != check_in.odometer_km:
+            await _check_projection(session, values, vehicle)
     changed = {k: v for k, v in values.items() if getattr(check_in, k) != v}
     if not changed:
         return {}

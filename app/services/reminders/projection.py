@@ -22,6 +22,9 @@ from app.models import CheckIn, Vehicle, WorkOrder
 
 # Readings closer together than this say little about a car's pace (one trip, one holiday).
 MIN_SPAN_DAYS = 28
+# A car that would take longer than this to reach a km is not coming (a date that far is
+# no reminder, and beyond the calendar for a car that barely moves).
+MAX_PROJECTION_DAYS = 20 * 365
 DEFAULT_KM_PER_YEAR = 15000
 
 
@@ -49,7 +52,10 @@ class Projection:
         """The day the odometer reaches `km` (a day in the past when it already has)."""
         if self.last is None or self.km_per_day <= 0:
             return None
-        return self.last.on + timedelta(days=math.ceil((km - self.last.km) / self.km_per_day))
+        days = math.ceil((km - self.last.km) / self.km_per_day)
+        if abs(days) > MAX_PROJECTION_DAYS:
+            return None
+        return self.last.on + timedelta(days=days)
 
 
 def pace(readings: Iterable[Reading], km_per_year: int) -> tuple[float, bool, Reading | None]:
