@@ -103,9 +103,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeliveryController,
             FollowUpController,
             ReportController,
-            ReminderController,
             BoardController,
             DailySummaryController,
+            ReminderController,
             healthz,
             create_static_files_router(
                 path="/static",

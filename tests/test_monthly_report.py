@@ -147,3 +147,13 @@ async def test_the_pdf_is_rendered_from_the_report_in_the_readers_language(db, u
     pdf = monthly_pdf.render(document)
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 10_000
+
+
+async def test_the_pdf_speaks_english_to_an_english_reader(db, users) -> None:
+    with locale_as("en"):
+        report = await _report(db, users)
+        context = monthly_view.context(report, Dealership(name="Test"), FMT, Settings())
+        document = monthly_pdf.html(Settings(), context)
+    assert '<html lang="en">' in document
+    assert "Monthly management report 2026-11" in document
+    assert "月度管理报告" not in document

@@ -134,16 +134,16 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/outbox"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/photos/{photo_id:int}/{size:str}"): STAFF,
     ("GET", "/reports/follow-ups"): {RELATIONS, MANAGER},
-    # Service reminders (客户关怀): advisors, relations and the manager call customers due.
-    ("GET", "/reminders"): {ADVISOR, RELATIONS, MANAGER},
-    ("POST", "/reminders/{vehicle_id:int}/answer"): {ADVISOR, RELATIONS, MANAGER},
-    ("POST", "/reminders/{vehicle_id:int}/book"): {ADVISOR, RELATIONS, MANAGER},
-    ("POST", "/reminders/{vehicle_id:int}/send"): {ADVISOR, RELATIONS, MANAGER},
     # The monthly management report: the service manager's, and the admin's.
     ("GET", "/reports/monthly"): {MANAGER, ADMIN},
     # The evening summary (当日总结): the service manager reads and sends it.
     ("GET", "/board/summary"): {MANAGER},
     ("POST", "/board/summary/send"): {MANAGER},
+    # Service reminders (客户关怀): advisors, relations and the manager call customers due.
+    ("GET", "/reminders"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/answer"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/book"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/reminders/{vehicle_id:int}/send"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/review/{order_id:int}"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/consent"): {ADVISOR, MANAGER},
     ("POST", "/review/{order_id:int}/language"): {ADVISOR, MANAGER},
