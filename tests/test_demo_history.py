@@ -228,6 +228,18 @@ async def _cars_due_for_service(
             assert vehicle.last_odometer_km == readings[-1][1]
             due.append(car)
     assert len(due) == month.OLDER
+    # Only their last visits are due now (the earlier ones were due when they came again).
+    recent_due = await db.scalar(
+        select(func.count(Delivery.id))
+        .join(WorkOrder, WorkOrder.id == Delivery.work_order_id)
+        .where(
+            WorkOrder.number.contains(month.MARK),
+            Delivery.next_service_on.between(
+                today - timedelta(days=20), today + timedelta(days=45)
+            ),
+        )
+    )
+    assert recent_due == month.OLDER
     soon = today + timedelta(days=45)
     inspected = await db.scalar(
         select(func.count(Vehicle.id)).where(Vehicle.inspection_due_on.between(today, soon))

@@ -207,12 +207,13 @@ def _older(
         earlier_day = last_day - dt.timedelta(days=rng.randint(150, 250))
         due_on = today + dt.timedelta(days=rng.randint(-20, 45))
         per_day = rng.randrange(*KM_A_DAY)
-        for planned in (earlier_day, last_day):
+        # Each visit's next service: the earlier one's about when the car came again.
+        for planned, next_on in ((earlier_day, last_day), (last_day, due_on)):
             day = planned - dt.timedelta(days=1) if planned.weekday() == 6 else planned
             arrived = _local(day, rng.randrange(8 * 60, 16 * 60), book.tz)
             km = _odometer(rng, car, arrived)
-            due_km = km + per_day * (due_on - day).days
-            visits.append(book.visit(rng, car, arrived, km, (due_on, due_km)))
+            next_km = km + per_day * (next_on - day).days
+            visits.append(book.visit(rng, car, arrived, km, (next_on, next_km)))
     return visits
 
 
