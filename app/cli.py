@@ -149,7 +149,12 @@ def create_admin(username: str, display_name: str, locale: str) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=8000, type=int)
 @click.option("--demo/--no-demo", "with_demo", default=False, help="Load demo data first")
-def serve(host: str, port: int, with_demo: bool) -> None:
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="With --demo: also the demo's two months of history (the benches leave it out)",
+)
+def serve(host: str, port: int, with_demo: bool, history: bool) -> None:
     """Upgrade the database, optionally load demo data, and serve."""
     import uvicorn
 
@@ -159,7 +164,7 @@ def serve(host: str, port: int, with_demo: bool) -> None:
     _check_store(settings)
     upgrade(settings)
     if with_demo:
-        load_demo(settings)
+        load_demo(settings, history=history)
         click.echo(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, name, role, _locale in DEMO_USERS:
             click.echo(f"  {username:<11} {role.value:<19} {name}")

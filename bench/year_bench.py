@@ -193,15 +193,19 @@ async def _get(client: httpx.AsyncClient, name: str, path: str, options: dict[st
     return elapsed
 
 
-async def measure(sides: list[Side], requests: int, warmup: int) -> None:
-    """Each page on both servers in turn, request by request (empty, one year, empty, ...):
-    whatever else the machine does meanwhile slows both alike."""
+async def measure(
+    sides: list[Side], requests: int, warmup: int, only: list[str] | None = None
+) -> None:
+    """Each page (or only those named) on both servers in turn, request by request (empty,
+    one year, empty, ...): whatever else the machine does meanwhile slows both alike."""
     for side in sides:
         assert side.client is not None
         assert side.manager is not None
         await sign_in(side.client)
         await sign_in(side.manager, MANAGER)
     for n_page, (name, *_rest) in enumerate(pages(sides[0].targets)):
+        if only and name not in only:
+            continue
         times: list[list[float]] = [[] for _ in sides]
         for n in range(warmup + requests):
             for k, side in enumerate(sides):
@@ -264,7 +268,7 @@ async def one_backend(backend: str, args: argparse.Namespace, scratch: Path) -> 
                 side.manager = await stack.enter_async_context(httpx.AsyncClient(
                     base_url=side.server.url, trust_env=False, timeout=60))  # fmt: skip
             print(f"  measuring {backend}, empty and one year in turn", flush=True)
-            await measure(sides, args.requests, args.warmup)
+            await measure(sides, args.requests, args.warmup, args.page)
         full = sides[1]
         if args.explain:
             t = full.targets
@@ -343,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument(
+        "--page", action="append", help='only this page (repeatable), e.g. --page "board today"'
+    )
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the databases in this folder")
     parser.add_argument("--explain", action="store_true", help="also the look-ups' query plans")
     parser.add_argument("--no-save", action="store_true", help="write nothing to bench/results")
