@@ -22,7 +22,9 @@ from app.models import (
     FollowUpAttempt,
     FollowUpTask,
     Inspection,
+    OutboundMessage,
     PromiseChange,
+    ReminderContact,
     Signature,
     Supplement,
     Vehicle,
@@ -32,6 +34,8 @@ from app.models import (
 from app.models.base import utcnow
 from app.services.delivery.bill import bill
 from app.services.lane_board.board import day_bounds
+from app.services.reminders.response import response_rate
+from app.services.reports import period as report_period
 from app.services.signing import signatures
 from app.services.storage.configured import open_store
 from app.settings import Settings
@@ -117,6 +121,25 @@ async def test_two_months_of_history_load_once_with_the_misses_a_real_month_has(
         check = await signatures.verify(db, record, settings.currency)
         assert check.intact, (record.kind, record.work_order_id, check.differences[:3])
     await _cars_due_for_service(db, settings, today, orders, check_ins)
+    await _reminders_answered(db, settings, today, counts["reminder_contact"])
+
+
+async def _reminders_answered(db: AsyncSession, settings: Settings, today: date, sent: int) -> None:
+    """Reminders went out by SMS in the months, each with its message in the outbox, and
+    some of the cars came in after theirs: the monthly report has a response rate."""
+    assert sent > 20
+    contacts = (await db.scalars(select(ReminderContact))).all()
+    assert len(contacts) >= sent
+    messages = {m.id: m for m in (await db.scalars(select(OutboundMessage))).all()}
+    assert all(c.message_id in messages for c in contacts if c.action == "sent")
+    first = today - timedelta(days=month.DAYS)
+    reminded, came_in, percent = await response_rate(
+        db, report_period.days(first, today - timedelta(days=1), settings.tz)
+    )
+    assert reminded >= sent - 6  # the demo's own reminder cars aside
+    assert 0 < came_in < reminded
+    assert percent is not None
+    assert 30 < percent < 80
 
 
 async def _days_greetings_and_check_ins(

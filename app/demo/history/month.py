@@ -28,10 +28,15 @@ from app.demo import follow_ups as demo_follow_ups
 from app.demo.history import orders, write
 from app.demo.history.content import Shop
 from app.demo.history.orders import Catalogue, Rows, Variety, Visit
+from app.i18n import Formatter, _, locale_as
 from app.models import (
     Appointment,
     FollowUpStatus,
     FollowUpTask,
+    OutboundMessage,
+    ReminderAction,
+    ReminderContact,
+    ReminderKind,
     Role,
     StaffUser,
     Vehicle,
@@ -43,6 +48,9 @@ from app.services.storage.files import FileStore
 MARK = "-M"  # in the order number: this module's orders (and whether it ran)
 DEVICE = "demo-history-tablet"  # the signatures' device
 DAYS = 60
+# Of the cars that came back in the months, the share reminded by SMS some days before;
+# and as many again reminded that have not come (yet): the report's response rate.
+REMINDED = 0.25
 OLDER = 40  # cars due for service, last seen 5-12 months ago
 COME_BACK = 0.08  # of the visits: a car seen earlier in the window, back again
 KM_A_DAY = (25, 60)  # how far the cars are driven
@@ -283,4 +291,45 @@ async def month(
         vehicle.last_odometer_at = car["last_odometer_at"]
     await orders.fix_sequences(session, ids)
     await session.flush()
+    counts["reminder_contact"] = await _reminders_sent(
+        session, rng, visits, older, names, tz, today - dt.timedelta(days=days)
+    )
     return counts
+
+
+async def _reminders_sent(
+    session: AsyncSession, rng: random.Random, visits: list[Visit],
+    older: list[dict[str, Any]], names: dict[int, tuple[str, str]], tz: ZoneInfo,
+    first: dt.date,
+) -> int:  # fmt: skip
+    """Service reminders sent by SMS in the months (an outbox message and its contact):
+    some days before a car of the months came in, and to cars of the older visits that
+    are due now and have not come."""
+    fmt = Formatter(str(tz), "CNY")
+    came = [v for v in visits if v.arrived.astimezone(tz).date() - first > dt.timedelta(days=20)]
+    picks = [(v.vehicle, v.arrived - dt.timedelta(days=rng.randint(5, 18))) for v in came
+             if rng.random() < REMINDED]  # fmt: skip
+    last_sent = dt.datetime.combine(first, dt.time(10), tzinfo=tz)
+    picks += [(car, last_sent + dt.timedelta(days=rng.randint(5, 40)))
+              for car in rng.sample(older, min(len(older), len(picks)))]  # fmt: skip
+    for car, at in picks:
+        name, phone = names[car["customer_id"]]
+        with locale_as("zh_CN"):
+            body = _(
+                "Dear %(name)s, your %(car)s (%(plate)s) is due for its next service on "
+                "%(date)s.",
+                name=name, car=f"{car['make']} {car['model']}", plate=car["plate"],
+                date=fmt.date(at + dt.timedelta(days=14), "long"),
+            )  # fmt: skip
+        message = OutboundMessage(channel="sms", recipient=phone, body=body, status="sent",
+                                  sent_at=at, created_at=at)  # fmt: skip
+        session.add(message)
+        await session.flush()
+        session.add(ReminderContact(
+            vehicle_id=car["id"], customer_id=car["customer_id"],
+            kind=ReminderKind.SERVICE.value, due_on=(at + dt.timedelta(days=14)).date(),
+            action=ReminderAction.SENT.value, channel="sms", message_id=message.id, at=at,
+            created_at=at,
+        ))  # fmt: skip
+    await session.flush()
+    return len(picks)
