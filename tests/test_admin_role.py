@@ -22,7 +22,8 @@ from tests.workshop_helpers import actor, hx, in_qc, toast
 
 pytestmark = pytest.mark.http_layer
 
-ADMIN_AREAS = ("/admin/", "/catalogue")
+# Staff, the catalogue and the board's targets (a setting; the admin reads no figures).
+ADMIN_AREAS = ("/admin/", "/catalogue", "/board/targets")
 DENIED = "Your role does not give access to this screen."
 
 

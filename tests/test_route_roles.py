@@ -38,8 +38,8 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/approve/{token:str}"): PUBLIC,
     # The board (看板): the manager and admin read everyone's figures, an advisor their own;
     # the targets are the manager's (and admin's, as settings).
-    ("GET", "/board"): {MANAGER, ADMIN, ADVISOR},
-    ("GET", "/board/drill/{code:str}"): {MANAGER, ADMIN, ADVISOR},
+    ("GET", "/board"): {MANAGER, ADVISOR},
+    ("GET", "/board/drill/{code:str}"): {MANAGER, ADVISOR},
     ("GET", "/board/targets"): {MANAGER, ADMIN},
     ("POST", "/board/targets"): {MANAGER, ADMIN},
     ("GET", "/catalogue"): {ADMIN, MANAGER},
@@ -134,8 +134,8 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/outbox"): {ADVISOR, RELATIONS, MANAGER},
     ("GET", "/photos/{photo_id:int}/{size:str}"): STAFF,
     ("GET", "/reports/follow-ups"): {RELATIONS, MANAGER},
-    # The monthly management report: the service manager's, and the admin's.
-    ("GET", "/reports/monthly"): {MANAGER, ADMIN},
+    # The monthly management report: the service manager's.
+    ("GET", "/reports/monthly"): {MANAGER},
     # The evening summary (当日总结): the service manager reads and sends it.
     ("GET", "/board/summary"): {MANAGER},
     ("POST", "/board/summary/send"): {MANAGER},

@@ -45,6 +45,7 @@ from app.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from app.models.base import utcnow
 from app.services.audit import Actor
 from app.services.check_in import fields, symptoms, walkaround
 from app.services.check_in import steps as check_ins
@@ -53,6 +54,7 @@ from app.services.final_check import inspection as final_check
 from app.services.photos import receive as photos
 from app.services.photos.pipeline import process_photo
 from app.services.photos.store import store_photo
+from app.services.reminders import projection as odometer_projection
 from app.services.signing import signatures
 from app.services.staff import sign_in as auth
 from app.services.storage.files import FileStore
@@ -354,7 +356,11 @@ async def _check_in(
     for cover in REQUIRED_COVERS:
         await check_ins.toggle_cover(session, check_in, cover.value, check_in.version, advisor)
     await check_ins.finish_step(session, check_in, Step.COVERS, check_in.version, advisor)
-    last = vehicle.last_odometer_km or 0
+    # The story's km on from the last reading, or where the car's own pace has taken it
+    # since (a car last seen months ago has run further: the check-in would ask).
+    found = await odometer_projection.for_vehicle(session, ZoneInfo("UTC"), vehicle.id)
+    projected = found.km_on(utcnow().date()) if found.from_history else None
+    last = max(vehicle.last_odometer_km or 0, projected or 0)
     await fields.save(
         session, check_in, Step.WALKAROUND,
         {"exterior_accessories_ok": "1", "glass_ok": "1", "onboard_tools_present": "1",

@@ -25,7 +25,8 @@ from app.web.auth import roles
 from app.web.form import Refusal, form_data
 from app.web.render import go, refused, render
 
-READERS = (Role.SERVICE_MANAGER, Role.ADMIN, Role.ADVISOR)
+READERS = (Role.SERVICE_MANAGER, Role.ADVISOR)
+# The targets are a setting: the admin keeps them too (and reads no figures).
 SETTERS = (Role.SERVICE_MANAGER, Role.ADMIN)
 QUERY = ("day", "advisor", "technician", "wall")
 

@@ -50,7 +50,7 @@ def _links(period: report_period.Period, settings: Settings) -> dict[str, str]:
     }
 
 
-MONTHLY_READERS = (Role.SERVICE_MANAGER, Role.ADMIN)
+MONTHLY_READERS = (Role.SERVICE_MANAGER,)
 MONTHLY_FORMATS = ("html", "pdf", "xlsx")
 
 

@@ -576,6 +576,35 @@ class Shop:
             self.findings.append(f"{name}: English on a zh-CN screen: {left}")
 
 
+def the_managers_board_is_open(shop: Shop) -> int:
+    """The service manager's 看板 open on another tablet: the cars delivered today so far,
+    none of them this one."""
+    board = shop.pages["manager"] = shop.contexts["manager"].new_page()
+    board.goto("/board")
+    delivered = int(board.get_by_test_id("value-delivered").inner_text().strip())
+    board.get_by_test_id("tile-delivered").click()
+    drill = board.get_by_test_id("drill-delivered")
+    expect(drill.locator(".drill-list li")).to_have_count(delivered)
+    expect(drill.get_by_test_id(f"drill-order-{shop.order_id}")).to_have_count(0)
+    board.evaluate("window.__sameDocument = true")
+    return delivered
+
+
+def the_board_counted_the_delivery_live(shop: Shop, before: int) -> None:
+    """The stream swapped the tiles in place (no reload, sooner than the minute's refresh);
+    the drill-down, opened again, lists this car."""
+    board = shop.pages["manager"]
+    expect(board.get_by_test_id("value-delivered")).to_have_text(
+        str(before + 1), timeout=LIVE_TIMEOUT_MS
+    )
+    board.get_by_test_id("tile-delivered").click()
+    drill = board.get_by_test_id("drill-delivered")
+    expect(drill.locator(".drill-list li")).to_have_count(before + 1)
+    expect(drill.get_by_test_id(f"drill-order-{shop.order_id}")).to_be_visible()
+    assert board.evaluate("window.__sameDocument === true"), "the board reloaded the page"
+    snap(shop.shot, board, "board-delivered-drill-zh-portrait")
+
+
 def advisor_signs_up_the_order(shop: Shop) -> None:
     advisor = shop.pages["advisor"] = shop.contexts["advisor"].new_page()
     shop.order = signed_order(advisor, shop.db, shop.bugs)
@@ -825,7 +854,7 @@ def test_signed_order_through_the_workshop_qc_rework_and_delivery(
     new_context: Callable[..., BrowserContext], shot: Shot, db_path: Path
 ) -> None:
     roles = {"advisor": "advisor", "foreman": "foreman", "technician": "technician",
-             "qc": "qc", "customer": None}  # fmt: skip
+             "qc": "qc", "customer": None, "manager": "manager"}  # fmt: skip
     contexts = {role: new_context(user, "portrait") for role, user in roles.items()}
     for context in contexts.values():
         context.add_init_script(LIVE_PROBE)
@@ -837,9 +866,11 @@ def test_signed_order_through_the_workshop_qc_rework_and_delivery(
     qc_queue_follows_live(shop)  # 4. mutual check; the car reaches the QC queue live
     qc_fails_and_the_job_is_redone(shop)  # 5. rework, checked again
     qc_passes(shop)
+    delivered_before = the_managers_board_is_open(shop)
     advisor_walks_the_car(shop)  # 6. delivery
     customer_signs_the_delivery(shop)
     delivered_in_the_database(shop)
+    the_board_counted_the_delivery_live(shop, delivered_before)
     # 7. After the car leaves: the follow-up call, a complaint to closed, the report.
     the_call_the_complaint_and_the_report(new_context, db_path, shot, shop.order_id, shop.number)
 

@@ -21,7 +21,7 @@ from app.services.reports.period import days
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_ID = 2**31 - 1  # an INTEGER id column holds no more
-MANAGERS = (Role.SERVICE_MANAGER, Role.ADMIN)
+MANAGERS = (Role.SERVICE_MANAGER,)
 # A person's day is not the dealership's: counts, hours and money targets are the
 # dealership's per day, so only shares and times are judged for one advisor or technician.
 PERSONAL_TARGET_UNITS = ("percent", "minutes")
