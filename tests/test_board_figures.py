@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.errors import InvalidInput
-from app.models import BoardTarget, JobTask, Role, StaffUser, TimeEntry
+from app.models import BoardTarget, JobTask, PromiseChange, Role, StaffUser, TimeEntry
 from app.services.board import figures, targets
 from app.services.board.figures import Figure, Scope
 from app.services.reports.period import Period, days, month_period
@@ -272,3 +272,35 @@ async def test_a_clock_left_running_for_days_still_counts_within_the_day(db, use
     found = await figures.compute(db, scope, day.shop, NOW)
     # 3 h as before, and the running clock from midnight to 20:00 on the 3rd.
     assert found["hours_clocked"].value == Decimal("23.00")
+
+
+async def test_a_promise_moved_by_a_call_is_kept_by_the_time_agreed(db, users) -> None:
+    # o2 was promised for 14:00 at signing and ready at 14:30 (late); o1 promised 16:00,
+    # ready 15:00 (kept). A call moved o2 to 15:00 and then 14:45: ready by the last time
+    # agreed, it is kept. A call moved o1 to 14:00: ready after both, it is not.
+    day = await third_of_november(db, users)
+    db.add_all([
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                      new_at=at(11, 3, 15), created_at=at(11, 3, 12)),
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 15),
+                      new_at=at(11, 3, 14, 45), created_at=at(11, 3, 13)),
+        PromiseChange(work_order_id=day.orders["o1"], old_at=at(11, 3, 16),
+                      new_at=at(11, 3, 14), created_at=at(11, 3, 11)),
+    ])  # fmt: skip
+    await db.commit()
+    found = await figures.compute(db, Scope(THIRD), day.shop, NOW)
+    kept = found["promise_kept"]
+    assert (kept.value, kept.part, kept.whole) == (50.0, 1, 2)
+    assert kept.order_ids == ids(day, "o1", "o2")  # o1 against it now, o2 for it
+
+
+async def test_a_car_ready_after_the_time_agreed_by_a_call_is_not_kept(db, users) -> None:
+    # o2 was promised for 14:00 and moved to 14:15 by a call; ready at 14:30, after both.
+    day = await third_of_november(db, users)
+    db.add(PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                         new_at=at(11, 3, 14, 15), created_at=at(11, 3, 12)))  # fmt: skip
+    await db.commit()
+    found = await figures.compute(db, Scope(THIRD), day.shop, NOW)
+    kept = found["promise_kept"]
+    assert (kept.value, kept.part, kept.whole) == (50.0, 1, 2)
+    assert kept.order_ids == ids(day, "o2", "o1")

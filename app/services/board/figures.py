@@ -41,6 +41,7 @@ from app.services.board.scope import (
     median_minutes,
     minutes,
     order_scope,
+    promised_time,
     share,
     technician_orders,
 )
@@ -175,7 +176,12 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     ).all()  # fmt: skip
     delivered = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.promised_at, WorkOrder.delivered_at, first_passed)
+            select(
+                WorkOrder.id,
+                promised_time().label("promised_at"),
+                WorkOrder.delivered_at,
+                first_passed,
+            )
             .where(WorkOrder.id.in_(delivered_orders(scope)))
             .order_by(WorkOrder.delivered_at, WorkOrder.id)
         )

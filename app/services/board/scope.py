@@ -10,9 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
-from app.models import ComplaintSeverity, JobTask, WorkOrder
+from app.models import ComplaintSeverity, JobTask, PromiseChange, WorkOrder
 from app.services.reports.period import Period
 
 COUNT, PERCENT, MINUTES, HOURS, MONEY = "count", "percent", "minutes", "hours", "money"
@@ -114,3 +114,18 @@ def delivered_orders(scope: Scope) -> Select[int]:
     return select(WorkOrder.id).where(
         in_period(WorkOrder.delivered_at, scope.period), *order_scope(scope)
     )
+
+
+def promised_time() -> ColumnElement[datetime]:
+    """The time last agreed with the customer, for a query on WorkOrder: the new time of
+    the order's latest recorded call (PromiseChange), else the one promised at signing.
+    A correlated subquery, so a period's orders still take one query."""
+    latest = (
+        select(PromiseChange.new_at)
+        .where(PromiseChange.work_order_id == WorkOrder.id)
+        .order_by(PromiseChange.created_at.desc(), PromiseChange.id.desc())
+        .limit(1)
+        .correlate(WorkOrder)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, WorkOrder.promised_at)

@@ -40,6 +40,7 @@ from app.models import (
     TimeEntry,
     WorkOrder,
 )
+from app.services.board.scope import promised_time
 from app.services.estimate import pricing
 from app.services.reports.period import Period
 
@@ -226,7 +227,12 @@ async def for_period(
     orders = delivered_in(period)
     rows = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.signed_at, WorkOrder.promised_at, WorkOrder.delivered_at)
+            select(
+                WorkOrder.id,
+                WorkOrder.signed_at,
+                promised_time().label("promised_at"),
+                WorkOrder.delivered_at,
+            )
             .where(WorkOrder.id.in_(orders))
             .order_by(WorkOrder.id)
         )
