@@ -304,3 +304,48 @@ async def test_a_car_ready_after_the_time_agreed_by_a_call_is_not_kept(db, users
     kept = found["promise_kept"]
     assert (kept.value, kept.part, kept.whole) == (50.0, 1, 2)
     assert kept.order_ids == ids(day, "o2", "o1")
+
+
+@pytest.mark.parametrize("by", ["advisor", "technician"])
+async def test_each_persons_figures_read_at_once_are_those_of_their_own_scope(
+    db, users, by: str
+) -> None:
+    day = await third_of_november(db, users)
+    # A promise moved by a call, and a clock left running for days, on the day too.
+    db.add(PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                         new_at=at(11, 3, 15), created_at=at(11, 3, 12)))  # fmt: skip
+    task = await db.scalar(select(JobTask).where(JobTask.work_order_id == day.orders["o1"]))
+    assert task is not None
+    db.add(TimeEntry(task_id=task.id, technician_id=day.technician, started_at=at(10, 30, 8)))
+    await db.commit()
+    people = (
+        [day.advisor_a, day.advisor_b] if by == "advisor" else [day.technician, day.technician_2]
+    )
+    idle = await db.scalar(select(StaffUser.id).where(StaffUser.username == "gone"))
+    assert idle is not None
+    found = await figures.compute_by(db, THIRD, day.shop, NOW, by, people=[idle])
+    assert sorted(found) == sorted([*people, idle])
+    for person in [*people, idle]:
+        alone = await figures.compute(db, Scope(THIRD, **{f"{by}_id": person}), day.shop, NOW)
+        assert found[person] == alone
+    assert found[people[0]]["delivered"].value == 2  # not all the same figures
+    assert found[idle]["delivered"].value == 0
+
+
+async def test_each_persons_figures_take_a_handful_of_queries_however_many_people(
+    db, users
+) -> None:
+    day = await third_of_november(db, users)
+    engine = db.bind.sync_engine  # type: ignore[union-attr]
+    statements: list[str] = []
+
+    def count_it(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count_it)
+    try:
+        found = await figures.compute_by(db, THIRD, day.shop, NOW, "technician")
+    finally:
+        event.remove(engine, "before_cursor_execute", count_it)
+    assert sorted(found) == sorted([day.technician, day.technician_2])
+    assert len(statements) <= 22

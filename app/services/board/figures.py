@@ -9,7 +9,11 @@ see /work/shared or the common brief. The money and labour figures are in `labou
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -26,9 +30,12 @@ from app.models import (
     FollowUpStatus,
     FollowUpTask,
     Inspection,
+    JobTask,
     WorkOrder,
 )
 from app.services.board import labour
+from app.services.board.labour import Entry
+from app.services.board.labour import Rows as LabourRows
 from app.services.board.scope import (
     COUNT,
     LOWER_IS_BETTER,
@@ -43,12 +50,17 @@ from app.services.board.scope import (
     order_scope,
     promised_time,
     share,
+    share_out,
     technician_orders,
 )
 from app.services.reports.period import Period
 from app.services.reports.period import days as period_days
 
-__all__ = ["CODES", "LOWER_IS_BETTER", "UNITS", "Figure", "Scope", "compute", "per_day"]
+__all__ = [
+    "CODES", "LOWER_IS_BETTER", "UNITS", "Figure", "Scope", "compute", "compute_by", "per_day",
+]  # fmt: skip
+
+Record = Any  # a result row, read by its columns' names
 
 # The board's order: the lane (reception), the workshop, after delivery, labour, money.
 CODES: tuple[str, ...] = (
@@ -92,21 +104,91 @@ UNITS: dict[str, str] = {
 }
 
 
-async def _reception(session: AsyncSession, scope: Scope, shop: Dealership) -> list[Figure]:
-    rows = (
-        await session.execute(
-            select(
-                WorkOrder.id,
-                WorkOrder.appointment_id,
-                CheckIn.arrived_at,
-                CheckIn.started_at,
-                CheckIn.completed_at,
+@dataclass(frozen=True)
+class _Rows:
+    """The records behind a scope's lane, workshop and after-delivery figures, each with
+    the work order it belongs to, in the order the figures list them."""
+
+    arrivals: list[Record]  # id, appointment_id, arrived_at, started_at, completed_at
+    signed: list[int]
+    finished: list[int]
+    first_rounds: list[tuple[int, bool]]  # (order, passed) in inspection order
+    delivered: list[Record]  # id, promised_at (the last agreed), delivered_at, at
+    failed: set[int]  # delivered orders with a failed final check
+    complained: set[int]  # delivered orders a complaint names
+    calls: list[Record]  # id, work_order_id, deadline_at
+    first_tries: dict[int, datetime]  # follow-up task -> first call
+    complaints: list[Record]  # severity, work_order_id, id, advisor_id
+    labour: LabourRows
+
+    def split(
+        self,
+        order: Callable[[int], Iterable[int]],
+        complaint: Callable[[Record], Iterable[int]],
+        entry: Callable[[Entry], Iterable[int]],
+    ) -> dict[int, _Rows]:
+        """Each person's part of the whole dealership's rows (order: the people an order
+        counts for; complaint and entry: a complaint's, a clock entry's), in one pass."""
+        arrivals = share_out(self.arrivals, lambda r: order(r.id))
+        signed = share_out(self.signed, order)
+        finished = share_out(self.finished, order)
+        first_rounds = share_out(self.first_rounds, lambda r: order(r[0]))
+        delivered = share_out(self.delivered, lambda r: order(r.id))
+        calls = share_out(self.calls, lambda c: order(c.work_order_id))
+        complaints = share_out(self.complaints, complaint)
+        labours = self.labour.split(order, entry)
+        everyone = {*arrivals, *signed, *finished, *first_rounds, *delivered, *calls,
+                    *complaints, *labours}  # fmt: skip
+        nothing = LabourRows([], {}, [], self.labour.technicians)
+        return {
+            person: _Rows(
+                arrivals=arrivals.get(person, []),
+                signed=signed.get(person, []),
+                finished=finished.get(person, []),
+                first_rounds=first_rounds.get(person, []),
+                delivered=delivered.get(person, []),
+                failed=self.failed,
+                complained=self.complained,
+                calls=calls.get(person, []),
+                first_tries=self.first_tries,
+                complaints=complaints.get(person, []),
+                labour=labours.get(person, nothing),
             )
-            .join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
-            .where(in_period(CheckIn.arrived_at, scope.period), *order_scope(scope))
-            .order_by(CheckIn.arrived_at, WorkOrder.id)
-        )
-    ).all()
+            for person in everyone
+        }
+
+    def order_ids(self) -> set[int]:
+        """Every work order the rows name."""
+        return {
+            *(r.id for r in self.arrivals), *self.signed, *self.finished,
+            *(o for o, _p in self.first_rounds), *(r.id for r in self.delivered),
+            *(c.work_order_id for c in self.calls),
+            *(c.work_order_id for c in self.complaints if c.work_order_id is not None),
+            *(line.order_id for line in self.labour.lines),
+            *(e.order_id for e in self.labour.entries),
+        }  # fmt: skip
+
+
+async def _reception_rows(session: AsyncSession, scope: Scope) -> list[Record]:
+    return list(
+        (
+            await session.execute(
+                select(
+                    WorkOrder.id,
+                    WorkOrder.appointment_id,
+                    CheckIn.arrived_at,
+                    CheckIn.started_at,
+                    CheckIn.completed_at,
+                )
+                .join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
+                .where(in_period(CheckIn.arrived_at, scope.period), *order_scope(scope))
+                .order_by(CheckIn.arrived_at, WorkOrder.id)
+            )
+        ).all()
+    )
+
+
+def _reception(rows: list[Record], shop: Dealership) -> list[Figure]:
     arrivals = [r.id for r in rows]
     booked = [r.id for r in rows if r.appointment_id is not None]
     walk_in = [r.id for r in rows if r.appointment_id is None]
@@ -127,7 +209,10 @@ async def _reception(session: AsyncSession, scope: Scope, shop: Dealership) -> l
     ]
 
 
-async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
+async def _workshop_rows(
+    session: AsyncSession, scope: Scope
+) -> tuple[list[int], list[int], list[tuple[int, bool]], list[Record], set[int], set[int]]:
+    """Signed, finished, first rounds, delivered, failed and complained-about orders."""
     period = scope.period
     signed = (
         await session.scalars(
@@ -213,15 +298,23 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
             )
         ).all()
     )
+    return (
+        list(signed), list(finished), [(o, p) for o, p in first_rounds], list(delivered),
+        failed, {o for o in complained if o is not None},
+    )  # fmt: skip
+
+
+def _workshop(rows: _Rows) -> list[Figure]:
+    delivered = rows.delivered
     promised = [r for r in delivered if r.promised_at is not None]
     kept = {r.id for r in promised if (r.at or r.delivered_at) <= r.promised_at}
-    fixed = {r.id for r in delivered if r.id not in failed and r.id not in complained}
+    fixed = {r.id for r in delivered if r.id not in rows.failed and r.id not in rows.complained}
     first_round: dict[int, bool] = {}
-    for order_id, passed in first_rounds:
+    for order_id, passed in rows.first_rounds:
         first_round.setdefault(order_id, passed)
     return [
-        count("signed", signed),
-        count("finished", finished),
+        count("signed", rows.signed),
+        count("finished", rows.finished),
         count("delivered", [r.id for r in delivered]),
         share(
             "promise_kept",
@@ -241,7 +334,10 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     ]
 
 
-async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
+async def _after_delivery_rows(
+    session: AsyncSession, scope: Scope
+) -> tuple[list[Record], dict[int, datetime], list[Record]]:
+    """The delivery calls due in the period, their first tries, the complaints open."""
     period = scope.period
     calls = (
         await session.execute(
@@ -270,11 +366,10 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
                 )
                 .group_by(FollowUpAttempt.task_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    in_time = {c.id for c in calls if c.id in first_tries and first_tries[c.id] <= c.deadline_at}
-    on_time = [c.work_order_id for c in calls if c.id in in_time]
-    late = [c.work_order_id for c in calls if c.id not in in_time]
     complaint_where: list[ColumnElement[bool]] = [
         Complaint.received_at < period.ends_at,
         or_(Complaint.closed_at.is_(None), Complaint.closed_at >= period.ends_at),
@@ -285,18 +380,26 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
         complaint_where.append(Complaint.work_order_id.in_(technician_orders(scope.technician_id)))
     complaints = (
         await session.execute(
-            select(Complaint.severity, Complaint.work_order_id, Complaint.id)
+            select(Complaint.severity, Complaint.work_order_id, Complaint.id, Complaint.advisor_id)
             .where(*complaint_where)
             .order_by(Complaint.received_at, Complaint.id)
         )
     ).all()
+    return list(calls), first_tries, list(complaints)
+
+
+def _after_delivery(rows: _Rows) -> list[Figure]:
+    calls, first_tries = rows.calls, rows.first_tries
+    in_time = {c.id for c in calls if c.id in first_tries and first_tries[c.id] <= c.deadline_at}
+    on_time = [c.work_order_id for c in calls if c.id in in_time]
+    late = [c.work_order_id for c in calls if c.id not in in_time]
     by_severity: dict[str, list[int]] = {code: [] for code in SEVERITY_CODES.values()}
     counted: dict[str, int] = dict.fromkeys(SEVERITY_CODES.values(), 0)
-    for severity, order_id, _id in complaints:
-        code = SEVERITY_CODES.get(severity, "complaints_general")
+    for complaint in rows.complaints:
+        code = SEVERITY_CODES.get(complaint.severity, "complaints_general")
         counted[code] += 1
-        if order_id is not None:
-            by_severity[code].append(order_id)
+        if complaint.work_order_id is not None:
+            by_severity[code].append(complaint.work_order_id)
     return [
         count("follow_ups_due", [c.work_order_id for c in calls]),
         share("follow_ups_on_time", on_time, late),
@@ -307,18 +410,107 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
     ]
 
 
+async def _rows(session: AsyncSession, scope: Scope, shop: Dealership, now: datetime) -> _Rows:
+    """The scope's records, a person's filtered in SQL: a handful of batched queries."""
+    signed, finished, first_rounds, delivered, failed, complained = await _workshop_rows(
+        session, scope
+    )
+    calls, first_tries, complaints = await _after_delivery_rows(session, scope)
+    return _Rows(
+        arrivals=await _reception_rows(session, scope),
+        signed=signed,
+        finished=finished,
+        first_rounds=first_rounds,
+        delivered=delivered,
+        failed=failed,
+        complained=complained,
+        calls=calls,
+        first_tries=first_tries,
+        complaints=complaints,
+        labour=await labour.rows(session, scope, shop, now),
+    )
+
+
+def _figures(rows: _Rows, scope: Scope, shop: Dealership, now: datetime) -> dict[str, Figure]:
+    """Every figure of the scope from its rows, in the board's order (CODES)."""
+    found = [
+        *_reception(rows.arrivals, shop),
+        *_workshop(rows),
+        *_after_delivery(rows),
+        *labour.figures(rows.labour, scope, shop, now),
+    ]
+    by_code = {f.code: f for f in found}
+    return {code: by_code[code] for code in CODES}
+
+
 async def compute(
     session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
 ) -> dict[str, Figure]:
     """Every figure of the scope, in the board's order (CODES)."""
-    found = [
-        *await _reception(session, scope, shop),
-        *await _workshop(session, scope),
-        *await _after_delivery(session, scope),
-        *await labour.figures(session, scope, shop, now),
-    ]
-    by_code = {f.code: f for f in found}
-    return {code: by_code[code] for code in CODES}
+    return _figures(await _rows(session, scope, shop, now), scope, shop, now)
+
+
+# Orders sent as parameters at most this many at a time (SQLite and PostgreSQL limits).
+_CHUNK = 900
+
+
+async def _owners(session: AsyncSession, order_ids: set[int], by: str) -> dict[int, set[int]]:
+    """Order -> the people it counts for: its advisor, or the technicians of its tasks."""
+    owners: dict[int, set[int]] = defaultdict(set)
+    ordered = sorted(order_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        if by == "advisor":
+            query = select(WorkOrder.id, WorkOrder.advisor_id).where(WorkOrder.id.in_(chunk))
+        else:
+            query = select(JobTask.work_order_id, JobTask.technician_id).where(
+                JobTask.work_order_id.in_(chunk)
+            )
+        for order_id, person in (await session.execute(query)).tuples():
+            if person is not None:
+                owners[order_id].add(person)
+    return owners
+
+
+async def compute_by(
+    session: AsyncSession,
+    period: Period,
+    shop: Dealership,
+    now: datetime,
+    by: str,
+    people: Iterable[int] = (),
+) -> dict[int, dict[str, Figure]]:
+    """Each person's figures for the period, by = "advisor" or "technician": for each one
+    with anything in the period (and each of `people`), exactly what compute() gives for
+    Scope(period, advisor_id=…) or Scope(period, technician_id=…), but from the whole
+    dealership's rows read once and shared out, not a handful of queries per person."""
+    if by not in ("advisor", "technician"):
+        raise ValueError(f"compute_by: by is 'advisor' or 'technician', not {by!r}")
+    everyone = await _rows(session, Scope(period), shop, now)
+    owners = await _owners(session, everyone.order_ids(), by)
+
+    def order(o: int) -> Iterable[int]:
+        return owners.get(o, ())
+
+    def complaint(c: Record) -> Iterable[int]:
+        # The complaint's own advisor; the technicians of the order it names.
+        if by == "advisor":
+            return () if c.advisor_id is None else (c.advisor_id,)
+        return () if c.work_order_id is None else order(c.work_order_id)
+
+    def entry(e: Entry) -> Iterable[int]:
+        # An advisor's orders' clocked time; a technician's own clock.
+        return order(e.order_id) if by == "advisor" else (e.technician_id,)
+
+    shared = everyone.split(order, complaint, entry)
+    nothing = _Rows([], [], [], [], [], set(), set(), [], {}, [],
+                    LabourRows([], {}, [], everyone.labour.technicians))  # fmt: skip
+    return {
+        person: _figures(
+            shared.get(person, nothing), Scope(period, **{f"{by}_id": person}), shop, now
+        )
+        for person in sorted({*shared, *people})
+    }
 
 
 async def per_day(

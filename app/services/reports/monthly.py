@@ -119,6 +119,18 @@ async def staff_with(session: AsyncSession, role: Role) -> list[StaffUser]:
     return list(rows.unique().all())
 
 
+async def _people(
+    session: AsyncSession, shop: Dealership, period: Period, now: datetime, role: Role, by: str
+) -> list[Person]:
+    """Each active member of staff with the role, with their figures for the period (all
+    read at once: a month's rows shared out, not the figures counted once a person)."""
+    staff = await staff_with(session, role)
+    found = await board_figures.compute_by(
+        session, period, shop, now, by, people=[u.id for u in staff]
+    )
+    return [Person(u.id, u.display_name, found[u.id]) for u in staff]
+
+
 async def build(
     session: AsyncSession, shop: Dealership, period: Period, tz: ZoneInfo, now: datetime
 ) -> MonthlyReport:
@@ -136,16 +148,8 @@ async def build(
         (week, await board_figures.compute(session, Scope(week), shop, now))
         for week in weeks(period, tz, today)
     ]
-    advisors = [
-        Person(u.id, u.display_name,
-               await board_figures.compute(session, Scope(period, advisor_id=u.id), shop, now))
-        for u in await staff_with(session, Role.ADVISOR)
-    ]  # fmt: skip
-    technicians = [
-        Person(u.id, u.display_name,
-               await board_figures.compute(session, Scope(period, technician_id=u.id), shop, now))
-        for u in await staff_with(session, Role.TECHNICIAN)
-    ]  # fmt: skip
+    advisors = await _people(session, shop, period, now, Role.ADVISOR, "advisor")
+    technicians = await _people(session, shop, period, now, Role.TECHNICIAN, "technician")
     evidence = list(
         zip(
             await monthly_evidence.for_period(session, period, shop),
