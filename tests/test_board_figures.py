@@ -349,3 +349,32 @@ async def test_each_persons_figures_take_a_handful_of_queries_however_many_peopl
         event.remove(engine, "before_cursor_execute", count_it)
     assert sorted(found) == sorted([day.technician, day.technician_2])
     assert len(statements) <= 22
+
+
+@pytest.mark.parametrize(
+    "who", [{}, {"advisor_id": "advisor_a"}, {"technician_id": "technician_2"}]
+)
+async def test_each_day_and_week_from_the_months_rows_is_what_compute_gives(
+    db, users, who: dict[str, str]
+) -> None:
+    day = await third_of_november(db, users)
+    task = await db.scalar(select(JobTask).where(JobTask.work_order_id == day.orders["o2"]))
+    assert task is not None
+    db.add_all([
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                      new_at=at(11, 3, 15), created_at=at(11, 3, 12)),
+        # Closed after days (not read for a day long after its start), running for days.
+        TimeEntry(task_id=task.id, technician_id=day.technician_2, started_at=at(10, 29, 8),
+                  finished_at=at(11, 3, 9)),
+        TimeEntry(task_id=task.id, technician_id=day.technician, started_at=at(10, 30, 8)),
+    ])  # fmt: skip
+    await db.commit()
+    which = {k: getattr(day, v) for k, v in who.items()}
+    november = month_period(2026, 11, BEIJING)
+    parts = [days(date(2026, 11, d), date(2026, 11, d), BEIJING) for d in range(1, 6)]
+    parts.append(days(date(2026, 11, 2), date(2026, 11, 8), BEIJING))  # a week
+    found = await figures.compute_parts(db, november, parts, day.shop, NOW, **which)
+    for part, got in zip(parts, found, strict=True):
+        assert got == await figures.compute(db, Scope(part, **which), day.shop, NOW), part
+    if not who:
+        assert [f["arrivals"].value for f in found] == [1, 1, 3, 1, 0, 5]

@@ -225,14 +225,17 @@ def _clocked(entries: list[Entry], scope: Scope, now: datetime) -> tuple[Decimal
     worked on, the most clocked first."""
     period = scope.period
     until = min(period.ends_at, now)
+    lookback = period.starts_at - LONGEST_ENTRY
     seconds: dict[int, float] = defaultdict(float)
     for entry in entries:
+        if entry.finished_at is not None and entry.started_at < lookback:
+            continue  # a clock left running for days and closed: not read (see _entries)
         start = max(entry.started_at, period.starts_at)
         end = min(entry.finished_at or now, until)
         if end > start:
             seconds[entry.order_id] += (end - start).total_seconds()
     total = Decimal(str(sum(seconds.values()))) / 3600
-    ordered = tuple(sorted(seconds, key=lambda o: -seconds[o]))
+    ordered = tuple(sorted(seconds, key=lambda o: (-seconds[o], o)))
     return total.quantize(CENT, rounding=ROUND_HALF_UP), ordered
 
 
@@ -291,6 +294,15 @@ class Rows:
                          entries.get(person, []), self.technicians)
             for person in {*lines, *bills, *entries}
         }  # fmt: skip
+
+    def of_orders(self, orders: set[int]) -> Rows:
+        """The lines and bills of these orders (delivered in a part of the period)."""
+        return Rows(
+            [line for line in self.lines if line.order_id in orders],
+            {o: amounts for o, amounts in self.bills.items() if o in orders},
+            self.entries,
+            self.technicians,
+        )
 
 
 async def rows(session: AsyncSession, scope: Scope, shop: Dealership, now: datetime) -> Rows:
