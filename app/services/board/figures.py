@@ -5,6 +5,11 @@ Each figure has a value, the counts it is made of ("2 of 3"), a direction and th
 orders behind it for the drill-down (for a share, the ones that count against it first).
 The definitions are the contract shared with the daily summary and the monthly report;
 see /work/shared or the common brief. The money and labour figures are in `labour`.
+
+Each section is a fetch (`read`: the period's rows, a person's scope filtered in SQL) and
+an aggregation (`of`: rows -> figures). compute() is the two; compute_by() shares the
+whole dealership's rows out to each advisor or technician, and compute_parts()/per_day()
+filter the period's rows to each day or week, both through the same aggregation.
 """
 
 from __future__ import annotations
