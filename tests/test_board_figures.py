@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.errors import InvalidInput
-from app.models import BoardTarget, JobTask, Role, StaffUser, TimeEntry
+from app.models import BoardTarget, JobTask, PromiseChange, Role, StaffUser, TimeEntry
 from app.services.board import figures, targets
 from app.services.board.figures import Figure, Scope
 from app.services.reports.period import Period, days, month_period
@@ -272,3 +272,109 @@ async def test_a_clock_left_running_for_days_still_counts_within_the_day(db, use
     found = await figures.compute(db, scope, day.shop, NOW)
     # 3 h as before, and the running clock from midnight to 20:00 on the 3rd.
     assert found["hours_clocked"].value == Decimal("23.00")
+
+
+async def test_a_promise_moved_by_a_call_is_kept_by_the_time_agreed(db, users) -> None:
+    # o2 was promised for 14:00 at signing and ready at 14:30 (late); o1 promised 16:00,
+    # ready 15:00 (kept). A call moved o2 to 15:00 and then 14:45: ready by the last time
+    # agreed, it is kept. A call moved o1 to 14:00: ready after both, it is not.
+    day = await third_of_november(db, users)
+    db.add_all([
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                      new_at=at(11, 3, 15), created_at=at(11, 3, 12)),
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 15),
+                      new_at=at(11, 3, 14, 45), created_at=at(11, 3, 13)),
+        PromiseChange(work_order_id=day.orders["o1"], old_at=at(11, 3, 16),
+                      new_at=at(11, 3, 14), created_at=at(11, 3, 11)),
+    ])  # fmt: skip
+    await db.commit()
+    found = await figures.compute(db, Scope(THIRD), day.shop, NOW)
+    kept = found["promise_kept"]
+    assert (kept.value, kept.part, kept.whole) == (50.0, 1, 2)
+    assert kept.order_ids == ids(day, "o1", "o2")  # o1 against it now, o2 for it
+
+
+async def test_a_car_ready_after_the_time_agreed_by_a_call_is_not_kept(db, users) -> None:
+    # o2 was promised for 14:00 and moved to 14:15 by a call; ready at 14:30, after both.
+    day = await third_of_november(db, users)
+    db.add(PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                         new_at=at(11, 3, 14, 15), created_at=at(11, 3, 12)))  # fmt: skip
+    await db.commit()
+    found = await figures.compute(db, Scope(THIRD), day.shop, NOW)
+    kept = found["promise_kept"]
+    assert (kept.value, kept.part, kept.whole) == (50.0, 1, 2)
+    assert kept.order_ids == ids(day, "o2", "o1")
+
+
+@pytest.mark.parametrize("by", ["advisor", "technician"])
+async def test_each_persons_figures_read_at_once_are_those_of_their_own_scope(
+    db, users, by: str
+) -> None:
+    day = await third_of_november(db, users)
+    # A promise moved by a call, and a clock left running for days, on the day too.
+    db.add(PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                         new_at=at(11, 3, 15), created_at=at(11, 3, 12)))  # fmt: skip
+    task = await db.scalar(select(JobTask).where(JobTask.work_order_id == day.orders["o1"]))
+    assert task is not None
+    db.add(TimeEntry(task_id=task.id, technician_id=day.technician, started_at=at(10, 30, 8)))
+    await db.commit()
+    people = (
+        [day.advisor_a, day.advisor_b] if by == "advisor" else [day.technician, day.technician_2]
+    )
+    idle = await db.scalar(select(StaffUser.id).where(StaffUser.username == "gone"))
+    assert idle is not None
+    found = await figures.compute_by(db, THIRD, day.shop, NOW, by, people=[idle])
+    assert sorted(found) == sorted([*people, idle])
+    for person in [*people, idle]:
+        alone = await figures.compute(db, Scope(THIRD, **{f"{by}_id": person}), day.shop, NOW)
+        assert found[person] == alone
+    assert found[people[0]]["delivered"].value == 2  # not all the same figures
+    assert found[idle]["delivered"].value == 0
+
+
+async def test_each_persons_figures_take_a_handful_of_queries_however_many_people(
+    db, users
+) -> None:
+    day = await third_of_november(db, users)
+    engine = db.bind.sync_engine  # type: ignore[union-attr]
+    statements: list[str] = []
+
+    def count_it(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count_it)
+    try:
+        found = await figures.compute_by(db, THIRD, day.shop, NOW, "technician")
+    finally:
+        event.remove(engine, "before_cursor_execute", count_it)
+    assert sorted(found) == sorted([day.technician, day.technician_2])
+    assert len(statements) <= 22
+
+
+@pytest.mark.parametrize(
+    "who", [{}, {"advisor_id": "advisor_a"}, {"technician_id": "technician_2"}]
+)
+async def test_each_day_and_week_from_the_months_rows_is_what_compute_gives(
+    db, users, who: dict[str, str]
+) -> None:
+    day = await third_of_november(db, users)
+    task = await db.scalar(select(JobTask).where(JobTask.work_order_id == day.orders["o2"]))
+    assert task is not None
+    db.add_all([
+        PromiseChange(work_order_id=day.orders["o2"], old_at=at(11, 3, 14),
+                      new_at=at(11, 3, 15), created_at=at(11, 3, 12)),
+        # Closed after days (not read for a day long after its start), running for days.
+        TimeEntry(task_id=task.id, technician_id=day.technician_2, started_at=at(10, 29, 8),
+                  finished_at=at(11, 3, 9)),
+        TimeEntry(task_id=task.id, technician_id=day.technician, started_at=at(10, 30, 8)),
+    ])  # fmt: skip
+    await db.commit()
+    which = {k: getattr(day, v) for k, v in who.items()}
+    november = month_period(2026, 11, BEIJING)
+    parts = [days(date(2026, 11, d), date(2026, 11, d), BEIJING) for d in range(1, 6)]
+    parts.append(days(date(2026, 11, 2), date(2026, 11, 8), BEIJING))  # a week
+    found = await figures.compute_parts(db, november, parts, day.shop, NOW, **which)
+    for part, got in zip(parts, found, strict=True):
+        assert got == await figures.compute(db, Scope(part, **which), day.shop, NOW), part
+    if not who:
+        assert [f["arrivals"].value for f in found] == [1, 1, 3, 1, 0, 5]

@@ -203,3 +203,29 @@ def test_a_day_that_is_not_a_date_is_refused_on_the_day_field(raw: str) -> None:
 
 def test_without_a_day_it_is_today_in_the_dealerships_timezone() -> None:
     assert summary.parse_day("", BEIJING, at(11, 11, 0, 30)) == date(2026, 11, 11)
+
+
+async def test_a_car_is_late_by_the_time_last_agreed_on_a_call(db, users) -> None:
+    shop = Dealership(code="D1", name="测试店", tax_rate=Decimal("0"))
+    db.add(shop)
+    # Promised for 15:00 at signing, moved to tomorrow on a call: not late today.
+    moved_on = await _a_car(db, 41, status=WorkOrderStatus.IN_PROGRESS, promised_at=at(11, 10, 15))
+    # Promised for yesterday, moved to 13:00 today, still in the workshop: late today.
+    moved_in = await _a_car(db, 42, status=WorkOrderStatus.IN_PROGRESS, promised_at=at(11, 9, 17))
+    # Delivered at 16:00, promised for 15:00 then moved to 17:00: on time.
+    kept = await a_visit(
+        db, users, Visit(43, at(11, 10, 16), promised_at=at(11, 10, 15), labour="100.00")
+    )
+    db.add_all([
+        PromiseChange(work_order_id=moved_on.id, old_at=at(11, 10, 15), new_at=at(11, 11, 12),
+                      reason="等待配件", created_at=at(11, 10, 11)),
+        PromiseChange(work_order_id=moved_in.id, old_at=at(11, 9, 17), new_at=at(11, 10, 13),
+                      reason="加项", created_at=at(11, 9, 16)),
+        PromiseChange(work_order_id=kept.id, old_at=at(11, 10, 15), new_at=at(11, 10, 17),
+                      reason="客户同意", created_at=at(11, 10, 12)),
+    ])  # fmt: skip
+    await db.commit()
+    found = await summary.build(db, shop, DAY, BEIJING, NOW, FMT)
+    assert [(c.number, c.promised_at, c.ready_at, c.reasons) for c in found.late] == [
+        ("WO-D-042", at(11, 10, 13), None, ("加项",)),
+    ]

@@ -23,7 +23,7 @@ from app.models import (
     WorkOrder,
 )
 from app.services.board import labour
-from app.services.board.scope import Figure
+from app.services.board.scope import Figure, promised_time
 
 RECEPTION = ("arrivals", "booked", "walk_in", "appointment_rate")
 GREETING = ("greeting_minutes", "greeted_in_time")
@@ -131,13 +131,19 @@ async def _quality_facts(
             )
         ).all()
     )
+    promised: dict[int, datetime | None] = {}
+    if code == "promise_kept":  # the time last agreed with the customer, as the figure
+        found = await session.execute(
+            select(WorkOrder.id, promised_time()).where(WorkOrder.id.in_(ids))
+        )
+        promised = dict(found.tuples().all())
     facts = {}
     for o in ids:
         order = orders[o]
         if code == "promise_kept":
             ready = first.get(o) or order.delivered_at
             facts[o] = _("Promised %(p)s · ready %(r)s",
-                         p=fmt.time(order.promised_at), r=fmt.time(ready))  # fmt: skip
+                         p=fmt.time(promised.get(o)), r=fmt.time(ready))  # fmt: skip
         elif code == "finished":
             facts[o] = _("Passed the final check %(t)s", t=fmt.time(first.get(o)))
         elif o in failed:

@@ -5,11 +5,20 @@ Each figure has a value, the counts it is made of ("2 of 3"), a direction and th
 orders behind it for the drill-down (for a share, the ones that count against it first).
 The definitions are the contract shared with the daily summary and the monthly report;
 see /work/shared or the common brief. The money and labour figures are in `labour`.
+
+Each section is a fetch (`read`: the period's rows, a person's scope filtered in SQL) and
+an aggregation (`of`: rows -> figures). compute() is the two; compute_by() shares the
+whole dealership's rows out to each advisor or technician, and compute_parts()/per_day()
+filter the period's rows to each day or week, both through the same aggregation.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -26,9 +35,12 @@ from app.models import (
     FollowUpStatus,
     FollowUpTask,
     Inspection,
+    JobTask,
     WorkOrder,
 )
 from app.services.board import labour
+from app.services.board.labour import Entry
+from app.services.board.labour import Rows as LabourRows
 from app.services.board.scope import (
     COUNT,
     LOWER_IS_BETTER,
@@ -41,13 +53,20 @@ from app.services.board.scope import (
     median_minutes,
     minutes,
     order_scope,
+    promised_time,
     share,
+    share_out,
     technician_orders,
 )
 from app.services.reports.period import Period
 from app.services.reports.period import days as period_days
 
-__all__ = ["CODES", "LOWER_IS_BETTER", "UNITS", "Figure", "Scope", "compute", "per_day"]
+__all__ = [
+    "CODES", "LOWER_IS_BETTER", "UNITS", "Figure", "Rows", "Scope", "compute", "compute_by",
+    "compute_parts", "of", "per_day", "read",
+]  # fmt: skip
+
+Record = Any  # a result row, read by its columns' names
 
 # The board's order: the lane (reception), the workshop, after delivery, labour, money.
 CODES: tuple[str, ...] = (
@@ -91,21 +110,116 @@ UNITS: dict[str, str] = {
 }
 
 
-async def _reception(session: AsyncSession, scope: Scope, shop: Dealership) -> list[Figure]:
-    rows = (
-        await session.execute(
-            select(
-                WorkOrder.id,
-                WorkOrder.appointment_id,
-                CheckIn.arrived_at,
-                CheckIn.started_at,
-                CheckIn.completed_at,
+@dataclass(frozen=True)
+class Rows:
+    """The records behind a scope's lane, workshop and after-delivery figures, each with
+    the work order it belongs to, in the order the figures list them."""
+
+    arrivals: list[Record]  # id, appointment_id, arrived_at, started_at, completed_at
+    signed: list[Record]  # id, signed_at
+    finished: list[Record]  # id, at (its first passed final check)
+    first_rounds: list[Record]  # id, passed, at: first final checks in inspection order
+    delivered: list[Record]  # id, promised_at (the last agreed), delivered_at, at
+    failed: set[int]  # delivered orders with a failed final check
+    complained: set[int]  # delivered orders a complaint names
+    calls: list[Record]  # id, work_order_id, deadline_at
+    first_tries: dict[int, datetime]  # follow-up task -> first call
+    complaints: list[Record]  # severity, work_order_id, id, advisor_id, received_at, closed_at
+    labour: LabourRows
+
+    def split(
+        self,
+        order: Callable[[int], Iterable[int]],
+        complaint: Callable[[Record], Iterable[int]],
+        entry: Callable[[Entry], Iterable[int]],
+    ) -> dict[int, Rows]:
+        """Each person's part of the whole dealership's rows (order: the people an order
+        counts for; complaint and entry: a complaint's, a clock entry's), in one pass."""
+        arrivals = share_out(self.arrivals, lambda r: order(r.id))
+        signed = share_out(self.signed, lambda r: order(r.id))
+        finished = share_out(self.finished, lambda r: order(r.id))
+        first_rounds = share_out(self.first_rounds, lambda r: order(r.id))
+        delivered = share_out(self.delivered, lambda r: order(r.id))
+        calls = share_out(self.calls, lambda c: order(c.work_order_id))
+        complaints = share_out(self.complaints, complaint)
+        labours = self.labour.split(order, entry)
+        everyone = {*arrivals, *signed, *finished, *first_rounds, *delivered, *calls,
+                    *complaints, *labours}  # fmt: skip
+        nothing = LabourRows([], {}, [], self.labour.technicians)
+        return {
+            person: Rows(
+                arrivals=arrivals.get(person, []),
+                signed=signed.get(person, []),
+                finished=finished.get(person, []),
+                first_rounds=first_rounds.get(person, []),
+                delivered=delivered.get(person, []),
+                failed=self.failed,
+                complained=self.complained,
+                calls=calls.get(person, []),
+                first_tries=self.first_tries,
+                complaints=complaints.get(person, []),
+                labour=labours.get(person, nothing),
             )
-            .join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
-            .where(in_period(CheckIn.arrived_at, scope.period), *order_scope(scope))
-            .order_by(CheckIn.arrived_at, WorkOrder.id)
+            for person in everyone
+        }
+
+    def within(self, part: Period) -> Rows:
+        """The rows of a part of the period (a day, a week) that the part's own rows would
+        be: each stated timestamp within the part; the complaints and clock entries as they
+        are (the aggregation keeps those of its period)."""
+
+        def inside(at: datetime | None) -> bool:
+            return at is not None and part.starts_at <= at < part.ends_at
+
+        delivered = [r for r in self.delivered if inside(r.delivered_at)]
+        orders = {r.id for r in delivered}
+        return Rows(
+            arrivals=[r for r in self.arrivals if inside(r.arrived_at)],
+            signed=[r for r in self.signed if inside(r.signed_at)],
+            finished=[r for r in self.finished if inside(r.at)],
+            first_rounds=[r for r in self.first_rounds if inside(r.at)],
+            delivered=delivered,
+            failed=self.failed,
+            complained=self.complained,
+            calls=[c for c in self.calls if inside(c.deadline_at)],
+            first_tries=self.first_tries,
+            complaints=self.complaints,
+            labour=self.labour.of_orders(orders),
         )
-    ).all()
+
+    def order_ids(self) -> set[int]:
+        """Every work order the rows name."""
+        return {
+            *(r.id for r in self.arrivals), *(r.id for r in self.signed),
+            *(r.id for r in self.finished), *(r.id for r in self.first_rounds),
+            *(r.id for r in self.delivered),
+            *(c.work_order_id for c in self.calls),
+            *(c.work_order_id for c in self.complaints if c.work_order_id is not None),
+            *(line.order_id for line in self.labour.lines),
+            *(e.order_id for e in self.labour.entries),
+        }  # fmt: skip
+
+
+async def _reception_rows(session: AsyncSession, scope: Scope) -> list[Record]:
+    return list(
+        (
+            await session.execute(
+                select(
+                    WorkOrder.id,
+                    WorkOrder.appointment_id,
+                    CheckIn.arrived_at,
+                    CheckIn.started_at,
+                    CheckIn.completed_at,
+                )
+                .join(WorkOrder, WorkOrder.id == CheckIn.work_order_id)
+                .where(in_period(CheckIn.arrived_at, scope.period), *order_scope(scope))
+                .order_by(CheckIn.arrived_at, WorkOrder.id)
+            )
+        ).all()
+    )
+
+
+def _reception(rows: list[Record], shop: Dealership) -> list[Figure]:
     arrivals = [r.id for r in rows]
     booked = [r.id for r in rows if r.appointment_id is not None]
     walk_in = [r.id for r in rows if r.appointment_id is None]
@@ -126,11 +240,14 @@ async def _reception(session: AsyncSession, scope: Scope, shop: Dealership) -> l
     ]
 
 
-async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
+async def _workshop_rows(
+    session: AsyncSession, scope: Scope
+) -> tuple[list[Record], list[Record], list[Record], list[Record], set[int], set[int]]:
+    """Signed, finished, first rounds, delivered, failed and complained-about orders."""
     period = scope.period
     signed = (
-        await session.scalars(
-            select(WorkOrder.id)
+        await session.execute(
+            select(WorkOrder.id, WorkOrder.signed_at)
             .where(in_period(WorkOrder.signed_at, period), *order_scope(scope))
             .order_by(WorkOrder.signed_at, WorkOrder.id)
         )
@@ -139,8 +256,8 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     # the period with no passed check before it (not every order's checks grouped).
     earlier = aliased(Inspection)
     finished = (
-        await session.scalars(
-            select(Inspection.work_order_id)
+        await session.execute(
+            select(Inspection.work_order_id.label("id"), Inspection.created_at.label("at"))
             .join(WorkOrder, WorkOrder.id == Inspection.work_order_id)
             .where(
                 Inspection.passed.is_(True),
@@ -166,7 +283,8 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     )
     first_rounds = (
         await session.execute(
-            select(Inspection.work_order_id, Inspection.passed)
+            select(Inspection.work_order_id.label("id"), Inspection.passed,
+                   Inspection.created_at.label("at"))
             .join(WorkOrder, WorkOrder.id == Inspection.work_order_id)
             .where(Inspection.round == 1, in_period(Inspection.created_at, period),
                    *order_scope(scope))
@@ -175,7 +293,12 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     ).all()  # fmt: skip
     delivered = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.promised_at, WorkOrder.delivered_at, first_passed)
+            select(
+                WorkOrder.id,
+                promised_time().label("promised_at"),
+                WorkOrder.delivered_at,
+                first_passed,
+            )
             .where(WorkOrder.id.in_(delivered_orders(scope)))
             .order_by(WorkOrder.delivered_at, WorkOrder.id)
         )
@@ -207,15 +330,23 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
             )
         ).all()
     )
+    return (
+        list(signed), list(finished), list(first_rounds), list(delivered),
+        failed, {o for o in complained if o is not None},
+    )  # fmt: skip
+
+
+def _workshop(rows: Rows) -> list[Figure]:
+    delivered = rows.delivered
     promised = [r for r in delivered if r.promised_at is not None]
     kept = {r.id for r in promised if (r.at or r.delivered_at) <= r.promised_at}
-    fixed = {r.id for r in delivered if r.id not in failed and r.id not in complained}
+    fixed = {r.id for r in delivered if r.id not in rows.failed and r.id not in rows.complained}
     first_round: dict[int, bool] = {}
-    for order_id, passed in first_rounds:
-        first_round.setdefault(order_id, passed)
+    for check in rows.first_rounds:
+        first_round.setdefault(check.id, check.passed)
     return [
-        count("signed", signed),
-        count("finished", finished),
+        count("signed", [r.id for r in rows.signed]),
+        count("finished", [r.id for r in rows.finished]),
         count("delivered", [r.id for r in delivered]),
         share(
             "promise_kept",
@@ -235,7 +366,10 @@ async def _workshop(session: AsyncSession, scope: Scope) -> list[Figure]:
     ]
 
 
-async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
+async def _after_delivery_rows(
+    session: AsyncSession, scope: Scope
+) -> tuple[list[Record], dict[int, datetime], list[Record]]:
+    """The delivery calls due in the period, their first tries, the complaints open."""
     period = scope.period
     calls = (
         await session.execute(
@@ -264,14 +398,15 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
                 )
                 .group_by(FollowUpAttempt.task_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
-    in_time = {c.id for c in calls if c.id in first_tries and first_tries[c.id] <= c.deadline_at}
-    on_time = [c.work_order_id for c in calls if c.id in in_time]
-    late = [c.work_order_id for c in calls if c.id not in in_time]
+    # Open at the end of some day of the period (`_after_delivery` keeps those open at
+    # its end), so that the period's rows serve each of its days too.
     complaint_where: list[ColumnElement[bool]] = [
         Complaint.received_at < period.ends_at,
-        or_(Complaint.closed_at.is_(None), Complaint.closed_at >= period.ends_at),
+        or_(Complaint.closed_at.is_(None), Complaint.closed_at > period.starts_at),
     ]
     if scope.advisor_id is not None:
         complaint_where.append(Complaint.advisor_id == scope.advisor_id)
@@ -279,18 +414,37 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
         complaint_where.append(Complaint.work_order_id.in_(technician_orders(scope.technician_id)))
     complaints = (
         await session.execute(
-            select(Complaint.severity, Complaint.work_order_id, Complaint.id)
+            select(
+                Complaint.severity,
+                Complaint.work_order_id,
+                Complaint.id,
+                Complaint.advisor_id,
+                Complaint.received_at,
+                Complaint.closed_at,
+            )
             .where(*complaint_where)
             .order_by(Complaint.received_at, Complaint.id)
         )
     ).all()
+    return list(calls), first_tries, list(complaints)
+
+
+def _after_delivery(rows: Rows, period: Period) -> list[Figure]:
+    calls, first_tries = rows.calls, rows.first_tries
+    in_time = {c.id for c in calls if c.id in first_tries and first_tries[c.id] <= c.deadline_at}
+    on_time = [c.work_order_id for c in calls if c.id in in_time]
+    late = [c.work_order_id for c in calls if c.id not in in_time]
     by_severity: dict[str, list[int]] = {code: [] for code in SEVERITY_CODES.values()}
     counted: dict[str, int] = dict.fromkeys(SEVERITY_CODES.values(), 0)
-    for severity, order_id, _id in complaints:
-        code = SEVERITY_CODES.get(severity, "complaints_general")
+    for complaint in rows.complaints:
+        if complaint.received_at >= period.ends_at or (
+            complaint.closed_at is not None and complaint.closed_at < period.ends_at
+        ):
+            continue  # not received yet, or closed, when the period ended
+        code = SEVERITY_CODES.get(complaint.severity, "complaints_general")
         counted[code] += 1
-        if order_id is not None:
-            by_severity[code].append(order_id)
+        if complaint.work_order_id is not None:
+            by_severity[code].append(complaint.work_order_id)
     return [
         count("follow_ups_due", [c.work_order_id for c in calls]),
         share("follow_ups_on_time", on_time, late),
@@ -301,18 +455,107 @@ async def _after_delivery(session: AsyncSession, scope: Scope) -> list[Figure]:
     ]
 
 
+async def read(session: AsyncSession, scope: Scope, shop: Dealership, now: datetime) -> Rows:
+    """The scope's records, a person's filtered in SQL: a handful of batched queries."""
+    signed, finished, first_rounds, delivered, failed, complained = await _workshop_rows(
+        session, scope
+    )
+    calls, first_tries, complaints = await _after_delivery_rows(session, scope)
+    return Rows(
+        arrivals=await _reception_rows(session, scope),
+        signed=signed,
+        finished=finished,
+        first_rounds=first_rounds,
+        delivered=delivered,
+        failed=failed,
+        complained=complained,
+        calls=calls,
+        first_tries=first_tries,
+        complaints=complaints,
+        labour=await labour.rows(session, scope, shop, now),
+    )
+
+
+def of(rows: Rows, scope: Scope, shop: Dealership, now: datetime) -> dict[str, Figure]:
+    """Every figure of the scope from its rows, in the board's order (CODES)."""
+    found = [
+        *_reception(rows.arrivals, shop),
+        *_workshop(rows),
+        *_after_delivery(rows, scope.period),
+        *labour.figures(rows.labour, scope, shop, now),
+    ]
+    by_code = {f.code: f for f in found}
+    return {code: by_code[code] for code in CODES}
+
+
 async def compute(
     session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
 ) -> dict[str, Figure]:
     """Every figure of the scope, in the board's order (CODES)."""
-    found = [
-        *await _reception(session, scope, shop),
-        *await _workshop(session, scope),
-        *await _after_delivery(session, scope),
-        *await labour.figures(session, scope, shop, now),
-    ]
-    by_code = {f.code: f for f in found}
-    return {code: by_code[code] for code in CODES}
+    return of(await read(session, scope, shop, now), scope, shop, now)
+
+
+# Orders sent as parameters at most this many at a time (SQLite and PostgreSQL limits).
+_CHUNK = 900
+
+
+async def _owners(session: AsyncSession, order_ids: set[int], by: str) -> dict[int, set[int]]:
+    """Order -> the people it counts for: its advisor, or the technicians of its tasks."""
+    owners: dict[int, set[int]] = defaultdict(set)
+    ordered = sorted(order_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        if by == "advisor":
+            query = select(WorkOrder.id, WorkOrder.advisor_id).where(WorkOrder.id.in_(chunk))
+        else:
+            query = select(JobTask.work_order_id, JobTask.technician_id).where(
+                JobTask.work_order_id.in_(chunk)
+            )
+        for order_id, person in (await session.execute(query)).tuples():
+            if person is not None:
+                owners[order_id].add(person)
+    return owners
+
+
+async def compute_by(
+    session: AsyncSession,
+    period: Period,
+    shop: Dealership,
+    now: datetime,
+    by: str,
+    people: Iterable[int] = (),
+    rows: Rows | None = None,
+) -> dict[int, dict[str, Figure]]:
+    """Each person's figures for the period, by = "advisor" or "technician": for each one
+    with anything in the period (and each of `people`), exactly what compute() gives for
+    Scope(period, advisor_id=…) or Scope(period, technician_id=…), but from the whole
+    dealership's rows read once and shared out, not a handful of queries per person
+    (`rows`: the period's rows already read for the whole dealership)."""
+    if by not in ("advisor", "technician"):
+        raise ValueError(f"compute_by: by is 'advisor' or 'technician', not {by!r}")
+    everyone = rows if rows is not None else await read(session, Scope(period), shop, now)
+    owners = await _owners(session, everyone.order_ids(), by)
+
+    def order(o: int) -> Iterable[int]:
+        return owners.get(o, ())
+
+    def complaint(c: Record) -> Iterable[int]:
+        # The complaint's own advisor; the technicians of the order it names.
+        if by == "advisor":
+            return () if c.advisor_id is None else (c.advisor_id,)
+        return () if c.work_order_id is None else order(c.work_order_id)
+
+    def entry(e: Entry) -> Iterable[int]:
+        # An advisor's orders' clocked time; a technician's own clock.
+        return order(e.order_id) if by == "advisor" else (e.technician_id,)
+
+    shared = everyone.split(order, complaint, entry)
+    nothing = Rows([], [], [], [], [], set(), set(), [], {}, [],
+                    LabourRows([], {}, [], everyone.labour.technicians))  # fmt: skip
+    return {
+        person: of(shared.get(person, nothing), Scope(period, **{f"{by}_id": person}), shop, now)
+        for person in sorted({*shared, *people})
+    }
 
 
 async def per_day(
@@ -324,14 +567,37 @@ async def per_day(
     technician_id: int | None = None,
     *,
     tz: ZoneInfo,
+    rows: Rows | None = None,
 ) -> dict[date, dict[str, Figure]]:
     """The figures of each day of the period up to today (the monthly report's trend),
-    each day a local day in `tz` (settings.tz); a handful of queries a day."""
+    each day a local day in `tz` (settings.tz); the period's rows read once."""
     today = now.astimezone(tz).date()
-    result: dict[date, dict[str, Figure]] = {}
+    parts = []
     day = period.first
     while day <= min(period.last, today):
-        scope = Scope(period_days(day, day, tz), advisor_id, technician_id)
-        result[day] = await compute(session, scope, shop, now)
+        parts.append(period_days(day, day, tz))
         day += timedelta(days=1)
-    return result
+    found = await compute_parts(
+        session, period, parts, shop, now, advisor_id, technician_id, rows=rows
+    )
+    return {part.first: figures for part, figures in zip(parts, found, strict=True)}
+
+
+async def compute_parts(
+    session: AsyncSession,
+    period: Period,
+    parts: list[Period],
+    shop: Dealership,
+    now: datetime,
+    advisor_id: int | None = None,
+    technician_id: int | None = None,
+    rows: Rows | None = None,
+) -> list[dict[str, Figure]]:
+    """What compute() gives for each part of the period (its days, its weeks: each within
+    the period), from the period's rows read once rather than a handful of queries a part
+    (`rows`: those already read for the same scope)."""
+    if rows is None:
+        rows = await read(session, Scope(period, advisor_id, technician_id), shop, now)
+    return [
+        of(rows.within(part), Scope(part, advisor_id, technician_id), shop, now) for part in parts
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -41,6 +42,7 @@ from app.services.board.scope import (
     Scope,
     delivered_orders,
     share,
+    share_out,
 )
 
 CENT = Decimal("0.01")
@@ -132,12 +134,9 @@ def bill_within(estimate: Decimal, bill: Decimal, shop: Dealership) -> bool:
     return abs(bill - estimate) <= estimate * shop.bill_tolerance_percent / 100
 
 
-async def _bill_matches(
-    session: AsyncSession, scope: Scope, shop: Dealership, lines: list[Line]
-) -> Figure:
+def _bill_matches(amounts: dict[int, tuple[Decimal | None, Decimal]], shop: Dealership) -> Figure:
     good: list[int] = []
     bad: list[int] = []
-    amounts = await bill_amounts(session, delivered_orders(scope), shop, lines)
     for order_id, (estimate, bill) in amounts.items():
         if estimate is None:
             continue  # never signed: nothing to compare the bill with
@@ -176,11 +175,18 @@ async def _lines(session: AsyncSession, orders: Select[int] | list[int]) -> list
     return [Line(*row) for row in rows]
 
 
-async def _clocked(
-    session: AsyncSession, scope: Scope, now: datetime
-) -> tuple[Decimal, tuple[int, ...]]:
-    """Clocked hours within the period (a running clock counts up to now), and the orders
-    worked on, the most clocked first."""
+@dataclass(frozen=True)
+class Entry:
+    """A clock entry that may fall within the period (a running one has no finish)."""
+
+    order_id: int
+    started_at: datetime
+    finished_at: datetime | None
+    technician_id: int
+
+
+async def _entries(session: AsyncSession, scope: Scope, now: datetime) -> list[Entry]:
+    """The clock entries that may overlap the period (a running clock up to now)."""
     period = scope.period
     until = min(period.ends_at, now)
     # Read through the start time's index: a closed entry started at most LONGEST_ENTRY
@@ -192,10 +198,12 @@ async def _clocked(
     if scope.advisor_id is not None:
         scoped.append(WorkOrder.advisor_id == scope.advisor_id)
     entries = (
-        select(JobTask.work_order_id, TimeEntry.started_at, TimeEntry.finished_at)
+        select(JobTask.work_order_id, TimeEntry.started_at, TimeEntry.finished_at,
+               TimeEntry.technician_id)
         .join(JobTask, JobTask.id == TimeEntry.task_id)
         .join(WorkOrder, WorkOrder.id == JobTask.work_order_id)
-    )
+        .order_by(TimeEntry.started_at, TimeEntry.id)
+    )  # fmt: skip
     # Two look-ups, so each reads an index: the entries started shortly before or in the
     # period, and the clocks still running that started before that (one a technician).
     recent = entries.where(
@@ -206,17 +214,28 @@ async def _clocked(
     )
     # Only "running" in SQL: the running-clock index holds just those few rows.
     running = entries.where(TimeEntry.finished_at.is_(None), *scoped)
-    rows = [
-        *(await session.execute(recent)).all(),
-        *(row for row in (await session.execute(running)).all() if row[1] < lookback),
+    return [
+        *(Entry(*row) for row in (await session.execute(recent)).all()),
+        *(Entry(*row) for row in (await session.execute(running)).all() if row[1] < lookback),
     ]
+
+
+def _clocked(entries: list[Entry], scope: Scope, now: datetime) -> tuple[Decimal, tuple[int, ...]]:
+    """Clocked hours within the period (a running clock counts up to now), and the orders
+    worked on, the most clocked first."""
+    period = scope.period
+    until = min(period.ends_at, now)
+    lookback = period.starts_at - LONGEST_ENTRY
     seconds: dict[int, float] = defaultdict(float)
-    for order_id, started, finished in rows:
-        start, end = max(started, period.starts_at), min(finished or now, until)
+    for entry in entries:
+        if entry.finished_at is not None and entry.started_at < lookback:
+            continue  # a clock left running for days and closed: not read (see _entries)
+        start = max(entry.started_at, period.starts_at)
+        end = min(entry.finished_at or now, until)
         if end > start:
-            seconds[order_id] += (end - start).total_seconds()
+            seconds[entry.order_id] += (end - start).total_seconds()
     total = Decimal(str(sum(seconds.values()))) / 3600
-    ordered = tuple(sorted(seconds, key=lambda o: -seconds[o]))
+    ordered = tuple(sorted(seconds, key=lambda o: (-seconds[o], o)))
     return total.quantize(CENT, rounding=ROUND_HALF_UP), ordered
 
 
@@ -231,31 +250,76 @@ def days_so_far(scope: Scope, now: datetime) -> int:
     return min(whole, (now - period.starts_at) // timedelta(days=1) + 1)
 
 
-async def _available(
-    session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
-) -> Decimal | None:
+async def _technicians(session: AsyncSession) -> int:
+    """The technicians on the staff (active)."""
+    found = await session.scalar(
+        select(func.count(StaffUser.id))
+        .join(StaffRole, StaffRole.user_id == StaffUser.id)
+        .where(StaffRole.role == Role.TECHNICIAN, StaffUser.is_active.is_(True))
+    )
+    return found or 0
+
+
+def _available(scope: Scope, technicians: int, shop: Dealership, now: datetime) -> Decimal | None:
     """Technicians on the staff × their hours a day × the days so far; None for an
     advisor's scope (the workshop's hours are nobody's in particular)."""
     if scope.advisor_id is not None:
         return None
     if scope.technician_id is not None:
         technicians = 1
-    else:
-        technicians = (
-            await session.scalar(
-                select(func.count(StaffUser.id))
-                .join(StaffRole, StaffRole.user_id == StaffUser.id)
-                .where(StaffRole.role == Role.TECHNICIAN, StaffUser.is_active.is_(True))
-            )
-        ) or 0
     return money(technicians * shop.technician_hours_per_day * days_so_far(scope, now))
 
 
-async def figures(
-    session: AsyncSession, scope: Scope, shop: Dealership, now: datetime
-) -> list[Figure]:
+@dataclass(frozen=True)
+class Rows:
+    """The records behind the labour and money figures of a period: the lines and bills
+    of the orders delivered in it, the clock entries that may overlap it, and the
+    technicians on the staff."""
+
+    lines: list[Line]
+    bills: dict[int, tuple[Decimal | None, Decimal]]  # in delivery order
+    entries: list[Entry]
+    technicians: int
+
+    def split(
+        self, order: Callable[[int], Iterable[int]], entry: Callable[[Entry], Iterable[int]]
+    ) -> dict[int, Rows]:
+        """Each person's part of the rows (order: an order's people; entry: a clock
+        entry's), in one pass; a person with none of them is left out."""
+        lines = share_out(self.lines, lambda line: order(line.order_id))
+        bills = share_out(self.bills.items(), lambda item: order(item[0]))
+        entries = share_out(self.entries, entry)
+        return {
+            person: Rows(lines.get(person, []), dict(bills.get(person, [])),
+                         entries.get(person, []), self.technicians)
+            for person in {*lines, *bills, *entries}
+        }  # fmt: skip
+
+    def of_orders(self, orders: set[int]) -> Rows:
+        """The lines and bills of these orders (delivered in a part of the period)."""
+        return Rows(
+            [line for line in self.lines if line.order_id in orders],
+            {o: amounts for o, amounts in self.bills.items() if o in orders},
+            self.entries,
+            self.technicians,
+        )
+
+
+async def rows(session: AsyncSession, scope: Scope, shop: Dealership, now: datetime) -> Rows:
+    """The scope's rows: a person's scope filters them in SQL (or use `Rows.only`)."""
     lines = await _lines(session, delivered_orders(scope))
-    mine = [line for line in lines if scope.technician_id in (None, line.technician_id)]
+    whole_shop = scope.advisor_id is None and scope.technician_id is None
+    return Rows(
+        lines,
+        await bill_amounts(session, delivered_orders(scope), shop, lines),
+        await _entries(session, scope, now),
+        await _technicians(session) if whole_shop else 0,
+    )
+
+
+def figures(found: Rows, scope: Scope, shop: Dealership, now: datetime) -> list[Figure]:
+    """The labour and money figures of the scope, from its rows."""
+    mine = [line for line in found.lines if scope.technician_id in (None, line.technician_id)]
     sold = Decimal("0.00")
     labour = parts = Decimal("0.00")
     sold_by: dict[int, Decimal] = defaultdict(Decimal)
@@ -268,12 +332,12 @@ async def figures(
             labour += line.amount
         else:
             parts += line.amount
-    clocked, worked = await _clocked(session, scope, now)
-    available = await _available(session, scope, shop, now)
+    clocked, worked = _clocked(found.entries, scope, now)
+    available = _available(scope, found.technicians, shop, now)
     by_sold = tuple(sorted(sold_by, key=lambda o: -sold_by[o]))
     by_money = tuple(sorted(money_by, key=lambda o: -money_by[o]))
     return [
-        await _bill_matches(session, scope, shop, lines),
+        _bill_matches(found.bills, shop),
         Figure("hours_sold", money(sold), None, None, HOURS, False, by_sold),
         Figure("hours_clocked", clocked, None, None, HOURS, False, worked),
         Figure("hours_available", available, None, None, HOURS, False, ()),

@@ -4,16 +4,19 @@ conditions that pick a scope's orders (shared by `figures` and `labour`)."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 
-from app.models import ComplaintSeverity, JobTask, WorkOrder
+from app.models import ComplaintSeverity, JobTask, PromiseChange, WorkOrder
 from app.services.reports.period import Period
+
+T = TypeVar("T")
 
 COUNT, PERCENT, MINUTES, HOURS, MONEY = "count", "percent", "minutes", "hours", "money"
 
@@ -114,3 +117,27 @@ def delivered_orders(scope: Scope) -> Select[int]:
     return select(WorkOrder.id).where(
         in_period(WorkOrder.delivered_at, scope.period), *order_scope(scope)
     )
+
+
+def promised_time() -> ColumnElement[datetime]:
+    """The time last agreed with the customer, for a query on WorkOrder: the new time of
+    the order's latest recorded call (PromiseChange), else the one promised at signing.
+    A correlated subquery, so a period's orders still take one query."""
+    latest = (
+        select(PromiseChange.new_at)
+        .where(PromiseChange.work_order_id == WorkOrder.id)
+        .order_by(PromiseChange.created_at.desc(), PromiseChange.id.desc())
+        .limit(1)
+        .correlate(WorkOrder)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, WorkOrder.promised_at)
+
+
+def share_out(items: Iterable[T], owners: Callable[[T], Iterable[int]]) -> dict[int, list[T]]:
+    """Each person's items, in the items' order: an item goes to each of its owners."""
+    found: dict[int, list[T]] = defaultdict(list)
+    for item in items:
+        for person in owners(item):
+            found[person].append(item)
+    return found

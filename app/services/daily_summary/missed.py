@@ -12,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import Complaint, Inspection, PromiseChange, Vehicle, WorkOrder
+from app.services.board.scope import promised_time
 from app.services.reports.period import Period
 
 
@@ -56,29 +57,47 @@ async def late_cars(session: AsyncSession, day: Period, now: datetime) -> list[L
         .subquery()
     )
     cut = min(now, day.ends_at)
+    promised = promised_time()  # the last time agreed with the customer
     rows = (
         await session.execute(
             select(
                 WorkOrder.id,
                 WorkOrder.number,
                 Vehicle.plate,
-                WorkOrder.promised_at,
+                promised.label("promised_at"),
                 WorkOrder.delivered_at,
                 passed.c.ready_at,
             )
             .join(Vehicle, Vehicle.id == WorkOrder.vehicle_id)
             .outerjoin(passed, passed.c.work_order_id == WorkOrder.id)
             .where(
-                WorkOrder.promised_at.is_not(None),
+                promised.is_not(None),
                 or_(
                     and_(
                         WorkOrder.delivered_at >= day.starts_at,
                         WorkOrder.delivered_at < day.ends_at,
                     ),
-                    and_(WorkOrder.promised_at >= day.starts_at, WorkOrder.promised_at < cut),
+                    and_(
+                        # Read through the indexes first: promised in the day at signing
+                        # or by a later call; then the time last agreed decides.
+                        or_(
+                            and_(
+                                WorkOrder.promised_at >= day.starts_at,
+                                WorkOrder.promised_at < cut,
+                            ),
+                            WorkOrder.id.in_(
+                                select(PromiseChange.work_order_id).where(
+                                    PromiseChange.new_at >= day.starts_at,
+                                    PromiseChange.new_at < cut,
+                                )
+                            ),
+                        ),
+                        promised >= day.starts_at,
+                        promised < cut,
+                    ),
                 ),
             )
-            .order_by(WorkOrder.promised_at, WorkOrder.id)
+            .order_by(promised, WorkOrder.id)
         )
     ).all()
     late: list[tuple[int, str, str, datetime, datetime | None]] = []

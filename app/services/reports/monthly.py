@@ -119,33 +119,49 @@ async def staff_with(session: AsyncSession, role: Role) -> list[StaffUser]:
     return list(rows.unique().all())
 
 
+async def _people(
+    session: AsyncSession,
+    shop: Dealership,
+    period: Period,
+    now: datetime,
+    role: Role,
+    by: str,
+    rows: board_figures.Rows,
+) -> list[Person]:
+    """Each active member of staff with the role, with their figures for the period (all
+    read at once: a month's rows shared out, not the figures counted once a person)."""
+    staff = await staff_with(session, role)
+    found = await board_figures.compute_by(
+        session, period, shop, now, by, people=[u.id for u in staff], rows=rows
+    )
+    return [Person(u.id, u.display_name, found[u.id]) for u in staff]
+
+
 async def build(
     session: AsyncSession, shop: Dealership, period: Period, tz: ZoneInfo, now: datetime
 ) -> MonthlyReport:
     previous = report_period.shift_month(period, -1, tz)
     today = now.astimezone(tz).date()
-    month = await board_figures.compute(session, Scope(period), shop, now)
+    # The month's rows read once: its totals, days, weeks and people are counted from them.
+    rows = await board_figures.read(session, Scope(period), shop, now)
+    month = board_figures.of(rows, Scope(period), shop, now)
     before = await board_figures.compute(session, Scope(previous), shop, now)
     targets = await board_targets.for_month(session, period.month or "")
     totals = []
     for code, figure in month.items():
         target = targets.get(code) if figure.unit in COMPARED_UNITS else None
         totals.append(Compared(figure, before[code], target, board_targets.meets(figure, target)))
-    per_day = await board_figures.per_day(session, period, shop, now, tz=tz)
-    per_week = [
-        (week, await board_figures.compute(session, Scope(week), shop, now))
-        for week in weeks(period, tz, today)
-    ]
-    advisors = [
-        Person(u.id, u.display_name,
-               await board_figures.compute(session, Scope(period, advisor_id=u.id), shop, now))
-        for u in await staff_with(session, Role.ADVISOR)
-    ]  # fmt: skip
-    technicians = [
-        Person(u.id, u.display_name,
-               await board_figures.compute(session, Scope(period, technician_id=u.id), shop, now))
-        for u in await staff_with(session, Role.TECHNICIAN)
-    ]  # fmt: skip
+    per_day = await board_figures.per_day(session, period, shop, now, tz=tz, rows=rows)
+    the_weeks = weeks(period, tz, today)
+    per_week = list(
+        zip(
+            the_weeks,
+            await board_figures.compute_parts(session, period, the_weeks, shop, now, rows=rows),
+            strict=True,
+        )
+    )
+    advisors = await _people(session, shop, period, now, Role.ADVISOR, "advisor", rows)
+    technicians = await _people(session, shop, period, now, Role.TECHNICIAN, "technician", rows)
     evidence = list(
         zip(
             await monthly_evidence.for_period(session, period, shop),

@@ -9,8 +9,6 @@ order whose record cannot tell (no promised time, no call) is not proved.
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,18 +27,14 @@ from app.models import (
     FollowUpReason,
     FollowUpTask,
     Inspection,
-    Job,
     JobTask,
     Photo,
     PhotoStage,
-    Signature,
-    SignatureKind,
-    Supplement,
-    SupplementStatus,
     TimeEntry,
     WorkOrder,
 )
-from app.services.estimate import pricing
+from app.services.board import labour
+from app.services.board.scope import promised_time
 from app.services.reports.period import Period
 
 CODES = ("walkaround", "estimate_before_work", "ready_on_time", "bill_matches", "follow_up")
@@ -146,61 +140,9 @@ def ready_on_time(
     return promised_at is not None and ready is not None and ready <= promised_at
 
 
-async def bills(
-    session: AsyncSession, orders: Select[int], tax_rate: Decimal
-) -> dict[int, tuple[Decimal | None, Decimal]]:
-    """Order id -> (the signed estimate's total or None, the bill now): the order's own
-    jobs priced with its discount plus each approved supplement priced on its own, as
-    app/services/delivery/bill.py does for one order."""
-    estimates: dict[int, Decimal] = {}
-    signatures = await session.execute(
-        select(Signature.work_order_id, Signature.content)
-        .where(
-            Signature.work_order_id.in_(orders),
-            Signature.kind == SignatureKind.WORK_ORDER.value,
-        )
-        .order_by(Signature.id)
-    )
-    for order_id, content in signatures.tuples():
-        estimates[order_id] = Decimal(json.loads(content)["totals"]["total"])  # the last one
-    approved = set(
-        (
-            await session.scalars(
-                select(Supplement.id).where(
-                    Supplement.work_order_id.in_(orders),
-                    Supplement.status == SupplementStatus.APPROVED.value,
-                )
-            )
-        ).all()
-    )
-    jobs = (
-        await session.scalars(select(Job).where(Job.work_order_id.in_(orders)).order_by(Job.id))
-    ).all()
-    grouped: dict[tuple[int, int | None], list[Job]] = defaultdict(list)
-    for job in jobs:
-        if job.supplement_id is None or job.supplement_id in approved:
-            grouped[(job.work_order_id, job.supplement_id)].append(job)
-    discounts = dict(
-        (
-            await session.execute(
-                select(WorkOrder.id, WorkOrder.discount_amount).where(WorkOrder.id.in_(orders))
-            )
-        )
-        .tuples()
-        .all()
-    )
-    current: dict[int, Decimal] = dict.fromkeys(discounts, Decimal("0.00"))
-    for (order_id, supplement_id), order_jobs in grouped.items():
-        discount = discounts[order_id] if supplement_id is None else Decimal("0")
-        current[order_id] += pricing.compute_totals(order_jobs, discount, tax_rate).total
-    return {order_id: (estimates.get(order_id), total) for order_id, total in current.items()}
-
-
-def bill_matches(estimate: Decimal | None, bill: Decimal, tolerance_percent: Decimal) -> bool:
+def bill_matches(estimate: Decimal | None, bill: Decimal, shop: Dealership) -> bool:
     """Within the tolerance of the signed estimate (5 % by default); no estimate, no proof."""
-    if estimate is None:
-        return False
-    return abs(bill - estimate) <= estimate * tolerance_percent / Decimal(100)
+    return estimate is not None and labour.bill_within(estimate, bill, shop)
 
 
 async def _called_in_time(session: AsyncSession, orders: Select[int]) -> set[int]:
@@ -226,13 +168,19 @@ async def for_period(
     orders = delivered_in(period)
     rows = (
         await session.execute(
-            select(WorkOrder.id, WorkOrder.signed_at, WorkOrder.promised_at, WorkOrder.delivered_at)
+            select(
+                WorkOrder.id,
+                WorkOrder.signed_at,
+                promised_time().label("promised_at"),
+                WorkOrder.delivered_at,
+            )
             .where(WorkOrder.id.in_(orders))
             .order_by(WorkOrder.id)
         )
     ).all()
     passed = await first_passed(session, orders)
-    money = await bills(session, orders, shop.tax_rate)
+    # Priced as the board prices them, so the two figures agree order by order.
+    money = await labour.bill_amounts(session, orders, shop)
     proved: dict[str, set[int]] = {
         "walkaround": await _walkaround(session, orders),
         "estimate_before_work": await _estimate_first(
@@ -244,7 +192,7 @@ async def for_period(
         "bill_matches": {
             order_id
             for order_id, (estimate, bill) in money.items()
-            if bill_matches(estimate, bill, shop.bill_tolerance_percent)
+            if bill_matches(estimate, bill, shop)
         },
         "follow_up": await _called_in_time(session, orders),
     }
