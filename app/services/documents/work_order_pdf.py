@@ -9,46 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from babel.numbers import format_percent
 from jinja2 import Environment
 from markupsafe import Markup
-from PIL import ImageFile
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from app.errors import StorageUnavailable
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
 from app.services.check_in.view import GUIDED_POSITIONS, labels
+from app.services.documents import pdf
 from app.services.photos.store import thumb_key
 from app.services.storage.files import FileStore, StoreError
 from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings
-from app.templating import TEMPLATES_DIR, build_environment
-
-# WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process when
-# imported. The photo pipeline must refuse a truncated upload, and the PDF only
-# embeds thumbnails we wrote ourselves, so switch it back off.
-ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 TEMPLATE = "pdf/work_order.html"
 DIAGRAM = "check_in/_diagram.html"
-FONT = "Noto Sans CJK SC"
-# WeasyPrint holds the whole layout in memory and keeps a CPU busy for a good
-# fraction of a second: at most two documents at once, the rest wait their turn.
-_RENDERING = threading.BoundedSemaphore(2)
-
-
-@lru_cache(maxsize=4)
-def _environment(settings: Settings) -> Environment:
-    return build_environment(settings)
 
 
 def verify_url(settings: Settings, signature_id: int) -> str:
@@ -107,7 +88,7 @@ def _diagram(env: Environment, check_in: dict[str, Any]) -> Markup:
     svg = env.get_template(DIAGRAM).render(
         check_in={"damage_marks": check_in.get("damage_marks", [])}
     )
-    return Markup(svg.replace("<svg ", f'<svg font-family="{FONT}" ', 1))  # noqa: S704 - our own template's output
+    return Markup(svg.replace("<svg ", f'<svg font-family="{pdf.FONT}" ', 1))  # noqa: S704 - our own template's output
 
 
 def context(
@@ -136,7 +117,7 @@ def context(
         "signature": signature,
         "check_in": check_in,
         "photos": _photos(check_in, store),
-        "diagram": _diagram(_environment(settings), check_in),
+        "diagram": _diagram(pdf.environment(settings), check_in),
         "labels": labels(),
         "image_uri": "data:image/png;base64," + base64.b64encode(signature.image_png).decode(),
         "verify_url": verify_url(settings, signature.id),
@@ -157,7 +138,7 @@ def html(
     signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> str:
     with locale_as(signature.locale):
-        template = _environment(settings).get_template(TEMPLATE)
+        template = pdf.environment(settings).get_template(TEMPLATE)
         return template.render(**context(signature, content, store, settings))
 
 
@@ -165,17 +146,7 @@ def render(
     signature: Signature, content: dict[str, Any], store: FileStore, settings: Settings
 ) -> bytes:
     """The PDF bytes. Blocking and CPU-bound: from async code use `render_async`."""
-    document = html(signature, content, store, settings)
-    with _RENDERING:
-        # Everything it shows is inline (data: URIs): nothing is fetched from
-        # the network or the disk, whatever a customer typed into a field.
-        pdf = HTML(
-            string=document,
-            base_url=str(TEMPLATES_DIR / "pdf"),
-            url_fetcher=URLFetcher(allowed_protocols={"data"}),
-        ).write_pdf()
-    assert pdf is not None  # noqa: S101 - write_pdf() without a target returns the bytes
-    return pdf
+    return pdf.from_html(html(signature, content, store, settings))
 
 
 async def render_async(
