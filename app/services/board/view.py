@@ -3,7 +3,6 @@ as a tile against its target, and the pickers."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,9 +16,8 @@ from app.i18n import _
 from app.models import Dealership, Role, StaffRole, StaffUser
 from app.services.board import figures, labels, targets
 from app.services.board.scope import Figure, Scope
-from app.services.reports.period import days
+from app.services.reports import period as report_period
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_ID = 2**31 - 1  # an INTEGER id column holds no more
 MANAGERS = (Role.SERVICE_MANAGER,)
 # A person's day is not the dealership's: counts, hours and money targets are the
@@ -57,23 +55,6 @@ class Tile:
     @property
     def state(self) -> str:
         return {True: "good", False: "bad", None: "none"}[self.meets]
-
-
-def parse_day(raw: str, tz: ZoneInfo, now: datetime) -> date:
-    text = raw.strip()
-    if not text:
-        return now.astimezone(tz).date()
-    try:
-        if not _DAY.match(text):
-            raise ValueError(text)
-        day = date.fromisoformat(text)
-        if not 1900 <= day.year <= 9998:
-            raise ValueError(text)
-    except ValueError:
-        raise InvalidInput(
-            _("Give the date as year, month and day, e.g. 2026-11-03."), field="day"
-        ) from None
-    return day
 
 
 def _id(raw: str, field: str) -> int | None:
@@ -123,7 +104,7 @@ async def choose(
     """The day and whose figures, from `?day=&advisor=&technician=`: a manager may pick
     one advisor or one technician; an advisor always sees their own (asking for another
     person's is refused)."""
-    day = parse_day(query.get("day", ""), tz, now)
+    day = report_period.day_or_today(query.get("day", ""), tz, now)
     advisor_id = _id(query.get("advisor", ""), "advisor")
     technician_id = _id(query.get("technician", ""), "technician")
     may_choose = user.has_any_role(*MANAGERS)
@@ -135,7 +116,7 @@ async def choose(
         raise InvalidInput(_("Choose an advisor or a technician, not both."), field="technician")
     advisor = await _person(session, advisor_id, Role.ADVISOR, "advisor")
     technician = await _person(session, technician_id, Role.TECHNICIAN, "technician")
-    scope = Scope(days(day, day, tz), advisor_id, technician_id)
+    scope = Scope(report_period.days(day, day, tz), advisor_id, technician_id)
     return Chosen(day, scope, advisor, technician, may_choose)
 
 

@@ -3,7 +3,6 @@ what was missed and why, and tomorrow's preparation."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -11,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
-from app.i18n import Formatter, _
+from app.i18n import Formatter
 from app.models import Dealership
 from app.services.board import figures as board_figures
 from app.services.board import labels as board_labels
@@ -23,25 +21,10 @@ from app.services.daily_summary import tomorrow as preparation
 from app.services.reports import period as report_period
 from app.services.reports.monthly_view import shown, value_text
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def parse_day(raw: str | None, tz: ZoneInfo, now: datetime) -> date:
     """`?day=2026-11-03`; today where the dealership is without it."""
-    text = (raw or "").strip()
-    if not text:
-        return now.astimezone(tz).date()
-    try:
-        if not _DAY.match(text):
-            raise ValueError(text)
-        day = date.fromisoformat(text)
-        if day.year not in report_period.YEARS:
-            raise ValueError(text)
-    except ValueError:
-        raise InvalidInput(
-            _("Give the date as year, month and day, e.g. 2026-11-03."), field="day"
-        ) from None
-    return day
+    return report_period.day_or_today(raw, tz, now)
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,12 @@ def _day(raw: str, field: str) -> date:
         ) from None
 
 
+def day_or_today(raw: str | None, tz: ZoneInfo, now: datetime, field: str = "day") -> date:
+    """`?day=2026-11-03`; today where the dealership is without it."""
+    text = (raw or "").strip()
+    return _day(text, field) if text else now.astimezone(tz).date()
+
+
 def parse(
     tz: ZoneInfo,
     now: datetime,
