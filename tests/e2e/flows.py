@@ -610,3 +610,19 @@ def save_complaint_step(page: Page, step: str, next_step: str) -> None:
     """Save a complaint step; the record opens the next one in place."""
     tap(page.get_by_test_id(f"save-{step}"))
     expect(page.get_by_test_id(f"step-{next_step}")).to_have_attribute("data-state", "current")
+
+
+def csrf_token(page: Page) -> str:
+    """The form token the page hands htmx (the body's hx-headers), for a direct POST."""
+    headers = page.locator("body").get_attribute("hx-headers") or "{}"
+    found = re.search(r'"x-csrftoken":\s*"([^"]+)"', headers)
+    assert found, "no form token on the page"
+    return found.group(1)
+
+
+def set_language(page: Page, locale: str, next_path: str) -> None:
+    """The signed-in user's language, as the switch in the app bar posts it."""
+    page.request.post(
+        "/language", form={"locale": locale, "next": next_path},
+        headers={"x-csrftoken": csrf_token(page)},
+    )  # fmt: skip

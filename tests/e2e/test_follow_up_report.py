@@ -5,7 +5,6 @@ on a tablet in both languages, printed to A4, and downloaded as XLSX."""
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.e2e.conftest import ROOT
+from tests.e2e.flows import csrf_token
 
 MONTH = "/reports/follow-ups?month=2024-11"
 # The page's height limit at 834 x 1194 (two screens).
@@ -50,11 +50,6 @@ def a_month_of_calls(db_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-
-
-def _csrf_token(page: Page) -> str:
-    headers = page.locator("body").get_attribute("hx-headers") or "{}"
-    return re.search(r'"x-csrftoken":\s*"([^"]+)"', headers).group(1)  # type: ignore[union-attr]
 
 
 def _charts_fit(page: Page) -> None:
@@ -167,5 +162,5 @@ def test_the_report_reads_in_english_and_an_empty_month_says_so(
         page.request.post(
             "/language",
             form={"locale": "zh_CN", "next": "/lane"},
-            headers={"x-csrftoken": _csrf_token(page)},
+            headers={"x-csrftoken": csrf_token(page)},
         )

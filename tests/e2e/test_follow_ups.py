@@ -15,27 +15,13 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.flows import query, tap
+from tests.e2e.flows import query, set_language, tap
 
 QUESTIONS = (
     "greeted_promptly", "walkaround", "estimate_before_work", "ready_on_time", "work_as_agreed",
     "explained_at_delivery", "car_clean", "advice_given", "earlier_issues_resolved",
 )  # fmt: skip
 REMARK = "到店后等了十分钟才有人接待"
-
-
-def _csrf(page: Page) -> str:
-    headers = page.locator("body").get_attribute("hx-headers") or "{}"
-    found = re.search(r'"x-csrftoken":\s*"([^"]+)"', headers)
-    assert found
-    return found.group(1)
-
-
-def _language(page: Page, locale: str) -> None:
-    page.request.post(
-        "/language", form={"locale": locale, "next": "/follow-ups"},
-        headers={"x-csrftoken": _csrf(page)},
-    )  # fmt: skip
 
 
 def _demo_task(db: Path, suffix: str) -> tuple[int, str]:
@@ -148,7 +134,7 @@ def call_in_chinese(page: Page, task_id: int, db_path: Path, shot: Any) -> None:
 def in_english(page: Page, task_id: int, other: int, shot: Any) -> None:
     """The same screens in English (the clerk's language is kept on the user: put back)."""
     try:
-        _language(page, "en")
+        set_language(page, "en", "/follow-ups")
         page.goto("/follow-ups?tab=upcoming")
         expect(page.get_by_role("heading", level=1)).to_have_text("Follow-up calls")
         expect(page.get_by_test_id("fu-badge")).to_contain_text("late")
@@ -168,4 +154,4 @@ def in_english(page: Page, task_id: int, other: int, shot: Any) -> None:
         )
         shot(page, "follow-up-call-saved-en")
     finally:
-        _language(page, "zh_CN")
+        set_language(page, "zh_CN", "/follow-ups")

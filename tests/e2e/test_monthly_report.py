@@ -11,13 +11,10 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from tests.e2e.flows import csrf_token
+
 SUMMARY = "/board/summary"
 MONTHLY = "/reports/monthly"
-
-
-def _csrf_token(page: Page) -> str:
-    headers = page.locator("body").get_attribute("hx-headers") or "{}"
-    return re.search(r'"x-csrftoken":\s*"([^"]+)"', headers).group(1)  # type: ignore[union-attr]
 
 
 def _fits_the_width(page: Page) -> None:
@@ -144,5 +141,5 @@ def test_both_read_in_english(new_context, shot):
         page.request.post(
             "/language",
             form={"locale": "zh_CN", "next": "/lane"},
-            headers={"x-csrftoken": _csrf_token(page)},
+            headers={"x-csrftoken": csrf_token(page)},
         )

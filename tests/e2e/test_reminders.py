@@ -6,28 +6,12 @@ screenshots of each."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, expect
 
-from tests.e2e.flows import tap
+from tests.e2e.flows import set_language, tap
 
 DUE = ("粤BR3K21", "粤BR7M05", "粤BR2D88", "粤BR9P16", "粤BR5E40")
 OPTED_OUT = "粤BR1T73"
-
-
-def _csrf(page: Page) -> str:
-    headers = page.locator("body").get_attribute("hx-headers") or "{}"
-    found = re.search(r'"x-csrftoken":\s*"([^"]+)"', headers)
-    assert found
-    return found.group(1)
-
-
-def _language(page: Page, locale: str) -> None:
-    page.request.post(
-        "/language", form={"locale": locale, "next": "/reminders"},
-        headers={"x-csrftoken": _csrf(page)},
-    )  # fmt: skip
 
 
 def _row(page: Page, plate: str, kind: str = "service"):  # type: ignore[no-untyped-def]
@@ -50,7 +34,7 @@ def _fits(page: Page, where: str) -> None:
 def test_the_manager_sends_a_text_and_records_not_now(new_context, shot) -> None:
     page = new_context("manager", "portrait").new_page()
     page.goto("/reminders")
-    _language(page, "zh_CN")
+    set_language(page, "zh_CN", "/reminders")
     page.goto("/reminders")
     expect(page.get_by_role("heading", name="客户关怀提醒")).to_be_visible()
     _fits(page, "list, zh, portrait")
@@ -120,7 +104,7 @@ def test_the_manager_sends_a_text_and_records_not_now(new_context, shot) -> None
 def test_the_list_reads_in_english_on_both_orientations(new_context, shot) -> None:
     page = new_context("advisor", "landscape").new_page()
     page.goto("/reminders")
-    _language(page, "en")
+    set_language(page, "en", "/reminders")
     page.goto("/reminders?kind=inspection")
     expect(page.get_by_role("heading", name="Service reminders")).to_be_visible()
     expect(_row(page, "粤BR9P16", "inspection").get_by_test_id("rem-kind")).to_have_text(
@@ -138,4 +122,4 @@ def test_the_list_reads_in_english_on_both_orientations(new_context, shot) -> No
     expect(page.get_by_test_id("rem-row")).not_to_have_count(0)
     _fits(page, "insurance only, en, portrait")
     shot(page, "reminders-en-portrait")
-    _language(page, "zh_CN")
+    set_language(page, "zh_CN", "/reminders")
