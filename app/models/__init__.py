@@ -1,7 +1,18 @@
 """One module per concept; import from here."""
 
 from app.models.api_client import ApiClient
-from app.models.appointment import Appointment, AppointmentSource, AppointmentStatus
+from app.models.appointment import (
+    BRING_ITEMS,
+    Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
+    AppointmentChannel,
+    AppointmentJob,
+    AppointmentJobSource,
+    AppointmentLine,
+    AppointmentSource,
+    AppointmentStatus,
+)
 from app.models.audit import AuditEvent
 from app.models.base import Base
 from app.models.board import BoardTarget
@@ -67,7 +78,14 @@ __all__ = [
     "UNANSWERED",
     "Answer",
     "ApiClient",
+    "BRING_ITEMS",
     "Appointment",
+    "AppointmentChange",
+    "AppointmentChangeKind",
+    "AppointmentChannel",
+    "AppointmentJob",
+    "AppointmentJobSource",
+    "AppointmentLine",
     "AppointmentSource",
     "AppointmentStatus",
     "AttemptOutcome",

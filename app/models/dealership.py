@@ -60,6 +60,10 @@ class Dealership(IdMixin, CreatedMixin, Base):
     km_per_year: Mapped[int] = mapped_column(default=15000)
     reminder_days_ahead: Mapped[int] = mapped_column(default=30)
     reminder_km_ahead: Mapped[int] = mapped_column(default=1000)
+    # Appointments (预约): the calendar's slot length (an advisor takes one car a slot, at
+    # most `advisor_daily_capacity` a day), and when the day-before reminder goes, local time.
+    appointment_slot_minutes: Mapped[int] = mapped_column(default=30)
+    appointment_reminder_at: Mapped[str] = mapped_column(String(5), default="17:00")
     complaint_advisor_limit: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("500"))
     complaint_manager_limit: Mapped[Decimal] = mapped_column(
         Numeric(10, 2), default=Decimal("5000")
