@@ -19,8 +19,9 @@ test:
 	# Integration tests on both cores (each test has its own databases, folders and ports);
 	# the browser tests after them, also on both cores: each worker starts its own live server
 	# with its own demo data, and a test file stays on one worker (its tests share that server).
-	$(VENV)/bin/pytest -n 2 --ignore=tests/e2e
-	$(VENV)/bin/pytest -n 2 --dist loadfile tests/e2e
+	# Each run lists its slowest tests at the end: the whole of `make test` has 20 minutes.
+	$(VENV)/bin/pytest -n 2 --durations=25 --ignore=tests/e2e
+	$(VENV)/bin/pytest -n 2 --durations=15 --dist loadfile tests/e2e
 
 # Re-extract UI strings after changing them, then translate the new zh_CN entries.
 messages:
