@@ -80,13 +80,14 @@ def _free_port() -> int:
 
 def _timezone_away_from_midnight(preferred: str = "Asia/Shanghai") -> str:
     """The demo data is "today's" appointments in the dealership's time zone. A run that
-    straddles local midnight would see an empty board, so near midnight use a fixed-offset
-    zone where it is around noon instead (Etc/GMT-N means UTC+N)."""
+    straddles local midnight would see an empty board, and one late in the day finds no
+    slot left to book today, so outside 01:00–15:00 use a fixed-offset zone where it is
+    around ten in the morning instead (Etc/GMT-N means UTC+N)."""
     now = datetime.now(UTC)
     local_hour = now.astimezone(ZoneInfo(preferred)).hour
-    if 1 <= local_hour < 22:
+    if 1 <= local_hour < 15:
         return preferred
-    offset = 12 - now.hour  # -11 .. +12
+    offset = (10 - now.hour + 12) % 24 - 12  # -12 .. +11
     return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
