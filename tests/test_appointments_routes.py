@@ -262,3 +262,18 @@ async def test_htmx_asks_for_the_regions_alone(client, db, users, settings) -> N
         "/appointments/new", params={**form, "item_q": "BRK"},
         headers={"HX-Request": "true", "HX-Target": "item-hits"}))  # fmt: skip
     assert [i["value"] for i in hits.select('input[name="item"]')] == [f"labour:{ids['op']}"]
+
+
+async def test_a_new_customer_and_car_go_straight_on_to_their_booking(client, db, users) -> None:
+    await sign_in(client, Role.CUSTOMER_RELATIONS)
+    token = csrf_from(html(await client.get("/appointments/customers/new")))
+    new = {"_csrf_token": token, "name": "赵女士", "phone": "13800138000", "plate": "粤B54321",
+           "vin": "LSVAB2BR0X", "make": "VW", "model": "Lavida"}  # fmt: skip
+    refused = await client.post("/appointments/customers/new", data=new)
+    assert refused.status_code == 422
+    assert html(refused).select_one("#vin")["aria-invalid"] == "true"
+    assert html(refused).select_one("#name")["value"] == "赵女士"
+    made = await client.post("/appointments/customers/new", data={**new, "vin": ""})
+    assert made.status_code == 303, made.text
+    vehicle = (await db.scalars(select(Vehicle).where(Vehicle.plate == "粤B54321"))).one()
+    assert made.headers["location"] == f"/appointments/new?vehicle_id={vehicle.id}"

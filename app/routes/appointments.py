@@ -79,7 +79,7 @@ def _preset(
         "starts_at": raw,
         "advisor_id": advisor_id,
         "advisor_name": dict(advisors).get(advisor_id) if advisor_id else None,
-        "label": f"{fmt.date(at, 'EEE d MMM')} {fmt.time(at)}",
+        "label": f"{fmt.date(at, view.day_pattern())} {fmt.time(at)}",
     }
 
 
@@ -116,6 +116,7 @@ class AppointmentController(Controller):
             "status_labels": view.status_labels(),
             "error": error,
             "tz": settings.tz,
+            "day_pattern": view.day_pattern(),
         }
         if q.get("view") == "week":
             monday = view.monday_of(day)
@@ -164,6 +165,7 @@ class AppointmentController(Controller):
             "source_labels": view.source_labels(),
             "today": today,
             "tz": settings.tz,
+            "day_pattern": view.day_pattern(),
             "offers": offers,
             "preset": None,
             "rough": None,
@@ -327,6 +329,7 @@ class AppointmentController(Controller):
                          exc.message if exc else ""),  # fmt: skip
             "offers": offers,
             "tz": settings.tz,
+            "day_pattern": view.day_pattern(),
             "default_at": view.local_input(appt.scheduled_at, settings.tz),
         }
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput
-from app.i18n import _
+from app.i18n import _, get_locale
 from app.models import OutboundMessage, StaffUser
 from app.models.appointment import Appointment, AppointmentStatus
 
@@ -79,6 +79,11 @@ def parse_day(raw: str, today: date, field: str = "day") -> date:
     if abs((day - today).days) > MAX_DAYS_AWAY:
         raise InvalidInput(_("Choose a day within a year of today."), field=field)
     return day
+
+
+def day_pattern() -> str:
+    """A short day with its weekday: 12月3日 周四, Thu 3 Dec."""
+    return "M月d日 EEE" if get_locale().startswith("zh") else "EEE d MMM"
 
 
 def monday_of(day: date) -> date:
