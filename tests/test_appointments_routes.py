@@ -111,7 +111,8 @@ async def test_the_screens_render_in_chinese_and_english(client, db, users, sett
         assert words in shown.get_text() or locale == "en"
     found = html(await client.get("/appointments/new?q=粤B12"))
     pick = found.select_one('[data-testid="pick-vehicle"]')
-    assert pick is not None and pick["href"].endswith(f"vehicle_id={ids['vehicle']}")
+    assert pick is not None
+    assert pick["href"].endswith(f"vehicle_id={ids['vehicle']}")
 
 
 async def test_booking_through_the_form_offers_two_slots_and_books_one_in_a_tap(
@@ -137,7 +138,8 @@ async def test_booking_through_the_form_offers_two_slots_and_books_one_in_a_tap(
     assert made.status_code == 303, made.text
     booking = (await db.scalars(select(Appointment))).one()
     assert made.headers["location"] == f"/appointments/{booking.id}"
-    assert booking.channel == "phone" and booking.odometer_km == 19_800
+    assert booking.channel == "phone"
+    assert booking.odometer_km == 19_800
     assert booking.bring == "service_book,key"
     assert {j.source for j in booking.jobs} == {"menu", "concern", "manual"}
     shown = html(await client.get(made.headers["location"]))
@@ -166,8 +168,9 @@ async def test_a_refused_form_keeps_what_was_typed_and_marks_the_field(
     assert not page.select_one('[data-testid="bring-wheel_lock_key"]').has_attr("checked")
     assert page.select_one('[data-testid="bring-key"]').has_attr("checked")
     # A time outside opening hours is the core's refusal, marked on the form too.
-    late = await client.post("/appointments", data=_booking(ids, token,
-                                                            starts_at=_tomorrow(settings, 23)))
+    late = await client.post(
+        "/appointments", data=_booking(ids, token, starts_at=_tomorrow(settings, 23))
+    )
     assert late.status_code == 422
     assert html(late).select_one('[data-testid="error-starts_at"]').get_text().strip()
     assert await _count(db, Appointment) == 0
@@ -197,7 +200,8 @@ async def test_moving_and_cancelling_go_by_the_pages_version(client, db, users, 
     token = await _form_token(client, ids["vehicle"])
     advisor = str(users[Role.ADVISOR])
     made = await client.post(
-        "/appointments", data=_booking(ids, token, starts_at=_tomorrow(settings), advisor_id=advisor)
+        "/appointments",
+        data=_booking(ids, token, starts_at=_tomorrow(settings), advisor_id=advisor),
     )
     url = made.headers["location"]
     page = html(await client.get(f"{url}?offers=same"))
@@ -220,11 +224,14 @@ async def test_moving_and_cancelling_go_by_the_pages_version(client, db, users, 
     assert cancelled.status_code == 303, cancelled.text
     await db.rollback()
     booking = (await db.scalars(select(Appointment))).one()
-    assert booking.status == AppointmentStatus.CANCELLED and booking.cancel_reason == "车已卖"
+    assert booking.status == AppointmentStatus.CANCELLED
+    assert booking.cancel_reason == "车已卖"
     kinds = [c.kind for c in (await db.scalars(select(AppointmentChange))).all()]
-    assert "moved" in kinds and "cancelled" in kinds
+    assert "moved" in kinds
+    assert "cancelled" in kinds
     shown = html(await client.get(url))
-    assert shown.select_one("#cancel") is None and shown.select_one("#move") is None
+    assert shown.select_one("#cancel") is None
+    assert shown.select_one("#move") is None
     day = html(await client.get(f"/appointments?day={offer[:10]}"))
     assert day.select_one('[data-testid="off-grid"] [data-status="cancelled"]') is not None
 

@@ -20,9 +20,8 @@ from app.models.appointment import BRING_ITEMS, Appointment, AppointmentStatus
 from app.models.base import utcnow
 from app.routes.walk_in import NewVehicleForm
 from app.services import customers, lookup
-from app.services.appointments import booking, estimate, slots
+from app.services.appointments import booking, estimate, slots, view
 from app.services.appointments import requests as wanted
-from app.services.appointments import view
 from app.services.catalogue import search as catalogue
 from app.services.check_in.symptoms import w2h_labels
 from app.services.records import get_or_404
@@ -47,8 +46,10 @@ MAX_OFFERS = 6
 def _query(request: Request[Any, Any, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in request.query_params.multi_items():
-        found[key] = [*found[key], value] if key in found and isinstance(found[key], list) else (
-            [found[key], value] if key in found else value
+        found[key] = (
+            [*found[key], value]
+            if key in found and isinstance(found[key], list)
+            else ([found[key], value] if key in found else value)
         )
     return clean_fields(found)
 
@@ -325,8 +326,12 @@ class AppointmentController(Controller):
             "bring": [b for b in appt.bring.split(",") if b],
             "live": live,
             "today_visit": live and appt.scheduled_at.astimezone(settings.tz).date() == today,
-            "f": Refusal(f"/appointments/{appt.id}", form or {}, exc.field if exc else None,
-                         exc.message if exc else ""),  # fmt: skip
+            "f": Refusal(
+                f"/appointments/{appt.id}",
+                form or {},
+                exc.field if exc else None,
+                exc.message if exc else "",
+            ),
             "offers": offers,
             "tz": settings.tz,
             "day_pattern": view.day_pattern(),
