@@ -117,7 +117,7 @@ async def staff_names(session: AsyncSession, ids: set[int | None]) -> dict[int, 
     rows = await session.execute(
         select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted))
     )
-    return dict(rows)
+    return {int(i): str(name) for i, name in rows.all()}
 
 
 async def messages(session: AsyncSession, appointment: Appointment) -> list[OutboundMessage]:
