@@ -352,11 +352,14 @@ class AppointmentController(Controller):
         appt: Appointment = ctx["appt"]
         if which in ("same", "any") and ctx["live"]:
             now = utcnow()
-            ctx["offers"] = await slots.free_slots(
+            found = await slots.free_slots(
                 db_session, settings, after=now,
                 advisor_id=appt.advisor_id if which == "same" else None,
-                labour_hours=appt.labour_hours, now=now, count=4,
+                labour_hours=appt.labour_hours, now=now, count=5, leave_out=appt.id,
             )  # fmt: skip
+            # Its own hours count once; its own slot is no place to move to.
+            here = (appt.advisor_id, appt.scheduled_at)
+            ctx["offers"] = [o for o in found if (o.advisor_id, o.starts_at) != here][:4]
         return render(
             request, "appointments/show.html", ctx, fragment="appointments/_move_offers.html"
         )
