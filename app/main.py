@@ -24,6 +24,7 @@ from app import __version__, wiring
 from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.api import BEARER_SCHEME, ApiController
+from app.routes.appointments import AppointmentController
 from app.routes.auth import AuthController
 from app.routes.board import BoardController
 from app.routes.catalogue import CatalogueController
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LaneBoardController,
             ComplaintController,
             WalkInController,
+            AppointmentController,
             CheckInController,
             EstimateController,
             ReviewController,

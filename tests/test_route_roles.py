@@ -54,6 +54,15 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/catalogue/{kind:str}/{item_id:int}"): {ADMIN, MANAGER},
     ("POST", "/catalogue/{kind:str}/{item_id:int}/items"): {ADMIN, MANAGER},
     ("POST", "/catalogue/{kind:str}/{item_id:int}/items/{entry_id:int}/remove"): {ADMIN, MANAGER},
+    # Appointments (预约): advisors, relations and the manager read the calendar and book.
+    ("GET", "/appointments"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/appointments"): {ADVISOR, RELATIONS, MANAGER},
+    ("GET", "/appointments/new"): {ADVISOR, RELATIONS, MANAGER},
+    ("GET", "/appointments/customers/new"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/appointments/customers/new"): {ADVISOR, RELATIONS, MANAGER},
+    ("GET", "/appointments/{appointment_id:int}"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/appointments/{appointment_id:int}/move"): {ADVISOR, RELATIONS, MANAGER},
+    ("POST", "/appointments/{appointment_id:int}/cancel"): {ADVISOR, RELATIONS, MANAGER},
     ("POST", "/check-ins/from-appointment/{appointment_id:int}"): {ADVISOR, MANAGER},
     # Complaints: relations and the manager handle them; advisors read their own customers'.
     ("GET", "/complaints"): {RELATIONS, MANAGER, ADVISOR},
