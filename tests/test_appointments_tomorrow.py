@@ -71,7 +71,8 @@ async def arrange(db: AsyncSession, settings: Settings) -> World:
     oil = LabourOperation(code="L-OIL", name_zh="更换机油", name_en="Oil change",
                           flat_rate_hours=Decimal("0.5"), labour_rate=Decimal("200"))  # fmt: skip
     brakes = LabourOperation(code="L-BRK", name_zh="更换刹车片", name_en="Brake pads",
-                             flat_rate_hours=Decimal("1"), labour_rate=Decimal("300"))  # fmt: skip
+                             flat_rate_hours=Decimal("1.5"),
+                             labour_rate=Decimal("300"))  # fmt: skip
     filter_part = Part(number="P-FLT", name_zh="机油滤清器", name_en="Oil filter",
                        price=Decimal("50"), stock_on_hand=10)  # fmt: skip
     pads = Part(number="P-PAD", name_zh="刹车片", name_en="Brake pad set",
@@ -117,7 +118,7 @@ async def arrange(db: AsyncSession, settings: Settings) -> World:
             AppointmentJob(position=0, source="menu", title="一万公里保养",
                            menu_package_id=package.id, amount=Decimal("140")),
             AppointmentJob(position=1, source="concern", title="刹车有异响",
-                           customer_words='{"words": "刹车有异响", "when": "早上冷车"}'),
+                           customer_words='{"words": "刹车有异响", "chips": ["冷车启动", "前部"]}'),
             AppointmentJob(position=2, source="declined", title="更换雨刮片",
                            recommendation_id=rec.id),
         ],
@@ -263,7 +264,12 @@ async def test_tomorrow_lists_each_order_pre_filled_and_flags_the_part_to_order(
     assert not serviced.must_order
     assert repair.must_order
     assert [n.part.number for n in repair.parts_to_order] == ["P-PAD"]
-    assert repair.total == Decimal("770.00")
+    # Booked labour counts flat-rate times: 1.5 h × 300 + pads 400 = 850, plus 10 % tax.
+    assert repair.total == Decimal("935.00")
+    assert [ln.quantity for ln in repair.jobs[0].job.lines] == [Decimal("1.50"), Decimal("1")]
+    concern = serviced.jobs[1]
+    assert concern.words == "刹车有异响"
+    assert concern.details == {"when": "冷车启动", "where": "前部"}
     needs = {n.part.number: n for n in prep.parts}
     assert set(needs) == {"P-FLT", "P-PAD", "P-WIP"}
     assert needs["P-PAD"].to_order == 1
@@ -273,7 +279,7 @@ async def test_tomorrow_lists_each_order_pre_filled_and_flags_the_part_to_order(
     assert prep.parts[0].part.number == "P-PAD"  # what must be ordered comes first
     assert prep.technicians == 1
     assert prep.capacity_hours == Decimal("7.00")
-    assert prep.booked_hours == Decimal("1.5")
+    assert prep.booked_hours == Decimal("1.5")  # the bookings' own hours (0.5 + 1.0)
     assert prep.flagged == 1
 
 

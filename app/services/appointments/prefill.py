@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.i18n import get_locale
 from app.models import (
     Appointment,
     AppointmentJob,
@@ -72,23 +73,34 @@ class PricedJob:
 
 def concern_text(raw: str) -> tuple[str, dict[str, str]]:
     """The customer's words and the 5W2H answers from a booked job's `customer_words`:
-    JSON {"words": ..., "what": ...} when booked through the chips, else plain text."""
+    JSON {"words": ..., "chips": [tap choices]} (or answers by field) when booked through
+    the 5W2H chips, else plain text. Each chip goes to the question it answers."""
     text = (raw or "").strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return text, {}
-        if isinstance(data, dict):
-            words = str(data.get("words") or data.get("customer_words") or "").strip()
-            details = {f: str(data[f]).strip() for f in W2H_FIELDS if data.get(f)}
-            return words, details
-    return text, {}
+    if not text.startswith("{"):
+        return text, {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text, {}
+    if not isinstance(data, dict):
+        return text, {}
+    # Imported here: the symptoms step imports the check-in steps, which import this module.
+    from app.services.check_in.symptoms import field_of
+
+    words = str(data.get("words") or "").strip()
+    answers: dict[str, list[str]] = {f: [str(data[f]).strip()] for f in W2H_FIELDS if data.get(f)}
+    chips = data.get("chips")
+    for chip in chips if isinstance(chips, list) else []:
+        name = field_of(str(chip))
+        if name is not None:
+            answers.setdefault(name, []).append(str(chip))
+    sep = "、" if get_locale().startswith("zh") else ", "
+    return words, {f: sep.join(v)[:500] for f, v in answers.items()}
 
 
 async def _declined_lines(
     session: AsyncSession, recommendation_id: int | None
-) -> list[tuple[str, int, Decimal]]:
+) -> list[tuple[str, int, Decimal, bool]]:
     """The catalogue items of the declined job a recommendation came from, if any."""
     if recommendation_id is None:
         return []
@@ -107,7 +119,8 @@ async def _declined_lines(
     if declined is None:
         return []
     return [
-        (ln.kind, ln.labour_operation_id or ln.part_id or 0, ln.quantity) for ln in declined.lines
+        (ln.kind, ln.labour_operation_id or ln.part_id or 0, ln.quantity, True)
+        for ln in declined.lines
     ]
 
 
@@ -141,14 +154,20 @@ async def price(
             job.title = package.name_zh if zh else package.name_en
             fill_from_package(job, package, today)
         else:
-            items = [(ln.kind, ln.labour_operation_id or ln.part_id or 0, ln.quantity)
+            # A booked labour line counts flat-rate times (as a package item does); a
+            # declined job's lines were already in hours.
+            items = [(ln.kind, ln.labour_operation_id or ln.part_id or 0, ln.quantity, False)
                      for ln in booked.lines]  # fmt: skip
             if not items and booked.source == AppointmentJobSource.DECLINED.value:
                 items = await _declined_lines(session, booked.recommendation_id)
-            for kind, item_id, quantity in items:
+            for kind, item_id, quantity, in_hours in items:
                 item = await _item(session, kind, item_id)
-                if item is not None:
-                    job.lines.append(new_line(job, item, quantity, today))
+                if item is None:
+                    continue
+                hours = quantity
+                if isinstance(item, LabourOperation) and not in_hours:
+                    hours = item.flat_rate_hours * quantity
+                job.lines.append(new_line(job, item, hours, today))
         job.title = job.title or words
         priced.append(PricedJob(booked, job, words or job.title, details))
     return priced

@@ -66,6 +66,12 @@ def _answer_index() -> dict[str, tuple[str, int]]:
     return index
 
 
+def field_of(answer: str) -> str | None:
+    """The 5W2H question a tap choice answers (in any language), None for typed text."""
+    found = _answer_index().get(answer.strip().casefold())
+    return found[0] if found else None
+
+
 def in_reader_language(value: str) -> str:
     """A 5W2H answer as the reader's language says it: the tap choices were stored in the
     advisor's language ("noise, cold start"); they are read back in the customer's
