@@ -124,6 +124,19 @@ async def _declined_lines(
     ]
 
 
+async def booked_jobs(session: AsyncSession, appointment_id: int) -> list[AppointmentJob]:
+    """The booking's jobs in order, with their lines, read now (never a lazy load)."""
+    return list(
+        (
+            await session.scalars(
+                select(AppointmentJob)
+                .where(AppointmentJob.appointment_id == appointment_id)
+                .order_by(AppointmentJob.position, AppointmentJob.id)
+            )
+        ).all()
+    )
+
+
 async def _item(session: AsyncSession, kind: str, item_id: int) -> LabourOperation | Part | None:
     if kind == LineKind.LABOUR:
         return await session.get(LabourOperation, item_id)
@@ -137,7 +150,7 @@ async def price(
     or package deleted since the booking is left out (the advisor sees the job without it)."""
     zh = locale.startswith("zh")
     priced = []
-    for booked in appointment.jobs:
+    for booked in await booked_jobs(session, appointment.id):
         words, details = concern_text(booked.customer_words)
         job = Job(
             source=_SOURCES.get(booked.source, JobSource.MANUAL.value),
@@ -184,7 +197,7 @@ async def apply(
     """Put the booking on the new check-in and its order: a concern per booked job and,
     linked to it, the priced estimate job. A booking without jobs (made before bookings
     had them) brings its requested work as one concern."""
-    if not appointment.jobs:
+    if not await booked_jobs(session, appointment.id):
         if appointment.requested_work.strip():
             check_in.concerns.append(Concern(customer_words=appointment.requested_work.strip()))
         return
