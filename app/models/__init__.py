@@ -72,13 +72,13 @@ from app.models.work_order import ON_SITE_STATUSES, WorkOrder, WorkOrderStatus
 from app.models.workshop import CheckTick, JobTask, PromiseChange, TaskStatus, TimeEntry
 
 __all__ = [
+    "BRING_ITEMS",
     "ON_SITE_STATUSES",
     "REQUIRED_COVERS",
     "STEPS",
     "UNANSWERED",
     "Answer",
     "ApiClient",
-    "BRING_ITEMS",
     "Appointment",
     "AppointmentChange",
     "AppointmentChangeKind",

@@ -102,6 +102,9 @@ class ReminderController(Controller):
         if is_fragment(request):
             raise exc
         await session.rollback()
+        if request.user is not None and request.user in session:
+            # The rollback expired the signed-in user the page's app bar reads.
+            await session.refresh(request.user)
         ctx = await _page(request, session, settings, view.Query(due_list.Filters(), None))
         return refused(request, "reminders/index.html", ctx, exc, form)
 

@@ -1,1 +1,3 @@
-"""Appointments (预约): booking, moving and cancelling, the calendar, the day before."""
+"""Appointments (预约): the dealership's slots and calendar, booking, moving and cancelling a
+visit with its history, the rough estimate, and the messages to the customer (confirmation,
+the day-before reminder)."""
