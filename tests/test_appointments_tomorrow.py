@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -44,7 +45,18 @@ from app.services.audit import Actor
 from app.services.check_in import steps as check_ins
 from app.services.estimate import editing
 from app.settings import Settings
-from tests.conftest import html, sign_in
+from tests.conftest import TEST_SECRET, csrf_token, html, sign_in
+
+
+@pytest.fixture(name="settings")
+def fx_settings(database_url: str, tmp_path: Path) -> Settings:
+    """A dealership where it is about noon: "today" and "tomorrow" hold on any test run."""
+    offset = 12 - datetime.now(UTC).hour  # -11 .. +12; Etc/GMT-N means UTC+N
+    zone = "Etc/GMT" + (f"{-offset:+d}" if offset else "")
+    return Settings(
+        env="test", data_dir=tmp_path, database_url=database_url, secret_key=TEST_SECRET,
+        timezone=zone,
+    )  # fmt: skip
 
 
 @dataclass
@@ -318,3 +330,45 @@ async def test_the_page_prints_in_both_languages_and_a_get_changes_nothing(
     assert bad.status_code == 422
     assert html(bad).select_one("#tomorrow-day[aria-invalid=true]") is not None
     assert await _counts(db) == before
+
+
+@pytest.mark.http_layer
+async def test_the_lane_board_marks_a_no_show_once_the_rule_holds_and_counts_it(
+    client, db, settings, users
+) -> None:
+    world = await arrange(db, settings)
+    appt = await db.get(Appointment, world.today)
+    assert appt is not None
+    late = Appointment(
+        customer_id=appt.customer_id, vehicle_id=appt.vehicle_id, advisor_id=users[Role.ADVISOR],
+        scheduled_at=utcnow() - timedelta(minutes=90), requested_work="常规保养",
+    )  # fmt: skip
+    db.add(late)
+    await db.commit()
+    late_id = late.id
+    await sign_in(client, Role.ADVISOR)
+    board = html(await client.get("/lane"))
+    rows = {int(r["data-id"]): r for r in board.select("[data-testid=appointment]")}
+    assert rows[late_id].select_one("[data-testid=mark-no-show]") is not None
+    assert rows[world.today].select_one("[data-testid=mark-no-show]") is None
+    # The booked jobs, short, on the board.
+    assert "一万公里保养" in rows[world.today].select_one("[data-testid=booked-jobs]").text
+
+    token = await csrf_token(client)
+    early = await client.post(
+        f"/lane/appointments/{world.today}/no-show", data={"_csrf_token": token}
+    )
+    assert early.status_code == 409
+    done = await client.post(f"/lane/appointments/{late_id}/no-show", data={"_csrf_token": token})
+    assert done.status_code == 303
+    db.expire_all()
+    marked = await db.get(Appointment, late_id)
+    assert marked is not None
+    assert marked.status == AppointmentStatus.NO_SHOW
+    untouched = await db.get(Appointment, world.today)
+    assert untouched is not None
+    assert untouched.status == AppointmentStatus.BOOKED
+    board = html(await client.get("/lane"))
+    assert board.select_one("[data-testid=flag-counts]")["data-no-shows"] == "1"
+    row = board.select_one(f"[data-testid=appointment][data-id='{late_id}']")
+    assert row.select_one("[data-testid=mark-no-show]") is None
