@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import bookings as demo_bookings
+from app.demo import data as demo_data
 from app.errors import Conflict
 from app.models import (
     Appointment,
@@ -372,3 +374,29 @@ async def test_the_lane_board_marks_a_no_show_once_the_rule_holds_and_counts_it(
     assert board.select_one("[data-testid=flag-counts]")["data-no-shows"] == "1"
     row = board.select_one(f"[data-testid=appointment][data-id='{late_id}']")
     assert row.select_one("[data-testid=mark-no-show]") is None
+
+
+async def test_the_demo_books_the_coming_week_through_the_booking_service(
+    db, settings, backend
+) -> None:
+    if backend.name == "postgresql":
+        pytest.skip("the demo's calls are the booking service's, tested on both databases")
+    await demo_data.load(db, settings.tz, on_site=False)
+    await db.commit()
+    now = utcnow()
+    booked = await demo_bookings.week(db, settings, now)
+    await db.commit()
+    days = demo_bookings.working_days(tomorrow.default_day(now, settings.tz), demo_bookings.DAYS)
+    per_day = {day: len(await tomorrow.bookings_on(db, day, settings.tz)) for day in days}
+    assert all(5 <= n <= 10 for n in per_day.values()), per_day
+    assert booked == sum(per_day.values()) + 1  # the cancelled one no longer stands
+    kinds = (await db.scalars(select(AppointmentChange.kind))).all()
+    assert kinds.count("moved") == 1
+    assert kinds.count("cancelled") == 1
+    sources = set((await db.scalars(select(AppointmentJob.source))).all())
+    assert sources == {"menu", "concern", "declined", "manual"}
+    shop = await db.scalar(select(Dealership))
+    prep = await tomorrow.load(db, shop, days[0], settings.tz, now, "zh_CN")
+    assert [n.part.number for n in prep.parts if n.must_order] == ["P-BATT"]
+    assert prep.flagged == 1
+    assert await demo_bookings.week(db, settings, now) == 0  # loading again books nothing
