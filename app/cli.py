@@ -70,6 +70,7 @@ def load_demo(settings: Settings, *, history: bool = True) -> DemoSummary:
                 currency=settings.currency,
                 store=open_store(settings),
                 history=history,
+                settings=settings,
             ),
         )
     )

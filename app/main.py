@@ -25,6 +25,7 @@ from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.api import BEARER_SCHEME, ApiController
 from app.routes.appointments import AppointmentController
+from app.routes.appointments_tomorrow import TomorrowController
 from app.routes.auth import AuthController
 from app.routes.board import BoardController
 from app.routes.catalogue import CatalogueController
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             AuthController,
             LaneBoardController,
+            TomorrowController,
             ComplaintController,
             WalkInController,
             AppointmentController,

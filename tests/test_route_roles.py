@@ -129,6 +129,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/lane"): STAFF,
     ("POST", "/lane/appointments/{appointment_id:int}/arrived"): {ADVISOR, MANAGER},
+    ("POST", "/lane/appointments/{appointment_id:int}/no-show"): {ADVISOR, MANAGER},
     ("GET", "/lane/search"): {ADVISOR, MANAGER},
     ("POST", "/language"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
@@ -147,6 +148,8 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/reports/monthly"): {MANAGER},
     # The evening summary (当日总结): the service manager reads and sends it.
     ("GET", "/board/summary"): {MANAGER},
+    # The day before (预约后的准备): who books and who receives prepare it; no parts role.
+    ("GET", "/appointments/tomorrow"): {ADVISOR, RELATIONS, MANAGER},
     ("POST", "/board/summary/send"): {MANAGER},
     # Service reminders (客户关怀): advisors, relations and the manager call customers due.
     ("GET", "/reminders"): {ADVISOR, RELATIONS, MANAGER},

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import bookings as demo_bookings
 from app.demo import complaints as demo_complaints
 from app.demo import follow_ups as demo_follow_ups
 from app.demo import reminders as demo_reminders
@@ -44,6 +45,7 @@ from app.services.lane_board.board import day_bounds
 from app.services.staff import sign_in as auth
 from app.services.storage.files import FileStore
 from app.services.vin import with_check_digit
+from app.settings import Settings
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo sign-in, never used in production
 DEMO_DEALERSHIP_CODE = "DEMO"
@@ -402,13 +404,15 @@ async def load(
     on_site: bool = True,
     store: FileStore | None = None,
     history: bool = False,
+    settings: Settings | None = None,
 ) -> DemoSummary:
     """The demo: dealership, staff, catalogue, customers and today's appointments,
         and (`on_site`) four cars already on site, signed in `currency` (Settings.currency),
         with their check-in photos kept in `store` (none without one). Without the cars a
         load is quicker and leaves no open orders, signatures or inspections. `history` (with
     the cars on site) adds two months of past visits and the cars due for service
-    (app.demo.history.month), as `serve --demo` shows them; tests leave it out."""
+    (app.demo.history.month), as `serve --demo` shows them; tests leave it out. With
+    `settings` the coming week is booked through the booking service (app.demo.bookings)."""
     now = now or utcnow()
     exists = await session.scalar(
         select(Dealership.id).where(Dealership.code == DEMO_DEALERSHIP_CODE)
@@ -429,4 +433,7 @@ async def load(
             await demo_history.month(session, tz, now, currency, store)
         # A few cars due for a service, inspection or insurance reminder.
         await demo_reminders.seed(session, tz, now)
+    if settings is not None:
+        # The coming week's bookings, through the real service (calendar, tomorrow's list).
+        await demo_bookings.week(session, settings, now)
     return DemoSummary(created_static=not exists, appointments_added=added)

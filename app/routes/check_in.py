@@ -102,10 +102,11 @@ class CheckInController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
         appointment_id: FromPath[int],
     ) -> Redirect | ClientRedirect:
         check_in = await check_ins.start_from_appointment(
-            db_session, appointment_id, actor_for(request)
+            db_session, appointment_id, actor_for(request), settings.tz
         )
         return go(request, f"/check-ins/{check_in.id}/{check_in.step}")
 

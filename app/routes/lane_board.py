@@ -12,6 +12,7 @@ from app.models import Role
 from app.models.base import utcnow
 from app.routes.workshop import VIEWERS
 from app.services import board_events, dealership, lookup
+from app.services.appointments import booking
 from app.services.complaints import alerts as complaint_alerts
 from app.services.lane_board import board as lane_board
 from app.services.lane_board import search
@@ -101,6 +102,22 @@ class LaneBoardController(Controller):
         appointment_id: FromPath[int],
     ) -> Template | Redirect:
         await lane_board.mark_arrived(db_session, appointment_id, actor_for(request))
+        if is_fragment(request):
+            return await _board(request, db_session, settings)
+        return Redirect("/lane", status_code=303)
+
+    @post("/appointments/{appointment_id:int}/no-show", guards=[roles(*FRONT_DESK)])
+    async def no_show(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        appointment_id: FromPath[int],
+    ) -> Template | Redirect:
+        """爽约: only once the board's no-show rule holds (checked again by the booking)."""
+        await booking.mark_no_show(
+            db_session, settings, appointment_id, actor_for(request), utcnow()
+        )
         if is_fragment(request):
             return await _board(request, db_session, settings)
         return Redirect("/lane", status_code=303)

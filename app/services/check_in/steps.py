@@ -8,21 +8,23 @@ silently: the second gets a Conflict and reloads.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.errors import Conflict, InvalidInput
-from app.i18n import _
+from app.i18n import _, get_locale
 from app.models import (
     REQUIRED_COVERS,
     STEPS,
     Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
     AppointmentStatus,
     CheckIn,
-    Concern,
     CoverInstall,
     CoverKind,
     Step,
@@ -33,6 +35,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import audit, board_events, work_orders
+from app.services.appointments import prefill
 from app.services.audit import Actor
 from app.services.estimate import editing
 from app.services.records import get_or_404
@@ -78,6 +81,7 @@ async def _open(
     actor: Actor,
     arrived_at: datetime,
     appointment: Appointment | None,
+    tz: ZoneInfo | None = None,
 ) -> CheckIn:
     now = utcnow()
     order = WorkOrder(
@@ -98,12 +102,15 @@ async def _open(
         contact_phone=vehicle.customer.phone,
         follow_up_phone=vehicle.customer.phone,
         timings=[StepTiming(step=Step.GREETING.value, started_at=now)],
+        concerns=[],  # loaded (empty): the booking's concerns are appended after the flush
     )
-    if appointment and appointment.requested_work.strip():
-        # The booked job, so the customer only confirms it (预约客户只需确认).
-        check_in.concerns.append(Concern(customer_words=appointment.requested_work.strip()))
     session.add(check_in)
     await session.flush()
+    if appointment is not None:
+        # The booked jobs, priced, so the customer only confirms and signs (预约客户只需确认).
+        await prefill.apply(
+            session, appointment, check_in, order, now.astimezone(tz or UTC).date(), get_locale()
+        )
     board_events.changed(session)  # an arrival and its greeting: the 看板 counts them
     audit.record(
         session,
@@ -118,21 +125,40 @@ async def _open(
 
 
 async def start_from_appointment(
-    session: AsyncSession, appointment_id: int, actor: Actor
+    session: AsyncSession, appointment_id: int, actor: Actor, tz: ZoneInfo | None = None
 ) -> CheckIn:
+    """The booked car's check-in, its order pre-filled from the booking (priced at the
+    catalogue of the dealership's day `tz`). A cancelled or no-show booking is refused and
+    nothing changes."""
     appt = await get_or_404(
         session, Appointment, appointment_id, _("This appointment does not exist.")
     )
     existing = await _for_appointment(session, appt.id)
     if existing is not None:
         return existing  # a double tap, or a second tablet: resume, never duplicate
+    if appt.status == AppointmentStatus.CANCELLED:
+        raise Conflict(_("This appointment was cancelled: it cannot be checked in."))
+    if appt.status == AppointmentStatus.NO_SHOW:
+        raise Conflict(
+            _("This appointment was marked as a no-show: check the car in as a walk-in.")
+        )
     if appt.status not in (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED):
         raise Conflict(_("This appointment cannot be checked in any more."))
     now = utcnow()
     arrived_at = appt.arrived_at or now
     appt.arrived_at = arrived_at
     appt.status = AppointmentStatus.CHECKED_IN
-    return await _open(session, appt.vehicle, actor, arrived_at, appt)
+    appt.slot_key = None  # the car is here: its slot no longer holds a place
+    appt.version += 1
+    session.add(
+        AppointmentChange(
+            appointment_id=appt.id,
+            kind=AppointmentChangeKind.CHECKED_IN.value,
+            at=now,
+            by_id=actor.user_id,
+        )
+    )
+    return await _open(session, appt.vehicle, actor, arrived_at, appt, tz)
 
 
 async def _for_appointment(session: AsyncSession, appointment_id: int) -> CheckIn | None:

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
 from app.i18n import _, get_locale, locale_as
-from app.models import CheckIn, Concern
+from app.models import CheckIn, Concern, Job
 from app.models.base import utcnow
 from app.services import audit
 from app.services.audit import Actor
@@ -63,6 +64,12 @@ def _answer_index() -> dict[str, tuple[str, int]]:
                 for position, answer in enumerate(answers):
                     index.setdefault(answer.casefold(), (field, position))
     return index
+
+
+def field_of(answer: str) -> str | None:
+    """The 5W2H question a tap choice answers (in any language), None for typed text."""
+    found = _answer_index().get(answer.strip().casefold())
+    return found[0] if found else None
 
 
 def in_reader_language(value: str) -> str:
@@ -146,6 +153,11 @@ async def remove_concern(
 ) -> None:
     concern = _find(check_in, concern_id)
     await bump_version(session, check_in, version)
+    # A job a booking priced for this concern (appointments/prefill) goes with it (first:
+    # the concern's own delete would unlink it).
+    await session.execute(
+        delete(Job).where(Job.work_order_id == check_in.work_order_id, Job.concern_id == concern.id)
+    )
     check_in.concerns.remove(concern)
     check_in.summary_confirmed_at = None
     audit.record(session, actor, "concern_removed", "check_in", check_in.id, concern=concern_id)

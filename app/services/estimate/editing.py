@@ -59,18 +59,30 @@ async def _line(session: AsyncSession, order: WorkOrder, line_id: int) -> tuple[
 
 
 async def start(session: AsyncSession, order: WorkOrder, actor: Actor) -> None:
-    """Open the estimate from a completed check-in: one job per 5W2H concern, and
-    the consents pre-filled from what the customer said. Idempotent; runs when
-    the check-in completes (a POST), never because a page was looked at."""
+    """Open the estimate from a completed check-in: one job per 5W2H concern (but those a
+    booking already priced onto the order), and the consents pre-filled from what the
+    customer said. Idempotent; runs when the check-in completes (a POST), never because a
+    page was looked at."""
     if order.signed_at is not None:
         return
     check_in = await check_in_of(session, order)
     if not completed(check_in):
         raise Conflict(check_in_first())
-    existing = await session.scalar(select(Job.id).where(Job.work_order_id == order.id).limit(1))
-    if existing is not None:
+    jobs = (
+        await session.execute(
+            select(Job.concern_id, Job.source).where(
+                Job.work_order_id == order.id, Job.supplement_id.is_(None)
+            )
+        )
+    ).all()
+    # A booking's pre-filled jobs (appointments/prefill) are linked to their concerns and
+    # are not concern jobs; any other job means the estimate was opened already.
+    if any(concern is None or source == JobSource.CONCERN.value for concern, source in jobs):
         return
+    covered = {concern for concern, _source in jobs}
     for concern in check_in.concerns:
+        if concern.id in covered:
+            continue
         session.add(
             Job(
                 work_order_id=order.id,

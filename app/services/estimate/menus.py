@@ -56,6 +56,22 @@ async def menu_suggestions(session: AsyncSession, order: WorkOrder) -> list[Menu
     return [p for p in due_packages(packages, odometer) if p.interval_km > biggest]
 
 
+def fill_from_package(job: Job, package: MenuPackage, today: date) -> None:
+    """The package's items as the job's lines, at today's catalogue prices: labour in
+    flat-rate hours × the item's quantity, parts by count. The estimate's "add menu" and a
+    booking's pre-filled order (appointments/prefill) both price a package here."""
+    for item in package.items:
+        catalogue = item.labour_operation or item.part
+        if catalogue is None:
+            continue
+        quantity = (
+            catalogue.flat_rate_hours * item.quantity
+            if isinstance(catalogue, LabourOperation)
+            else item.quantity
+        )
+        job.lines.append(new_line(job, catalogue, quantity, today))
+
+
 async def add_menu_package(
     session: AsyncSession,
     order: WorkOrder,
@@ -78,16 +94,7 @@ async def add_menu_package(
     )
     session.add(job)
     await session.flush()
-    for item in package.items:
-        catalogue = item.labour_operation or item.part
-        if catalogue is None:
-            continue
-        quantity = (
-            catalogue.flat_rate_hours * item.quantity
-            if isinstance(catalogue, LabourOperation)
-            else item.quantity
-        )
-        job.lines.append(new_line(job, catalogue, quantity, today))
+    fill_from_package(job, package, today)
     touch(order)
     audit.record(session, actor, "estimate.add_menu", "work_order", order.id, package=package.code)
     return job

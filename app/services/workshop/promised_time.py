@@ -125,12 +125,18 @@ def opening_seconds_between(
     return total
 
 
-async def workshop_load(session: AsyncSession, shop: Dealership, order_hours: Decimal) -> Load:
+async def technician_count(session: AsyncSession) -> int:
+    """The active technicians: the workshop sells `technician_hours_per_day` of each."""
     technicians = await session.scalar(
         select(func.count(func.distinct(StaffUser.id)))
         .join(StaffRole, StaffRole.user_id == StaffUser.id)
         .where(StaffRole.role == Role.TECHNICIAN, StaffUser.is_active.is_(True))
     )
+    return int(technicians or 0)
+
+
+async def workshop_load(session: AsyncSession, shop: Dealership, order_hours: Decimal) -> Load:
+    technicians = await technician_count(session)
     booked = await session.scalar(
         select(func.coalesce(func.sum(JobLine.quantity), 0))
         .join(Job, Job.id == JobLine.job_id)
@@ -141,7 +147,7 @@ async def workshop_load(session: AsyncSession, shop: Dealership, order_hours: De
             Job.declined_at.is_(None),
         )
     )
-    count = int(technicians or 0)
+    count = technicians
     return Load(
         technicians=count,
         available_hours=Decimal(count) * shop.technician_hours_per_day,
