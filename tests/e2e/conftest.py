@@ -12,12 +12,14 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,10 @@ def _read_log(path: Path) -> str:
         return "(no log)"
 
 
+# What this worker's live server was started with.
+_SERVER: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("walkaround-e2e")
@@ -106,7 +112,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "WALKAROUND_ENV": "test",
         "WALKAROUND_DATA_DIR": str(data_dir),
         "WALKAROUND_SECRET_KEY": secrets.token_urlsafe(36)[:48],
-        "WALKAROUND_TIMEZONE": _timezone_away_from_midnight(),
+        "WALKAROUND_TIMEZONE": _SERVER.setdefault("timezone", _timezone_away_from_midnight()),
         "PYTHONUNBUFFERED": "1",
     }
     # Let the server build its own URL from the data dir.
@@ -184,6 +190,18 @@ def db_path(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not found:
         pytest.fail("cannot find the live server's walkaround.db", pytrace=False)
     return found[-1]
+
+
+@pytest.fixture
+def appointments_today(db_path: Path) -> int:
+    """How many of today's bookings the lane board lists now: the demo's, and any another
+    test file on this server has booked for today (not cancelled)."""
+    zone = ZoneInfo(_SERVER["timezone"])
+    today = datetime.now(zone).date()
+    with closing(sqlite3.connect(db_path)) as conn:
+        rows = conn.execute("SELECT scheduled_at FROM appointment WHERE status != 'cancelled'")
+        moments = [datetime.fromisoformat(at) for (at,) in rows]
+    return sum(1 for at in moments if at.astimezone(zone).date() == today)
 
 
 # --- browser and contexts ------------------------------------------------------------------

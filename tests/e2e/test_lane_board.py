@@ -8,14 +8,14 @@ from playwright.sync_api import expect
 
 from tests.e2e.flows import query
 
-APPOINTMENTS_TODAY = 12
 
-
-def test_an_advisor_marks_a_customer_arrived_and_the_row_updates_in_place(new_context, shot):
+def test_an_advisor_marks_a_customer_arrived_and_the_row_updates_in_place(
+    new_context, shot, appointments_today
+):
     page = new_context("advisor", "landscape").new_page()
     page.goto("/lane")
     rows = page.get_by_test_id("appointment")
-    expect(rows).to_have_count(APPOINTMENTS_TODAY)
+    expect(rows).to_have_count(appointments_today)
 
     booked = rows.filter(has=page.get_by_role("button", name="标记到店")).first
     plate = booked.locator(".plate").inner_text()
@@ -44,7 +44,7 @@ def test_an_advisor_marks_a_customer_arrived_and_the_row_updates_in_place(new_co
     expect(waiting).to_be_visible()
     expect(waiting).to_contain_text(re.compile(r"已等候 \d+ 分钟"))
     expect(row.get_by_role("button", name="标记到店")).to_have_count(0)
-    expect(rows).to_have_count(APPOINTMENTS_TODAY)
+    expect(rows).to_have_count(appointments_today)
     expect(page.get_by_test_id("waiting")).to_have_count(waiting_before + 1)
     assert page.evaluate("window.__sameDocument === true"), "the click reloaded the page"
     assert navigations == [], f"unexpected navigation: {navigations}"
@@ -58,13 +58,13 @@ def test_an_advisor_marks_a_customer_arrived_and_the_row_updates_in_place(new_co
 
 
 def test_a_technician_sees_the_board_but_cannot_mark_arrivals_or_open_staff_admin(
-    new_context, shot
+    new_context, shot, appointments_today
 ):
     page = new_context("technician").new_page()
     page.goto("/lane")
 
     expect(page.get_by_role("heading", level=1, name="接车看板")).to_be_visible()
-    expect(page.get_by_test_id("appointment")).to_have_count(APPOINTMENTS_TODAY)
+    expect(page.get_by_test_id("appointment")).to_have_count(appointments_today)
     expect(page.get_by_role("button", name="标记到店")).to_have_count(0)
     expect(page.locator("form[action$='/arrived']")).to_have_count(0)
     expect(page.get_by_test_id("walk-in")).to_have_count(0)

@@ -7,11 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-APPOINTMENTS_TODAY = 12  # demo data: app/demo/data.py APPOINTMENTS_PER_DAY
-
 
 @pytest.mark.parametrize("orientation", ["portrait", "landscape"])
-def test_an_advisor_signs_in_and_sees_todays_appointments(new_context, sign_in, shot, orientation):
+def test_an_advisor_signs_in_and_sees_todays_appointments(
+    new_context, sign_in, shot, orientation, appointments_today
+):
     page = new_context(orientation=orientation).new_page()
 
     page.goto("/")
@@ -25,7 +25,7 @@ def test_an_advisor_signs_in_and_sees_todays_appointments(new_context, sign_in, 
     page.wait_for_url(re.compile(r"/lane$"))
     expect(page.get_by_role("heading", level=1, name="接车看板")).to_be_visible()
     expect(page.get_by_test_id("signed-in-as")).to_have_text("王晓明")
-    expect(page.get_by_test_id("appointment")).to_have_count(APPOINTMENTS_TODAY)
+    expect(page.get_by_test_id("appointment")).to_have_count(appointments_today)
     expect(page.get_by_role("heading", name="今日预约")).to_be_visible()
     expect(page.get_by_test_id("walk-in")).to_be_visible()
 

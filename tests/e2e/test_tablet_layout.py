@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-APPOINTMENTS_TODAY = 12
 MIN_TARGET = 48  # CSS px, WCAG 2.5.5 / Material minimum; the design system aims for 56
 
 CONTROLS_JS = """
@@ -72,12 +71,14 @@ def test_every_control_is_big_enough_for_a_gloved_finger(
     )
 
 
-def test_the_action_column_lines_up_at_the_end_of_every_appointment_row(new_context, shot):
+def test_the_action_column_lines_up_at_the_end_of_every_appointment_row(
+    new_context, shot, appointments_today
+):
     """The Arrived button (or the status badge that replaces it) sits at the same place in
     every row, at the row's end, so the advisor's thumb finds it without reading."""
     page = new_context("advisor", "portrait").new_page()
     page.goto("/lane")
-    expect(page.get_by_test_id("appointment")).to_have_count(APPOINTMENTS_TODAY)
+    expect(page.get_by_test_id("appointment")).to_have_count(appointments_today)
 
     rows = page.evaluate("""() => [...document.querySelectorAll('[data-testid=appointment]')]
         .map((li) => {
