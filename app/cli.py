@@ -325,6 +325,32 @@ def complaints_escalate() -> None:
 
 
 @cli.group()
+def appointments() -> None:
+    """Appointments (预约): the periodic work on them."""
+
+
+@appointments.command("remind")
+@click.option("--at", "at", default="", help="ISO time to act as of (tests); now without it")
+def appointments_remind(at: str) -> None:
+    """Text (or e-mail) tomorrow's booked customers a reminder, once each, from the
+    dealership's appointment_reminder_at on (cron every few minutes, or the app's loop)."""
+    from datetime import UTC, datetime
+
+    from app.models.base import utcnow
+    from app.services.appointments import messages
+
+    settings = _settings()
+    try:
+        now = datetime.fromisoformat(at).astimezone(UTC) if at else utcnow()
+    except ValueError as exc:
+        raise click.ClickException(f"--at {at!r} is not an ISO time") from exc
+    count = asyncio.run(
+        _with_session(settings, lambda s: messages.send_day_before(s, settings, now))
+    )
+    click.echo(f"reminded {count}")
+
+
+@cli.group()
 def board() -> None:
     """The daily board (看板): the periodic work on it."""
 

@@ -24,6 +24,7 @@ from app import __version__, wiring
 from app.db import create_engine
 from app.routes.admin import AdminController
 from app.routes.api import BEARER_SCHEME, ApiController
+from app.routes.api_appointments import ApiAppointmentController
 from app.routes.appointments import AppointmentController
 from app.routes.appointments_tomorrow import TomorrowController
 from app.routes.auth import AuthController
@@ -60,7 +61,7 @@ from app.web.errors import EXCEPTION_HANDLERS
 from app.web.limits import FormBodyMiddleware, PathIdMiddleware
 from app.web.request_log import RequestIdMiddleware
 from app.web.security import API_DOCS_PATH, security_headers
-from app.web.startup import relay_board_events, sweep_photo_store
+from app.web.startup import relay_board_events, remind_appointments, sweep_photo_store
 from app.web.templating import STATIC_DIR, template_config
 from app.web.webhook_dispatcher import dispatcher_lifespan
 
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CatalogueController,
             PwaController,
             ApiController,
+            ApiAppointmentController,
             WorkshopController,
             TechnicianController,
             FinalCheckController,
@@ -167,7 +169,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="always" if settings.debug else "debug",
         ),
         state=state,
-        lifespan=[sweep_photo_store, relay_board_events, dispatcher_lifespan],
+        lifespan=[sweep_photo_store, relay_board_events, dispatcher_lifespan, remind_appointments],
         debug=settings.debug,
     )
 

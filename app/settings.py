@@ -95,6 +95,9 @@ class Settings:
     s3_region: str = ""
     s3_prefix: str = ""
     s3_addressing: str = "auto"  # MinIO wants "path"; OSS and COS want "virtual"
+    # The app's own loop sending the day-before appointment reminders (also a CLI command
+    # for cron); None: on, except under test, where a reminder must never appear unasked.
+    appointment_reminders: bool | None = None
 
     def __post_init__(self) -> None:
         # Derived defaults live next to the data dir so a fresh checkout needs no setup.
@@ -104,6 +107,8 @@ class Settings:
             )
         if self.photo_dir is None:
             object.__setattr__(self, "photo_dir", self.data_dir / "photos")
+        if self.appointment_reminders is None:
+            object.__setattr__(self, "appointment_reminders", self.env != "test")
         self.validate()
 
     @property
@@ -226,5 +231,8 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         s3_region=env.get("WALKAROUND_S3_REGION", "").strip(),
         s3_prefix=env.get("WALKAROUND_S3_PREFIX", "").strip().strip("/"),
         s3_addressing=env.get("WALKAROUND_S3_ADDRESSING", "auto").strip().lower() or "auto",
+        appointment_reminders=env_bool("WALKAROUND_APPOINTMENT_REMINDERS", True, env)
+        if env.get("WALKAROUND_APPOINTMENT_REMINDERS", "").strip()
+        else None,
     )
     return settings.with_secret()

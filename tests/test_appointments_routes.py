@@ -251,6 +251,7 @@ async def test_looking_and_finding_slots_change_nothing(client, db, users, setti
                          ("/appointments", {"view": "week"})):  # fmt: skip
         assert (await client.get(path, params=params)).status_code == 200
     assert (await _count(db, Appointment), await _count(db, AppointmentChange)) == before
+    assert (await client.get("/appointments?day=someday")).status_code == 422
 
 
 async def test_htmx_asks_for_the_regions_alone(client, db, users, settings) -> None:
@@ -265,6 +266,13 @@ async def test_htmx_asks_for_the_regions_alone(client, db, users, settings) -> N
         page = html(response)
         assert page.select_one(f'[data-testid="{testid}"]') is not None
         assert page.select_one("header.appbar") is None
+    refused = html(
+        await client.get(
+            "/appointments/new", params={**form, "item": "bogus:1"},
+            headers={"HX-Request": "true", "HX-Target": "offers"},
+        )
+    )  # fmt: skip
+    assert refused.select_one('[data-testid="region-error"]').get_text().strip()
     hits = html(await client.get(
         "/appointments/new", params={**form, "item_q": "BRK"},
         headers={"HX-Request": "true", "HX-Target": "item-hits"}))  # fmt: skip

@@ -109,6 +109,8 @@ async def _lane_in_full_swing(
         "number": (await db.scalars(select(WorkOrder.number).limit(3))).all(),
         # The demo's month of follow-up calls: open, moved, reached, declined.
         "task_id": (await db.scalars(select(FollowUpTask.id).order_by(FollowUpTask.id))).all()[-8:],
+        # Bookings: checked in, one whose check-in is under way, one still booked.
+        "appointment_id": [appointment, appointment + 3, appointment + 5],
     }
     return {
         **{name: [str(v) for v in values] for name, values in ids.items()},

@@ -32,6 +32,10 @@ API = "api"  # the dealer system's bearer token, nothing else
 ROUTES: dict[tuple[str, str], Any] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/admin/staff"): {ADMIN, MANAGER},
+    ("GET", "/api/v1/appointments"): API,
+    ("POST", "/api/v1/appointments"): API,
+    ("POST", "/api/v1/appointments/{appointment_id:int}/cancel"): API,
+    ("POST", "/api/v1/appointments/{appointment_id:int}/move"): API,
     ("GET", "/api/v1/work-orders"): API,
     ("GET", "/api/v1/work-orders/{number:str}"): API,
     ("GET", "/approve/{token:str}"): PUBLIC,

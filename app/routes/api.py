@@ -73,6 +73,8 @@ async def require_api_token(
         write_intent.reset(intent)
     if client is None:
         raise NotAuthorizedException("invalid bearer token")
+    # Who acts, for the records a write leaves (an appointment's history says "DMS").
+    connection.state.api_client_name = client.name
 
 
 def on_unauthorized(request: Request[Any, Any, Any], _exc: NotAuthorizedException) -> Response[Any]:
@@ -84,8 +86,15 @@ def on_unauthorized(request: Request[Any, Any, Any], _exc: NotAuthorizedExceptio
 
 
 def on_invalid(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
-    problems = exc.extra if isinstance(exc.extra, list) else []
-    field = next((p.get("key") for p in problems if isinstance(p, dict)), None)
+    problems = [
+        p for p in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(p, dict)
+    ]
+    field = next((p.get("key") for p in problems), None)
+    if any(p.get("source") == "body" for p in problems) or (
+        not problems and request.method != "GET"
+    ):
+        detail = next((p.get("message") for p in problems), None) or "not JSON of that shape"
+        return error_response(request, 400, f"Invalid request body: {detail}.", field)
     return error_response(request, 400, f"Invalid query parameter: {field or 'unknown'}.", field)
 
 

@@ -223,6 +223,8 @@ class AppointmentController(Controller):
         form = _query(request)
         ctx = await self._new_context(db_session, settings, form)
         fragment = NEW_FRAGMENTS.get(_target(request))
+        # A swapped region says what stopped it (the page shows it below the form).
+        ctx["region_error"] = bool(fragment) and bool(ctx["f"].message)
         return render(request, "appointments/new.html", ctx, fragment=fragment)
 
     @post("/")

@@ -58,7 +58,11 @@ class FormBodyMiddleware(ASGIMiddleware):
     """Screens read forms only: a body of any other kind (JSON, XML, text, UTF-16) would
     be read as an empty form, and an autosave of an empty form clears the step's fields.
     A browser sends a form as UTF-8 with every other byte percent-encoded, so raw bytes
-    above ASCII are someone else's encoding, which the form parser would read as Latin-1."""
+    above ASCII are someone else's encoding, which the form parser would read as Latin-1.
+    The dealer system's API writes (`json_body` in their opt) read JSON, typed and checked
+    by their own schema."""
+
+    exclude_opt_key = "json_body"
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         header = next((v for k, v in scope["headers"] if k == b"content-type"), None)

@@ -91,6 +91,7 @@ class Offers:
     projected_km: int | None
     projected_on: date
     packages: list[tuple[MenuPackage, Decimal]] = field(default_factory=list)
+    others: list[tuple[MenuPackage, Decimal]] = field(default_factory=list)  # not due now
     declined: list[Recommendation] = field(default_factory=list)
 
 
@@ -100,8 +101,14 @@ async def offers(session: AsyncSession, settings: Settings, vehicle: Vehicle, on
     found = await projection.for_vehicle(session, settings.tz, vehicle.id)
     km = found.km_on(on)
     packages = list((await session.scalars(select(MenuPackage).order_by(MenuPackage.id))).all())
-    due = [(p, package_price(p)) for p in due_packages(packages, km)]
-    return Offers(vehicle, km, on, due, await declined(session, vehicle.id))
+    due = due_packages(packages, km)
+    others = sorted((p for p in packages if p not in due), key=lambda p: p.interval_km)
+    return Offers(
+        vehicle, km, on,
+        [(p, package_price(p)) for p in due],
+        [(p, package_price(p)) for p in others],
+        await declined(session, vehicle.id),
+    )  # fmt: skip
 
 
 async def declined(session: AsyncSession, vehicle_id: int) -> list[Recommendation]:
