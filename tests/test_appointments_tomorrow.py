@@ -357,12 +357,21 @@ async def test_the_lane_board_marks_a_no_show_once_the_rule_holds_and_counts_it(
     assert "一万公里保养" in rows[world.today].select_one("[data-testid=booked-jobs]").text
 
     token = await csrf_token(client)
+    arrived = await client.post(
+        f"/lane/appointments/{world.repair}/arrived", data={"_csrf_token": token}
+    )
+    assert arrived.status_code == 303
+    kinds = (await db.scalars(select(AppointmentChange.kind).where(
+        AppointmentChange.appointment_id == world.repair))).all()  # fmt: skip
+    assert kinds == ["arrived"]
+    await db.rollback()  # end the read: the app writes next
     early = await client.post(
         f"/lane/appointments/{world.today}/no-show", data={"_csrf_token": token}
     )
     assert early.status_code == 409
     done = await client.post(f"/lane/appointments/{late_id}/no-show", data={"_csrf_token": token})
     assert done.status_code == 303
+    await db.rollback()
     db.expire_all()
     marked = await db.get(Appointment, late_id)
     assert marked is not None
