@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import InvalidInput, NotFound
 from app.i18n import _, get_locale
-from app.models import BRING_ITEMS, Role
+from app.models import Role
 from app.models.base import utcnow
 from app.services import dealership
-from app.services.appointments import tomorrow
+from app.services.appointments import messages, tomorrow
 from app.services.documents import pdf
 from app.services.reports import period as report_period
 from app.settings import Settings
@@ -30,15 +30,6 @@ from app.web.render import render
 READERS = (Role.ADVISOR, Role.CUSTOMER_RELATIONS, Role.SERVICE_MANAGER)
 FORMATS = ("html", "pdf")
 PDF_TEMPLATE = "appointments/tomorrow_pdf.html"
-
-
-def bring_labels() -> dict[str, str]:
-    labels = {
-        "service_book": _("Service book"),
-        "key": _("Spare key"),
-        "wheel_lock_key": _("Wheel-lock key"),
-    }
-    return {k: labels.get(k, k) for k in BRING_ITEMS}
 
 
 def _document(settings: Settings, context: dict[str, Any]) -> str:
@@ -81,7 +72,7 @@ class TomorrowController(Controller):
             "refusal": None,
             "prep": prep,
             "shop": shop,
-            "bring_labels": bring_labels(),
+            "bring_label": messages.bring_label,
             "before": (day - timedelta(days=1)).isoformat(),
             "after": (day + timedelta(days=1)).isoformat(),
             "generated": now,

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import BRING_ITEMS, Appointment, AppointmentStatus, Dealership, LineKind, Part
+from app.models import Appointment, AppointmentStatus, Dealership, LineKind, Part
+from app.services.appointments import messages
 from app.services.appointments.prefill import PricedJob, price
 from app.services.estimate.editing import part_expected_on
 from app.services.estimate.pricing import compute_totals
@@ -98,11 +99,6 @@ def default_day(now: datetime, tz: ZoneInfo) -> date:
     return now.astimezone(tz).date() + timedelta(days=1)
 
 
-def bring_items(raw: str) -> list[str]:
-    keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
-    return [k for k in BRING_ITEMS if k in keys]
-
-
 async def bookings_on(session: AsyncSession, day: date, tz: ZoneInfo) -> list[Appointment]:
     start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
     end = start + timedelta(days=1)
@@ -135,7 +131,7 @@ async def load(
                 tax=totals.tax,
                 total=totals.total,
                 hours=totals.hours,
-                bring=bring_items(appointment.bring),
+                bring=messages.bring_keys(appointment),
             )
         )
     needs: dict[int, PartNeed] = {}

@@ -14,6 +14,8 @@ from app.i18n import _
 from app.models import (
     ON_SITE_STATUSES,
     Appointment,
+    AppointmentChange,
+    AppointmentChangeKind,
     AppointmentStatus,
     CheckIn,
     WorkOrder,
@@ -139,5 +141,15 @@ async def mark_arrived(
         raise Conflict(_("This customer is already marked as arrived."))
     appt.status = AppointmentStatus.ARRIVED
     appt.arrived_at = now or utcnow()
+    appt.version += 1
+    # The booking's history shows the arrival (预约 → 到店 → 接车).
+    session.add(
+        AppointmentChange(
+            appointment_id=appt.id,
+            kind=AppointmentChangeKind.ARRIVED.value,
+            at=appt.arrived_at,
+            by_id=actor.user_id,
+        )
+    )
     audit.record(session, actor, "customer_arrived", "appointment", appt.id)
     return appt
