@@ -193,10 +193,16 @@ def db_path(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def appointments_today(db_path: Path) -> int:
+def server_zone(live_server: str) -> ZoneInfo:
+    """The dealership's time zone the live server runs in."""
+    return ZoneInfo(_SERVER["timezone"])
+
+
+@pytest.fixture
+def appointments_today(db_path: Path, server_zone: ZoneInfo) -> int:
     """How many of today's bookings the lane board lists now: the demo's, and any another
     test file on this server has booked for today (not cancelled)."""
-    zone = ZoneInfo(_SERVER["timezone"])
+    zone = server_zone
     today = datetime.now(zone).date()
     with closing(sqlite3.connect(db_path)) as conn:
         rows = conn.execute("SELECT scheduled_at FROM appointment WHERE status != 'cancelled'")

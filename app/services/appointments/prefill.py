@@ -2,11 +2,12 @@
 catalogue of the day they are priced: the day before for tomorrow's list, on arrival for
 the order itself, so the customer only confirms and signs.
 
-Each booked job becomes a concern on the check-in (what the customer asked for, read back
-in the symptoms step) and, unless it is a bare concern, an estimate job linked to that
-concern: a menu package with the lines the estimate's "add menu" makes, catalogue lines at
-today's prices, a declined job offered again with the lines it had. A bare concern becomes
-its job when the estimate opens (estimate/editing.start), as a walk-in's concern does.
+Each booked job becomes an estimate job: a menu package with the lines the estimate's "add
+menu" makes, catalogue lines at today's prices, a declined job offered again with the lines
+it had. The customer's own words (a concern) also become a concern on the check-in, read
+back in the symptoms step; a concern without priced lines becomes its job when the estimate
+opens (estimate/editing.start), as a walk-in's concern does. Maintenance and catalogue work
+are not symptoms: they wait on the estimate, not in the 5W2H questions.
 """
 
 from __future__ import annotations
@@ -194,27 +195,25 @@ async def apply(
     today: date,
     locale: str,
 ) -> None:
-    """Put the booking on the new check-in and its order: a concern per booked job and,
-    linked to it, the priced estimate job. A booking without jobs (made before bookings
-    had them) brings its requested work as one concern."""
+    """Put the booking on the new check-in and its order: the priced estimate jobs, and a
+    concern for the customer's words (linked to its job when that was priced). A booking
+    without jobs (made before bookings had them) brings its requested work as one concern."""
     if not await booked_jobs(session, appointment.id):
         if appointment.requested_work.strip():
             check_in.concerns.append(Concern(customer_words=appointment.requested_work.strip()))
         return
     priced = await price(session, appointment, today, locale)
-    concerns = []
     for entry in priced:
-        concern = Concern(customer_words=entry.words[:2000], **entry.details)
-        check_in.concerns.append(concern)
-        concerns.append(concern)
-    await session.flush()
-    for entry, concern in zip(priced, concerns, strict=True):
-        if entry.bare_concern:
-            continue  # the estimate makes its job from the concern
         job = entry.job
         job.work_order_id = order.id
-        job.concern_id = concern.id
-        if job.source == JobSource.CONCERN.value:
+        if entry.booked.source == AppointmentJobSource.CONCERN.value:
+            # The customer's words: read back in the symptoms step like a walk-in's.
+            concern = Concern(customer_words=entry.words[:2000], **entry.details)
+            check_in.concerns.append(concern)
+            await session.flush()
+            if entry.bare_concern:
+                continue  # the estimate makes its job from the concern
+            job.concern_id = concern.id
             job.source = JobSource.MANUAL.value  # priced: not a bare concern any more
         session.add(job)
     await session.flush()

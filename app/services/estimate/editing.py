@@ -75,9 +75,14 @@ async def start(session: AsyncSession, order: WorkOrder, actor: Actor) -> None:
             )
         )
     ).all()
-    # A booking's pre-filled jobs (appointments/prefill) are linked to their concerns and
-    # are not concern jobs; any other job means the estimate was opened already.
-    if any(concern is None or source == JobSource.CONCERN.value for concern, source in jobs):
+    # Any job means the estimate opened already, but a booking's pre-filled jobs
+    # (appointments/prefill): they are on the order before it opens, with no concern or the
+    # concern they price, and the concern jobs come after them.
+    booked = order.appointment_id is not None
+    if any(
+        source == JobSource.CONCERN.value or (concern is None and not booked)
+        for concern, source in jobs
+    ):
         return
     covered = {concern for concern, _source in jobs}
     for concern in check_in.concerns:
