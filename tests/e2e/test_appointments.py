@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.flows import (
     EXTERIOR,
     Taps,
+    add_hit,
     covers,
     customer_signs_order,
     greeting,
@@ -167,16 +168,22 @@ def _arrives_and_checks_in(page: Page, db: Path, appointment_id: int) -> int:
 
 
 def _priced_and_signed(page: Page, db: Path, order_id: int, shot) -> None:  # type: ignore[no-untyped-def]
-    """The estimate opens with the booked jobs already priced: nothing to add; the customer
-    confirms and signs."""
+    """The estimate opens with the booked jobs already priced; only the customer's noise,
+    which no one has heard yet, gets its diagnosis; the customer confirms and signs."""
     tap(page.get_by_test_id("go-estimate"))
     page.wait_for_url(re.compile(rf"/work-orders/{order_id}/estimate$"))
     for code in ITEMS:
         expect(page.locator(f"[data-testid=line][data-code='{code}']")).to_have_count(1)
     oil = page.locator("[data-testid=line][data-code='P-OIL4']")
     expect(oil).to_contain_text("全合成机油 5W-30 4L")
-    assert money(page.get_by_test_id("total").inner_text()) > 0
+    booked_total = money(page.get_by_test_id("total").inner_text())
+    assert booked_total > 0
     shot(page, "appointments-zh-4-estimate")
+    noise = page.get_by_test_id("job").filter(has=page.locator("h2", has_text=WORDS))
+    expect(noise).to_have_count(1)
+    expect(noise.get_by_test_id("line")).to_have_count(0)
+    add_hit(page, noise, "诊断", "L-DIAG")
+    assert money(page.get_by_test_id("total").inner_text()) > booked_total
     tap(page.get_by_test_id("use-proposal"))
     expect(page.get_by_test_id("hand-to-customer")).to_be_enabled()
     tap(page.get_by_test_id("hand-to-customer"))
