@@ -129,7 +129,7 @@ REFUSED = [
     ({"bring": ["umbrella"]}, 422, "bring"),
     ({"advisor_id": 99_999}, 422, "advisor_id"),
     ({"vin": "LSVAB4BR5EN000001"}, 422, "vin"),  # and vehicle_id: name the car once
-    ({"surprise": 1}, 400, "data"),
+    ({"jobs": "oil change"}, 400, "jobs"),  # not a list
     ({"starts_at": 20261203}, 400, "starts_at"),
 ]
 

@@ -524,3 +524,27 @@ async def test_the_day_grid_shows_each_advisors_slots_and_the_workshops_hours(
     )
     week = await slots.week_grid(db, settings, date(2026, 11, 30), NOW)
     assert [d.day for d in week] == [date(2026, 11, 30) + timedelta(days=n) for n in range(7)]
+
+
+@SQLITE_ONLY
+async def test_the_remind_command_sends_tomorrows_reminders_once(db, settings, ctx, monkeypatch):  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    await booking.book(db, settings, _input(ctx["car"]), ctx["actor"], NOW)
+    await db.commit()
+    monkeypatch.setenv("WALKAROUND_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("WALKAROUND_DATA_DIR", str(settings.data_dir))
+    runner = CliRunner()
+    evening = at(12, 2, 18).isoformat()
+    outputs = [
+        await asyncio.to_thread(runner.invoke, cli, ["appointments", "remind", "--at", evening])
+        for _ in range(2)
+    ]
+    assert [(r.exit_code, r.output.strip()) for r in outputs] == [
+        (0, "reminded 1"),
+        (0, "reminded 0"),
+    ]
+    bad = await asyncio.to_thread(runner.invoke, cli, ["appointments", "remind", "--at", "soon"])
+    assert bad.exit_code != 0

@@ -40,14 +40,14 @@ LocalOrIso = Annotated[
 ]
 
 
-class ApiJobIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ApiJobIn(msgspec.Struct, kw_only=True):
     title: Annotated[str, msgspec.Meta(max_length=200)] = ""
     menu_package_code: (
         Annotated[str, msgspec.Meta(description="A menu package (保养菜单) by its code")] | None
     ) = None
 
 
-class ApiAppointmentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ApiAppointmentIn(msgspec.Struct, kw_only=True):
     """A booking: the car by vehicle_id, VIN or plate (one of them)."""
 
     starts_at: LocalOrIso
@@ -76,7 +76,7 @@ class ApiAppointmentIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     ) = None
 
 
-class ApiMoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ApiMoveIn(msgspec.Struct, kw_only=True):
     starts_at: LocalOrIso
     advisor_id: Annotated[
         int | None, msgspec.Meta(description="Empty: the current advisor if free, else any")
@@ -87,7 +87,7 @@ class ApiMoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
-class ApiCancelIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ApiCancelIn(msgspec.Struct, kw_only=True):
     version: int | None = None
     reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
@@ -143,9 +143,10 @@ class ApiSlot(msgspec.Struct, kw_only=True):
 
 
 class ApiSlotTaken(ApiError, kw_only=True):
-    """409 for a slot that is taken: the next two free slots to offer instead."""
+    """409: for a slot that is taken, the next two free slots to offer instead (a stale
+    version or a booking that can no longer change has none)."""
 
-    offers: list[ApiSlot]
+    offers: list[ApiSlot] = msgspec.field(default_factory=list)
 
 
 def slot_out(slot: Slot) -> ApiSlot:
