@@ -22,6 +22,7 @@ from app.models import (
     Customer,
     LabourOperation,
     MenuPackage,
+    OutboundMessage,
     Role,
     Vehicle,
 )
@@ -229,6 +230,10 @@ async def test_moving_and_cancelling_go_by_the_pages_version(client, db, users, 
     kinds = [c.kind for c in (await db.scalars(select(AppointmentChange))).all()]
     assert "moved" in kinds
     assert "cancelled" in kinds
+    # The customer is told, as for the booking and the move: the last text is the notice.
+    texts = (await db.scalars(select(OutboundMessage.body).order_by(OutboundMessage.id))).all()
+    assert len(texts) == 3
+    assert "取消" in texts[-1]
     shown = html(await client.get(url))
     assert shown.select_one("#cancel") is None
     assert shown.select_one("#move") is None

@@ -408,7 +408,7 @@ class AppointmentController(Controller):
         try:
             await booking.cancel(
                 db_session, appointment_id, form_version(form), wanted.one(form, "cancel_reason"),
-                actor_for(request), utcnow(),
+                actor_for(request), utcnow(), settings=settings,
             )  # fmt: skip
         except (InvalidInput, Conflict) as exc:
             if isinstance(exc, InvalidInput) and exc.field == "reason":

@@ -30,7 +30,7 @@ def status_labels() -> dict[str, str]:
 def bring_labels() -> dict[str, str]:
     return {
         "service_book": _("Service book"),
-        "key": _("Spare key"),
+        "key": _("Car key"),
         "wheel_lock_key": _("Wheel-lock key"),
     }
 
