@@ -3,7 +3,7 @@ and one booking (move, cancel, start the check-in)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +18,8 @@ from app.i18n import Formatter, _
 from app.models import Role, Vehicle
 from app.models.appointment import BRING_ITEMS, Appointment, AppointmentStatus
 from app.models.base import utcnow
-from app.routes.walk_in import NewVehicleForm
-from app.services import customers, lookup
+from app.routes.walk_in import NewVehicleForm, customer_form, new_customer
+from app.services import lookup
 from app.services.appointments import booking, estimate, slots, view
 from app.services.appointments import requests as wanted
 from app.services.catalogue import search as catalogue
@@ -267,9 +267,8 @@ class AppointmentController(Controller):
     async def new_customer_page(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Template:
-        return render(
-            request, "appointments/customer.html", {"form": {}, "region": settings.region}
-        )
+        ctx = customer_form(settings, "/appointments/customers/new", submit=_("Save and book"))
+        return render(request, "walk_in/new.html", ctx)
 
     @post("/customers/new")
     async def create_customer(
@@ -279,18 +278,12 @@ class AppointmentController(Controller):
         settings: NamedDependency[Settings],
         data: URLEncodedBody[NewVehicleForm],
     ) -> Template | Redirect:
-        """A new customer and vehicle (the walk-in's checks), then on to their booking."""
-        fields = asdict(data)
-        try:
-            cleaned = clean_fields(fields, multiline=False)
-            new = customers.NewVehicle(**{**cleaned, "vin_override": bool(data.vin_override)})
-            vehicle = await customers.create_with_vehicle(
-                db_session, new, settings.region, actor_for(request)
-            )
-        except DomainError as exc:
-            ctx = {"form": fields, "region": settings.region, "error": exc.message,
-                   "error_field": exc.field}  # fmt: skip
-            return render(request, "appointments/customer.html", ctx, status_code=exc.status_code)
+        """A new customer and vehicle (the walk-in's form and checks), then their booking."""
+        vehicle = await new_customer(
+            request, db_session, settings, data, "/appointments/customers/new", _("Save and book")
+        )
+        if isinstance(vehicle, Template):
+            return vehicle
         return Redirect(f"/appointments/new?vehicle_id={vehicle.id}", status_code=303)
 
     # ---- one booking --------------------------------------------------------------------

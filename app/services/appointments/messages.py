@@ -129,18 +129,6 @@ def cancellation(appointment: Appointment, shop: Dealership | None, fmt: Formatt
 # -- sending ---------------------------------------------------------------------
 
 
-@dataclass
-class _Recorded(mailer.OutboxSmsAdapter):
-    """The outbox adapter, keeping the row it wrote."""
-
-    row: OutboundMessage | None = None
-
-    async def send(self, to: str, body: str) -> None:
-        self.row = OutboundMessage(channel="sms", recipient=to, body=body, status="queued")
-        self.session.add(self.row)
-        await self.session.flush()
-
-
 def channel_for(appointment: Appointment) -> str | None:
     """ "sms" to a mobile number, else "email" to an address, else None (nobody to tell)."""
     customer = appointment.customer
@@ -163,7 +151,7 @@ async def _send(
     channel = channel_for(appointment)
     customer = appointment.customer
     if channel == "sms":
-        adapter = _Recorded(session)
+        adapter = mailer.OutboxSmsAdapter(session)
         await mailer.send_sms(session, customer.phone, text.body, None, adapter)
         return adapter.row
     if channel == "email":

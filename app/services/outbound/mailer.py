@@ -209,21 +209,22 @@ class SmsAdapter(Protocol):
 @dataclass
 class OutboxSmsAdapter:
     """The default: sends nothing. The text waits in the outbox (status queued) and
-    staff read it there and send it from the dealership's phone."""
+    staff read it there and send it from the dealership's phone. Keeps the row it wrote,
+    for a record that points at its message (a reminder contact, a booking's history)."""
 
     session: AsyncSession
     work_order_id: int | None = None
+    row: OutboundMessage | None = None
 
     async def send(self, to: str, body: str) -> None:
-        self.session.add(
-            OutboundMessage(
-                channel="sms",
-                recipient=to,
-                body=body,
-                work_order_id=self.work_order_id,
-                status="queued",
-            )
+        self.row = OutboundMessage(
+            channel="sms",
+            recipient=to,
+            body=body,
+            work_order_id=self.work_order_id,
+            status="queued",
         )
+        self.session.add(self.row)
         await self.session.flush()
 
 

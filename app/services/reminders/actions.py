@@ -117,18 +117,6 @@ async def _last_sent(session: AsyncSession, row: Due, now: datetime) -> Reminder
     return await session.scalar(query.order_by(ReminderContact.at.desc()).limit(1))
 
 
-@dataclass
-class _Recorded(mailer.OutboxSmsAdapter):
-    """The outbox adapter, keeping the row it wrote (the contact points at it)."""
-
-    row: OutboundMessage | None = None
-
-    async def send(self, to: str, body: str) -> None:
-        self.row = OutboundMessage(channel="sms", recipient=to, body=body, status="queued")
-        self.session.add(self.row)
-        await self.session.flush()
-
-
 async def send(
     session: AsyncSession,
     settings: Settings,
@@ -169,7 +157,7 @@ async def send(
     session.add(contact)
     await session.flush()
     if channel == "sms":
-        adapter = _Recorded(session)
+        adapter = mailer.OutboxSmsAdapter(session)
         await mailer.send_sms(session, customer.phone, words.body, None, adapter)
         if adapter.row is None:
             raise RuntimeError("the outbox adapter wrote no message")
