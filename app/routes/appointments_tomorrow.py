@@ -29,7 +29,7 @@ from app.web.render import render
 # There is no parts role: the parts counter reads the printed list.
 READERS = (Role.ADVISOR, Role.CUSTOMER_RELATIONS, Role.SERVICE_MANAGER)
 FORMATS = ("html", "pdf")
-PDF_TEMPLATE = "appointments/tomorrow_pdf.html"
+PDF_TEMPLATE = "pdf/tomorrow.html"
 
 
 def _document(settings: Settings, context: dict[str, Any]) -> str:

@@ -36,11 +36,11 @@ from app.models import (
     Recommendation,
     WorkOrder,
 )
+from app.services.check_in.answers import W2H_FIELDS, field_of
 from app.services.estimate.editing import new_line
 from app.services.estimate.menus import fill_from_package
 from app.services.estimate.pricing import job_amount
 
-W2H_FIELDS = ("what", "when", "where", "who", "why", "how", "how_much")
 _SOURCES = {
     AppointmentJobSource.MENU.value: JobSource.MENU.value,
     AppointmentJobSource.CONCERN.value: JobSource.CONCERN.value,
@@ -85,8 +85,6 @@ def concern_text(raw: str) -> tuple[str, dict[str, str]]:
         return text, {}
     if not isinstance(data, dict):
         return text, {}
-    # Imported here: the symptoms step imports the check-in steps, which import this module.
-    from app.services.check_in.symptoms import field_of
 
     words = str(data.get("words") or "").strip()
     answers: dict[str, list[str]] = {f: [str(data[f]).strip()] for f in W2H_FIELDS if data.get(f)}
