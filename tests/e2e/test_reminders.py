@@ -6,8 +6,13 @@ screenshots of each."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
 from playwright.sync_api import Page, expect
 
+from tests.e2e.flows import query as db_query
 from tests.e2e.flows import set_language, tap
 
 DUE = ("粤BR3K21", "粤BR7M05", "粤BR2D88", "粤BR9P16", "粤BR5E40")
@@ -31,7 +36,22 @@ def _fits(page: Page, where: str) -> None:
     assert small == [], f"{where}: small targets {small}"
 
 
-def test_the_manager_sends_a_text_and_records_not_now(new_context, shot) -> None:
+def _free_time(db: Path, zone: ZoneInfo, day: date) -> str:
+    """A slot on `day` no booking holds (the demo books the coming week)."""
+    held = {
+        datetime.fromisoformat(at).astimezone(zone).strftime("%H:%M")
+        for (at,) in db_query(
+            db, "SELECT scheduled_at FROM appointment WHERE status != 'cancelled'"
+        )
+        if datetime.fromisoformat(at).astimezone(zone).date() == day
+    }
+    slots = [f"{h:02d}:{m:02d}" for h in range(10, 18) for m in (0, 30)]
+    return next(t for t in slots if t not in held)
+
+
+def test_the_manager_sends_a_text_and_records_not_now(
+    new_context, shot, db_path, server_zone
+) -> None:
     page = new_context("manager", "portrait").new_page()
     page.goto("/reminders")
     set_language(page, "zh_CN", "/reminders")
@@ -96,7 +116,7 @@ def test_the_manager_sends_a_text_and_records_not_now(new_context, shot) -> None
     expect(when).to_have_value(f"{day}T20:00")
     expect(when).to_have_attribute("aria-invalid", "true")
     shot(page, "reminders-zh-book-refused")
-    when.fill(f"{day}T10:00")
+    when.fill(f"{day}T{_free_time(db_path, server_zone, date.fromisoformat(day))}")
     tap(row.get_by_test_id("rem-book"))
     expect(row.get_by_test_id("rem-note")).to_contain_text("已预约")
 
