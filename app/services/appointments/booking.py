@@ -200,10 +200,15 @@ async def book(
         session, actor, "appointment.booked", "appointment", appointment.id,
         vehicle=vehicle.id, advisor=advisor.id, at=at.isoformat(), channel=data.channel,
     )  # fmt: skip
-    webhooks.enqueue(session, "appointment.booked", None, payload(appointment))
-    await session.flush()
+    await _published(session, "appointment.booked", appointment)
     await messages.confirm(session, settings, appointment, now, by_label=by_label)
     return appointment
+
+
+async def _published(session: AsyncSession, event: str, appointment: Appointment) -> None:
+    """The change's webhook, queued in the same transaction as the change itself."""
+    webhooks.enqueue(session, event, None, payload(appointment))
+    await session.flush()
 
 
 async def _insert(
@@ -326,8 +331,7 @@ async def move(
         session, actor, "appointment.moved", "appointment", appointment.id,
         from_at=was_at.isoformat(), at=at.isoformat(), advisor=advisor.id, reason=why,
     )  # fmt: skip
-    webhooks.enqueue(session, "appointment.moved", None, payload(appointment))
-    await session.flush()
+    await _published(session, "appointment.moved", appointment)
     await messages.confirm(session, settings, appointment, now, by_label=by_label)
     return appointment
 
@@ -362,8 +366,7 @@ async def cancel(
         from_at=appointment.scheduled_at, from_advisor_id=appointment.advisor_id, reason=why,
     )  # fmt: skip
     audit.record(session, actor, "appointment.cancelled", "appointment", appointment.id, reason=why)
-    webhooks.enqueue(session, "appointment.cancelled", None, payload(appointment))
-    await session.flush()
+    await _published(session, "appointment.cancelled", appointment)
     if settings is not None:
         await messages.cancelled(session, settings, appointment, now, by_label=by_label)
     return appointment
@@ -390,8 +393,7 @@ async def mark_no_show(
         from_at=appointment.scheduled_at, from_advisor_id=appointment.advisor_id,
     )  # fmt: skip
     audit.record(session, actor, "appointment.no_show", "appointment", appointment.id)
-    webhooks.enqueue(session, "appointment.no_show", None, payload(appointment))
-    await session.flush()
+    await _published(session, "appointment.no_show", appointment)
     return appointment
 
 
