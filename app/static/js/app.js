@@ -119,14 +119,34 @@
     clearMarks(evt.detail.elt);
   });
   // Live regions (data-live-refresh) skip a refresh while someone is typing or has
-  // chosen something in one of their forms: the swap would wipe it. Here rather than
-  // an hx-trigger filter, which htmx would have to eval (the CSP forbids eval).
-  document.body.addEventListener("htmx:beforeRequest", function (evt) {
-    var elt = evt.detail.elt;
-    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-live-refresh")) return;
-    if (elt.querySelector("[required]:valid, :focus:is(input, textarea, select)")) {
-      evt.preventDefault();
+  // changed something in one of their forms (a tick, a chip, a word): the swap would
+  // wipe it. A refresh already on its way when the change was made is not swapped in
+  // either. Here rather than an hx-trigger filter, which htmx would have to eval (the
+  // CSP forbids eval).
+  function changed(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.type === "file") return field.files && field.files.length > 0;
+    if (field.tagName === "SELECT") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
     }
+    return field.type !== "hidden" && field.value !== field.defaultValue;
+  }
+  function busy(region) {
+    if (region.querySelector(":focus:is(input, textarea, select)")) return true;
+    return Array.prototype.some.call(region.querySelectorAll("form input, form textarea, form select"), changed);
+  }
+  function liveRegion(evt) {
+    var elt = evt.detail.elt;
+    return elt && elt.hasAttribute && elt.hasAttribute("data-live-refresh") ? elt : null;
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var region = liveRegion(evt);
+    if (region && busy(region)) evt.preventDefault();
+  });
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var region = liveRegion(evt);
+    var sender = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+    if (region && sender === region && busy(region)) evt.detail.shouldSwap = false;
   });
   // A lost network is not a server error: say so in the user's language.
   // Background polling (data-quiet-errors) retries by itself: no toast every 30 s.
