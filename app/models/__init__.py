@@ -58,6 +58,14 @@ from app.models.follow_up import (
     FollowUpTask,
     RecordVerdict,
 )
+from app.models.health_check import (
+    ChecklistItem,
+    HealthCheck,
+    HealthCheckResult,
+    HealthColour,
+    HealthGroup,
+    VehicleType,
+)
 from app.models.login_throttle import LoginThrottle, ThrottleKind
 from app.models.outbox import OutboundMessage, WebhookEvent
 from app.models.photo import Photo, PhotoPosition, PhotoStage
@@ -96,6 +104,7 @@ __all__ = [
     "CheckIn",
     "CheckInChange",
     "CheckTick",
+    "ChecklistItem",
     "Complaint",
     "ComplaintCause",
     "ComplaintChannel",
@@ -118,6 +127,10 @@ __all__ = [
     "FollowUpReason",
     "FollowUpStatus",
     "FollowUpTask",
+    "HealthCheck",
+    "HealthCheckResult",
+    "HealthColour",
+    "HealthGroup",
     "Inspection",
     "Job",
     "JobLine",
@@ -155,6 +168,7 @@ __all__ = [
     "ThrottleKind",
     "TimeEntry",
     "Vehicle",
+    "VehicleType",
     "WebhookEvent",
     "WorkOrder",
     "WorkOrderStatus",

@@ -30,6 +30,7 @@ class PhotoStage(enum.StrEnum):
     CHECK_IN = "check_in"  # the walkaround record the customer signs
     FINDING = "finding"  # found in the workshop, for added work
     DELIVERY = "delivery"  # the same positions again at handover
+    HEALTH_CHECK = "health_check"  # an item of the health check (健康车检)
 
 
 class Photo(IdMixin, Base):
@@ -55,6 +56,10 @@ class Photo(IdMixin, Base):
     # A finding reported from the workshop: the added work it asks for.
     supplement_id: Mapped[int | None] = mapped_column(
         ForeignKey("supplement.id", ondelete="SET NULL"), index=True
+    )
+    # An item of the health check (a worn tyre, a leak).
+    health_check_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("health_check_result.id", ondelete="SET NULL"), index=True
     )
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     width: Mapped[int]

@@ -22,6 +22,8 @@ class Vehicle(IdMixin, CreatedMixin, Base):
     model: Mapped[str] = mapped_column(String(60))
     year: Mapped[int | None]
     colour: Mapped[str] = mapped_column(String(40), default="")
+    # Which health-check list applies (car, suv, ev: models.health_check.VehicleType).
+    vehicle_type: Mapped[str] = mapped_column(String(16), default="car", server_default="car")
     last_odometer_km: Mapped[int | None]
     last_odometer_at: Mapped[datetime | None]
     # Reminders (客户关怀): the annual inspection (年检) and insurance expiry (保险到期)
