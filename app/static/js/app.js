@@ -127,7 +127,12 @@
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
     if (field.type === "file") return field.files && field.files.length > 0;
     if (field.tagName === "SELECT") {
-      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+      // With no option marked selected, a single select starts on its first option.
+      var opts = Array.prototype.slice.call(field.options);
+      var marked = opts.some(function (o) { return o.defaultSelected; });
+      return opts.some(function (o, i) {
+        return o.selected !== (marked ? o.defaultSelected : !field.multiple && i === 0);
+      });
     }
     return field.type !== "hidden" && field.value !== field.defaultValue;
   }
