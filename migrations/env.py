@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from app import models
@@ -32,8 +35,17 @@ def do_run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's table rebuild (batch mode: copy, drop, rename) runs with foreign keys off,
+    # as SQLite's own ALTER TABLE procedure says: with them on, dropping the old table
+    # runs its ON DELETE actions on the rows that point at it.
+    dbapi_connection.cursor().execute("PRAGMA foreign_keys=OFF")
+
+
 async def run_async_migrations() -> None:
     engine = create_engine(database_url())
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_foreign_keys_off)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)
         await connection.commit()
