@@ -4,7 +4,6 @@ caller put one in the config (tests and the CLI do)."""
 from __future__ import annotations
 
 import asyncio
-
 from typing import Any
 
 from alembic import context
