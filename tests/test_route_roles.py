@@ -26,6 +26,7 @@ QC, RELATIONS, MANAGER, ADMIN = (
     Role.QC_INSPECTOR, Role.CUSTOMER_RELATIONS, Role.SERVICE_MANAGER, Role.ADMIN,
 )  # fmt: skip
 STAFF = frozenset(Role)
+HEALTH_CHECKERS = {ADVISOR, TECHNICIAN, FOREMAN, MANAGER}  # the bay's and the desk's quick check
 PUBLIC = "public"  # anyone, signed in or not (the customer's links, sign-in, static files)
 API = "api"  # the dealer system's bearer token, nothing else
 
@@ -177,6 +178,11 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/supplements/{supplement_id:int}/add-job"): {ADVISOR, MANAGER},
     ("POST", "/supplements/{supplement_id:int}/add-line"): {ADVISOR, MANAGER},
     ("POST", "/supplements/{supplement_id:int}/photos"): {FOREMAN, TECHNICIAN},
+    ("GET", "/health-checks/{order_id:int}"): {ADVISOR, TECHNICIAN, FOREMAN, QC, MANAGER},
+    ("POST", "/health-checks/{order_id:int}/start"): HEALTH_CHECKERS,
+    ("POST", "/health-checks/{order_id:int}/complete"): HEALTH_CHECKERS,
+    ("POST", "/health-checks/items/{result_id:int}"): HEALTH_CHECKERS,
+    ("POST", "/health-checks/items/{result_id:int}/photos"): HEALTH_CHECKERS,
     ("POST", "/supplements/{supplement_id:int}/promised"): {ADVISOR, MANAGER},
     ("POST", "/supplements/{supplement_id:int}/remove-line"): {ADVISOR, MANAGER},
     ("GET", "/supplements/{supplement_id:int}/search"): {ADVISOR, MANAGER},

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.models import CheckIn, Role
 from app.services.check_in import steps as check_ins
 from app.services.delivery import handover as delivery
+from app.services.health_check import checks as health_checks
 from app.services.photos import receive as photos
 from app.services.photos.pipeline import MAX_UPLOAD_BYTES
 from app.services.storage.files import FileStore
@@ -94,6 +95,26 @@ class PhotoController(Controller):
         """Photos of what the workshop found, for the added work the customer approves."""
         check_in, target = await findings.photo_target(
             db_session, supplement_id, actor_for(request)
+        )
+        return await _receive(request, db_session, store, check_in, data, target)
+
+    @post(
+        "/health-checks/items/{result_id:int}/photos",
+        guards=[roles(Role.TECHNICIAN, Role.FOREMAN, Role.ADVISOR, Role.SERVICE_MANAGER)],
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        opt={"json_errors": True},
+    )
+    async def health_check_item(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        store: NamedDependency[FileStore],
+        result_id: FromPath[int],
+        data: MultipartBody[PhotoUpload],
+    ) -> Response[dict[str, Any]]:
+        """What a health-check item looks like (a worn tyre, a leak), for the customer."""
+        check_in, target = await health_checks.photo_target(
+            db_session, result_id, actor_for(request)
         )
         return await _receive(request, db_session, store, check_in, data, target)
 

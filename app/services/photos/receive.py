@@ -61,6 +61,7 @@ class Target:
 
     stage: PhotoStage = PhotoStage.CHECK_IN
     supplement_id: int | None = None
+    health_check_result_id: int | None = None
     new_damage_ids: frozenset[int] = frozenset()  # the order's recorded new damage
 
 
@@ -131,6 +132,7 @@ async def receive(
         position=position or None,
         damage_mark_id=mark_id,
         supplement_id=target.supplement_id,
+        health_check_result_id=target.health_check_result_id,
         new_damage_id=new_damage_id,
         sha256=ready.sha256,
         width=ready.width,
