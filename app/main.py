@@ -39,7 +39,7 @@ from app.routes.estimate import EstimateController
 from app.routes.final_check import FinalCheckController
 from app.routes.follow_ups import FollowUpController
 from app.routes.health import healthz
-from app.routes.health_check import HealthCheckController
+from app.routes.health_check import HealthCheckAnswerController, HealthCheckController
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WorkshopController,
             TechnicianController,
             HealthCheckController,
+            HealthCheckAnswerController,
             FinalCheckController,
             DeliveryController,
             FollowUpController,

@@ -137,6 +137,8 @@ LABOUR = (
     ("L-AIRF", "更换空气滤芯", "Replace air filter", "0.2"),
     ("L-CABF", "更换空调滤芯", "Replace cabin filter", "0.2"),
     ("L-BFL", "更换刹车油", "Replace brake fluid", "0.8"),
+    ("L-TYRE", "更换轮胎（含动平衡）", "Replace tyre (balancing included)", "0.4"),
+    ("L-BRKR", "更换后刹车片", "Replace rear brake pads", "1.0"),
 )
 PARTS = (
     ("P-OILF", "机油滤清器", "Oil filter", "48.00", 40),
@@ -148,6 +150,8 @@ PARTS = (
     ("P-BATT", "蓄电池 60Ah", "Battery 60 Ah", "720.00", 0),
     ("P-WIPER", "雨刮片（对）", "Wiper blades (pair)", "138.00", 12),
     ("P-BFL", "刹车油 DOT4 1L", "Brake fluid DOT4 1 L", "78.00", 10),
+    ("P-TYRE", "轮胎 205/55 R16", "Tyre 205/55 R16", "680.00", 8),
+    ("P-BRKR", "后刹车片", "Rear brake pads", "420.00", 4),
 )
 MENUS = (
     (

@@ -11,13 +11,15 @@ from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import InvalidInput
-from app.i18n import _
+from app.errors import DomainError, InvalidInput
+from app.i18n import _, set_locale
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
-from app.services.health_check import checks
+from app.services.health_check import checks, customer, recommendations
 from app.services.records import get_or_404
-from app.web.auth import actor_for, roles
+from app.services.supplements import findings
+from app.settings import Settings
+from app.web.auth import actor_for, enter_customer_mode, roles
 from app.web.form import form_data, form_version
 from app.web.render import go, is_fragment, refused, render
 
@@ -31,6 +33,8 @@ async def _page_context(
     await checks.may_read(db, order, actor_for(request))
     vehicle = await db.get(Vehicle, order.vehicle_id)
     check = await checks.of_order(db, order.id)
+    actor = actor_for(request)
+    pricing = actor.has_role(*recommendations.PRICING_ROLES) and check is not None
     found = await checks.results(db, check.id) if check else []
     may_change = order.status in checks.OPEN_STATUSES and actor_for(request).has_role(
         *(r.value for r in WORKERS)
@@ -39,6 +43,9 @@ async def _page_context(
         "order": order, "vehicle": vehicle, "check": check,
         "groups": checks.grouped(found), "counts": checks.counts(found),
         "photos": await checks.photos_by_result(db, check.id) if check else {},
+        "recommendations": await recommendations.listed(db, check) if pricing and check else [],
+        "may_price": pricing and check is not None and check.completed_at is not None
+        and order.status in checks.OPEN_STATUSES,
         "may_start": may_change, "writable": may_change and check is not None
         and check.completed_at is None,
         **_labels(),
@@ -48,6 +55,7 @@ async def _page_context(
 def _labels() -> dict[str, Any]:
     return {
         "colour_labels": checks.colour_labels(), "label": checks.label,
+        "status_labels": findings.status_labels(),
         "measured": checks.measured, "max_photos": checks.MAX_PHOTOS_PER_ITEM,
     }  # fmt: skip
 
@@ -114,3 +122,83 @@ class HealthCheckController(Controller):
     ) -> Redirect | ClientRedirect:
         await checks.complete(db_session, order_id, actor_for(request), utcnow())
         return go(request, f"/health-checks/{order_id}")
+
+    @post("/{order_id:int}/price", guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER)])
+    async def price(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        await recommendations.price(db_session, order_id, actor_for(request), utcnow())
+        return go(request, f"/health-checks/{order_id}#recommendations")
+
+    @post("/{order_id:int}/send", guards=[roles(Role.ADVISOR, Role.SERVICE_MANAGER)])
+    async def send(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        order_id: FromPath[int],
+    ) -> Redirect | ClientRedirect:
+        channel = str((await form_data(request)).get("channel", ""))
+        token = await recommendations.send(
+            db_session, order_id, channel, settings, actor_for(request), utcnow()
+        )
+        if channel == "tablet":
+            # The customer answers on this tablet: locked to the customer's screens.
+            enter_customer_mode(request, order_id)
+            return go(request, f"/health/{token}")
+        return go(request, f"/health-checks/{order_id}?sent={channel}#recommendations")
+
+
+class HealthCheckAnswerController(Controller):
+    """The customer's side: no staff sign-in; the link's token is the key."""
+
+    path = "/health"
+    tags = ["health check"]  # noqa: RUF012
+
+    async def _open(self, db: AsyncSession, token: str) -> Any:
+        check = await customer.by_token(db, token, utcnow())
+        order = await db.get(WorkOrder, check.work_order_id)
+        assert order is not None  # noqa: S101  (foreign key)
+        set_locale(order.customer.locale)
+        return check, order
+
+    @get("/{token:str}", opt={"public": True})
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        token: FromPath[str],
+    ) -> Template:
+        try:
+            check, order = await self._open(db_session, token)
+        except DomainError as refused_link:
+            # The customer's phone gets a page of its own, not the staff error page.
+            return render(
+                request, "supplements/link_error.html",
+                {"message": refused_link.message, "status": refused_link.status_code,
+                 "withdrawn": False},
+                status_code=refused_link.status_code,
+            )  # fmt: skip
+        context = await recommendations.customer_context(db_session, check, order.customer.locale)
+        return render(request, "health_check/answer.html", {**context, "token": token})
+
+    @post("/{token:str}", opt={"public": True})
+    async def decide(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        token: FromPath[str],
+    ) -> Template:
+        check, order = await self._open(db_session, token)
+        form = await form_data(request)
+        await customer.decide(
+            db_session, check, form, locale=order.customer.locale, currency=settings.currency,
+            actor=actor_for(request), now=utcnow(),
+        )  # fmt: skip
+        await db_session.flush()
+        context = await recommendations.customer_context(db_session, check, order.customer.locale)
+        return render(request, "health_check/answered.html", context)
