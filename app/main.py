@@ -48,6 +48,7 @@ from app.routes.reports import ReportController
 from app.routes.review import ReviewController
 from app.routes.supplements import ApprovalController, SupplementController
 from app.routes.technician import TechnicianController
+from app.routes.vehicle_file import VehicleFileController
 from app.routes.walk_in import WalkInController
 from app.routes.work_orders import WorkOrderController
 from app.routes.workshop import WorkshopController
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianController,
             HealthCheckController,
             HealthCheckAnswerController,
+            VehicleFileController,
             FinalCheckController,
             DeliveryController,
             FollowUpController,

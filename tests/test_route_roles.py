@@ -186,6 +186,7 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/health-checks/{order_id:int}/price"): {ADVISOR, MANAGER},
     ("POST", "/health-checks/{order_id:int}/send"): {ADVISOR, MANAGER},
     ("GET", "/health/{token:str}"): PUBLIC,
+    ("GET", "/vehicles/{vehicle_id:int}"): STAFF - {ADMIN},
     ("POST", "/health/{token:str}"): PUBLIC,
     ("POST", "/supplements/{supplement_id:int}/promised"): {ADVISOR, MANAGER},
     ("POST", "/supplements/{supplement_id:int}/remove-line"): {ADVISOR, MANAGER},
