@@ -108,9 +108,11 @@ class HealthCheckController(Controller):
         order = await checks.order_of(db_session, result.health_check_id)
         if not is_fragment(request):
             return Redirect(f"/health-checks/{order}#item-{result.id}", status_code=303)
+        counts = checks.counts(await checks.results(db_session, result.health_check_id))
         return render(
             request, "health_check/_item.html",
-            {"r": result, "writable": True, "order_id": order, **_labels()},
+            {"r": result, "writable": True, "order_id": order, "counts": counts,
+             "check": saved.check, "summary_oob": True, **_labels()},
         )  # fmt: skip
 
     @post("/{order_id:int}/complete", guards=[roles(*WORKERS)])

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import Appointment, CheckIn, FollowUpTask, Job, Recommendation, WorkOrder
+from app.models import (
+    Appointment,
+    CheckIn,
+    FollowUpTask,
+    Job,
+    Recommendation,
+    Supplement,
+    SupplementStatus,
+    WorkOrder,
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,20 @@ async def load(session: AsyncSession, check_in: CheckIn) -> Greeting:
     ).first()
     visit = None
     if last is not None:
+        # Added work counts only if the customer approved it (a declined finding's job
+        # is listed below, as declined, not as work done).
         jobs = (
             await session.scalars(
                 select(Job.title)
-                .where(Job.work_order_id == last.id, Job.declined_at.is_(None))
+                .outerjoin(Supplement, Supplement.id == Job.supplement_id)
+                .where(
+                    Job.work_order_id == last.id,
+                    Job.declined_at.is_(None),
+                    or_(
+                        Job.supplement_id.is_(None),
+                        Supplement.status == SupplementStatus.APPROVED.value,
+                    ),
+                )
                 .order_by(Job.id)
             )
         ).all()

@@ -176,6 +176,7 @@ async def start(session: AsyncSession, order_id: int, actor: Actor) -> HealthChe
 @dataclass(frozen=True)
 class Saved:
     result: HealthCheckResult
+    check: HealthCheck
     proposed: HealthColour | None
 
 
@@ -231,7 +232,7 @@ async def save_item(
         session, actor, "health_check.item_saved", "work_order", order.id,
         item=result.key, colour=chosen.value, measurement=str(value) if value is not None else None,
     )  # fmt: skip
-    return Saved(result, found)
+    return Saved(result, check, found)
 
 
 async def complete(

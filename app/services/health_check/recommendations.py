@@ -109,9 +109,10 @@ async def price(
         supplement = await added_work.create(
             session, order, note_of(result), actor, category=category, safety=result.safety
         )
-        job = await editing.add_job(
-            session, order, checks.label(result), None, actor, supplement=supplement
-        )
+        # Titled as the supplement: the customer's copy and a declined item's carry-forward
+        # read it once.
+        job = await editing.add_job(session, order, supplement.note, None, actor,
+                                    supplement=supplement)  # fmt: skip
         item = await session.get(ChecklistItem, result.item_id) if result.item_id else None
         for line in await _catalogue_lines(session, item):
             catalogue, quantity = line
