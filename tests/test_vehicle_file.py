@@ -4,11 +4,14 @@ technical part only (no prices, no phone numbers)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.demo import data as demo
+from app.demo import health_checks as demo_health_checks
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
 from app.services.health_check import customer, recommendations
@@ -109,3 +112,28 @@ async def test_the_file_is_read_in_a_fixed_number_of_queries(db, settings, users
     assert len(statements) <= 12, "\n".join(s[:90] for s in statements)
     chart = view.chart([*found.readings, *found.readings])
     assert chart is not None
+
+
+async def test_the_demo_holds_a_car_with_three_visits_and_two_health_checks(
+    db: AsyncSession, settings: Any
+) -> None:
+    await demo.load(db, settings.tz, on_site=False)  # customers and cars; `make run` does the
+    await demo_health_checks.seed(db, utcnow())  # same after the cars on site
+    await db.commit()
+    vehicle_id = await db.scalar(
+        select(WorkOrder.vehicle_id).where(WorkOrder.number.like("%-V001"))
+    )
+    assert vehicle_id is not None
+    found = await view.load(db, vehicle_id, locale_zh=True)
+    assert len(found.visits) == 3
+    assert [r.km for r in found.readings] == [21_300, 29_800, 37_900]
+    assert len(found.health_checks) == 2
+    tread = next(row for row in found.health_rows if row.key == "tread_rr")
+    assert [c.measurement for c in tread.cells if c] == [Decimal("6.10"), Decimal("2.60")]
+    assert view.chart(found.readings) is not None
+    assert [r.safety for r in found.declined] == [True]
+    # Seeding again adds nothing.
+    await demo_health_checks.seed(db, utcnow())
+    await db.commit()
+    again = await view.load(db, vehicle_id, locale_zh=True)
+    assert len(again.visits) == 3

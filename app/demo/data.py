@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.demo import bookings as demo_bookings
 from app.demo import complaints as demo_complaints
 from app.demo import follow_ups as demo_follow_ups
+from app.demo import health_checks as demo_health_checks
 from app.demo import reminders as demo_reminders
 from app.demo import workshop as demo_workshop
 from app.models import (
@@ -437,6 +438,8 @@ async def load(
             await demo_history.month(session, tz, now, currency, store)
         # A few cars due for a service, inspection or insurance reminder.
         await demo_reminders.seed(session, tz, now)
+        # A car whose file has three visits and two health checks.
+        await demo_health_checks.seed(session, now)
     if settings is not None:
         # The coming week's bookings, through the real service (calendar, tomorrow's list).
         await demo_bookings.week(session, settings, now)
