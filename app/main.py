@@ -39,7 +39,11 @@ from app.routes.estimate import EstimateController
 from app.routes.final_check import FinalCheckController
 from app.routes.follow_ups import FollowUpController
 from app.routes.health import healthz
-from app.routes.health_check import HealthCheckAnswerController, HealthCheckController
+from app.routes.health_check import (
+    ChecklistController,
+    HealthCheckAnswerController,
+    HealthCheckController,
+)
 from app.routes.lane_board import LaneBoardController
 from app.routes.photos import PhotoController
 from app.routes.pwa import PwaController
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TechnicianController,
             HealthCheckController,
             HealthCheckAnswerController,
+            ChecklistController,
             VehicleFileController,
             FinalCheckController,
             DeliveryController,

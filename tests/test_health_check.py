@@ -330,3 +330,96 @@ async def test_qc_reads_the_check_and_cannot_change_it(client, db, settings, use
     assert page.select_one("[data-testid=hc-summary]") is not None
     assert page.select_one("[data-testid=hc-finish]") is None
     assert page.select_one("input[name=colour]").has_attr("disabled")
+
+
+async def test_an_answer_sent_again_after_a_lost_reply_is_taken_as_saved(
+    db: AsyncSession, settings: Any, users: Users
+) -> None:
+    _order_id, check = await _started(db, settings, users)
+    tech = actor(users, Role.TECHNICIAN)
+    tyre = await _result(db, check, "tread_rr")
+    seen = tyre.version
+    answer = {"colour": "red", "measurement": "1.2", "note": "外侧磨损"}
+    await checks.save_item(db, tyre.id, **answer, version=seen, actor=tech, now=utcnow())
+    await db.commit()
+    # The reply was lost: the tablet sends the same answer with the version it had.
+    again = await checks.save_item(db, tyre.id, **answer, version=seen, actor=tech, now=utcnow())
+    await db.commit()
+    assert again.result.version == seen + 1
+    assert (await _result(db, check, "tread_rr")).version == seen + 1
+    # A different answer on that old version is someone else's change: refused.
+    await _refused_unchanged(
+        db, check, "tread_rr", Conflict,
+        lambda r: checks.save_item(db, r.id, colour="yellow", measurement="1.2", note="",
+                                   version=seen, actor=tech, now=utcnow()),
+    )  # fmt: skip
+
+
+# -- the manager's checklist --------------------------------------------------------------
+
+
+async def test_the_manager_changes_limits_adds_and_retires_items(client, db, users) -> None:
+    await sign_in(client, Role.SERVICE_MANAGER)
+    page = html(await client.get("/health-checks/checklist?vehicle_type=suv"))
+    assert page.select_one("[data-testid=hc-edit-tread_fl]") is not None
+    token = await csrf_token(client, "/health-checks/checklist")
+    item = await db.scalar(
+        select(ChecklistItem).where(
+            ChecklistItem.vehicle_type == "suv", ChecklistItem.key == "tread_fl"
+        )
+    )
+    assert item is not None
+    item_id = item.id
+    form = {
+        "vehicle_type": "suv",
+        "label_zh": "左前轮胎花纹深度",
+        "label_en": "Tread depth, front left",
+        "group": "tyres",
+        "unit": "mm",
+        "physical_min": "0",
+        "red_below": "2",
+        "yellow_below": "4",
+        "physical_max": "20",
+        "safety": "1",
+        "active": "1",
+        "labour_code": "L-TYRE",
+        "part_code": "P-TYRE",
+    }
+    # Limits out of order: refused on the field, the form shown again as typed, unchanged.
+    url = f"/health-checks/checklist/{item_id}"
+    headers = {"x-csrftoken": token}
+    bad = await client.post(url, data={**form, "yellow_below": "1"}, headers=headers)
+    assert bad.status_code == 422
+    shown = html(bad).select_one("[data-testid=hc-edit-tread_fl]")
+    assert shown.select_one("input[name=yellow_below]")["value"] == "1"
+    assert shown.select_one("input[name=yellow_below]")["aria-invalid"] == "true"
+    await db.rollback()
+    assert (await db.get(ChecklistItem, item_id, populate_existing=True)).red_below == Decimal(
+        "1.6"
+    )
+    good = await client.post(url, data=form, headers=headers)
+    assert good.status_code == 303
+    await db.rollback()
+    changed = await db.get(ChecklistItem, item_id, populate_existing=True)
+    assert changed is not None
+    assert (changed.red_below, changed.yellow_below) == (Decimal(2), Decimal(4))
+    # Retired: not on the next check, kept on the list.
+    await client.post(url, data={**form, "active": ""}, headers=headers)
+    await db.rollback()
+    assert not (await db.get(ChecklistItem, item_id, populate_existing=True)).active
+    added = await client.post(
+        "/health-checks/checklist/new",
+        data={**form, "label_zh": "备胎气压", "label_en": "Spare tyre pressure", "unit": "kPa",
+              "physical_min": "", "red_below": "", "yellow_below": "", "physical_max": ""},
+        headers={"x-csrftoken": token},
+    )  # fmt: skip
+    assert added.status_code == 303
+    await db.rollback()
+    new = await db.scalar(select(ChecklistItem).where(ChecklistItem.key == "spare_tyre_pressure"))
+    assert new is not None
+    assert (new.vehicle_type, new.group, new.unit) == ("suv", "tyres", "kPa")
+
+
+async def test_only_the_manager_changes_the_checklist(client, db, users) -> None:
+    await sign_in(client, Role.ADVISOR)
+    assert (await client.get("/health-checks/checklist")).status_code == 403

@@ -15,7 +15,7 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import _, set_locale
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
-from app.services.health_check import checks, customer, recommendations
+from app.services.health_check import checklist, checks, customer, recommendations
 from app.services.records import get_or_404
 from app.services.supplements import findings
 from app.settings import Settings
@@ -204,3 +204,73 @@ class HealthCheckAnswerController(Controller):
         await db_session.flush()
         context = await recommendations.customer_context(db_session, check, order.customer.locale)
         return render(request, "health_check/answered.html", context)
+
+
+def _checklist_context(vehicle_type: str, found: list[Any]) -> dict[str, Any]:
+    return {
+        "vehicle_type": vehicle_type, "items": found,
+        "type_labels": checklist.vehicle_type_labels(), "group_labels": checks.group_labels(),
+        "limits": checklist.LIMITS, "measured": checks.measured,
+    }  # fmt: skip
+
+
+class ChecklistController(Controller):
+    """The service manager's checklist per vehicle type."""
+
+    path = "/health-checks/checklist"
+    guards = [roles(Role.SERVICE_MANAGER)]  # noqa: RUF012
+    tags = ["health check"]  # noqa: RUF012
+
+    @get("/")
+    async def page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        vehicle_type: str = "car",
+    ) -> Template:
+        vehicle_type = checklist.parse_vehicle_type(vehicle_type)
+        found = await checklist.items(db_session, vehicle_type)
+        return render(
+            request, "health_check/checklist.html", _checklist_context(vehicle_type, found)
+        )
+
+    async def _saved(
+        self, request: Request[Any, Any, Any], db: AsyncSession, vehicle_type: str, form: Any,
+        change: Any,
+    ) -> Template | Redirect | ClientRedirect:  # fmt: skip
+        try:
+            await change()
+        except InvalidInput as exc:
+            if is_fragment(request):
+                raise  # htmx keeps what was typed and marks the field
+            found = await checklist.items(db, vehicle_type)
+            context = _checklist_context(vehicle_type, found)
+            return refused(request, "health_check/checklist.html", context, exc, form)
+        return go(request, f"/health-checks/checklist?vehicle_type={vehicle_type}")
+
+    @post("/{item_id:int}")
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        item_id: FromPath[int],
+    ) -> Template | Redirect | ClientRedirect:
+        form = await form_data(request)
+        vehicle_type = checklist.parse_vehicle_type(form.get("vehicle_type"))
+        return await self._saved(
+            request, db_session, vehicle_type, form,
+            lambda: checklist.update(db_session, item_id, form, actor_for(request)),
+        )  # fmt: skip
+
+    @post("/new")
+    async def add(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template | Redirect | ClientRedirect:
+        form = await form_data(request)
+        vehicle_type = checklist.parse_vehicle_type(form.get("vehicle_type"))
+        return await self._saved(
+            request, db_session, vehicle_type, form,
+            lambda: checklist.add(db_session, vehicle_type, form, actor_for(request)),
+        )  # fmt: skip

@@ -55,6 +55,30 @@ def measure_red(tech: Page, key: str, value: str) -> None:
     expect(form.locator("input[name=version]")).to_have_value(str(version + 1))
 
 
+def wipers(db: Path, order_id: int) -> str:
+    return one(
+        db,
+        "SELECT colour FROM health_check_result WHERE key = 'wipers' AND health_check_id = "
+        "(SELECT id FROM health_check WHERE work_order_id = ?)",
+        order_id,
+    )
+
+
+def answer_offline(tech: Page, db: Path, order_id: int) -> None:
+    """The Wi-Fi drops in the bay: the answer waits on the tablet and goes when it is back."""
+    tech.context.set_offline(True)
+    form = item(tech, "wipers")
+    tap(form.get_by_test_id("hc-yellow-wipers"))
+    expect(tech.get_by_test_id("hc-waiting")).to_be_visible()
+    expect(item(tech, "wipers")).to_have_attribute("data-waiting", "")
+    assert wipers(db, order_id) == "not_checked"
+    tech.context.set_offline(False)
+    tech.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(item(tech, "wipers")).to_have_attribute("data-colour", "yellow")
+    expect(tech.get_by_test_id("hc-waiting")).to_be_hidden()
+    assert wipers(db, order_id) == "yellow"
+
+
 def technician_checks(tech: Page, db: Path, order_id: int, shot: Shot) -> None:
     tech.goto("/my-jobs")
     tap(tech.get_by_test_id(f"health-check-{order_id}"))
@@ -80,6 +104,7 @@ def technician_checks(tech: Page, db: Path, order_id: int, shot: Shot) -> None:
     # The counts follow each save without a reload.
     expect(tech.get_by_test_id("hc-count-red")).to_have_attribute("data-count", "2")
     expect(tech.get_by_test_id("hc-count-green")).to_have_attribute("data-count", "1")
+    answer_offline(tech, db, order_id)
     # The worn tyre's photo goes with its item (the tablet's photo outbox).
     tech.get_by_test_id("hc-photo-tread_rr").set_input_files(
         files=[{"name": "tyre.jpg", "mimeType": "image/jpeg", "buffer": jpeg(11)}]

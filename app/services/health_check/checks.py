@@ -210,8 +210,6 @@ async def save_item(
     _open(order)
     if check.completed_at is not None:
         raise Conflict(_("This health check is complete; it cannot be changed."))
-    if version is not None and version != result.version:
-        raise Conflict(_("Someone else changed this item. Reload to see the latest."))
     value = rules.parse_measurement(measurement)
     item = await session.get(ChecklistItem, result.item_id) if result.item_id else None
     limits = rules.Limits.of(item)
@@ -220,6 +218,11 @@ async def save_item(
         chosen = rules.proposed(limits, value) or rules.parse_colour(colour)
     else:
         chosen = rules.parse_colour(colour)
+    if version is not None and version != result.version:
+        if (result.colour, result.measurement, result.note) == (chosen.value, value, note):
+            # The tablet's copy of a save whose reply it lost: already saved, no change.
+            return Saved(result, check, rules.proposed(limits, value))
+        raise Conflict(_("Someone else changed this item. Reload to see the latest."))
     found = rules.judge(limits, result.unit, chosen, value, note)
     result.colour = chosen.value
     result.proposed_colour = found.value if found else None
