@@ -111,6 +111,10 @@ async def _lane_in_full_swing(
         "task_id": (await db.scalars(select(FollowUpTask.id).order_by(FollowUpTask.id))).all()[-8:],
         # Bookings: checked in, one whose check-in is under way, one still booked.
         "appointment_id": [appointment, appointment + 3, appointment + 5],
+        # The vehicle files of the cars in those orders.
+        "vehicle_id": (
+            await db.scalars(select(WorkOrder.vehicle_id).where(WorkOrder.id.in_(orders)))
+        ).all()[:3],
     }
     return {
         **{name: [str(v) for v in values] for name, values in ids.items()},

@@ -55,9 +55,11 @@ def test_public_routes_are_only_the_ones_a_signed_out_tablet_needs(app: Litestar
     )
     # /approve/{token}: the customer's approval link, its single-use token is the key;
     # /v/{token}: the customer's check of their signed copy and its PDF, its HMAC token
-    # is the key.
+    # is the key; /health/{token}: the health check's single-use link and, once answered,
+    # the customer's copy behind it.
     assert public == [
-        "/", "/approve/{token:str}", "/healthz", "/language", "/manifest.webmanifest",
+        "/", "/approve/{token:str}", "/health/{token:str}", "/health/{token:str}/copy",
+        "/health/{token:str}/copy.pdf", "/healthz", "/language", "/manifest.webmanifest",
         "/offline", "/sign-in", "/static/{file_path:path}", "/sw.js", "/v/{token:str}",
         "/v/{token:str}/pdf",
     ]  # fmt: skip

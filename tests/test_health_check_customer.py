@@ -257,3 +257,33 @@ async def test_the_customer_answers_on_the_page_of_the_link(client, db, settings
     assert {d["data-status"] for d in decided} == {"approved"}
     again = await client.get(f"/health/{token}")
     assert again.status_code == 409
+
+
+async def test_the_customers_copy_stays_behind_the_used_link_with_its_pdf(
+    client, db, settings, users
+) -> None:
+    order_id, _check_id = await priced(db, settings, users)
+    token = await recommendations.send(
+        db, order_id, "sms", settings, actor(users, Role.ADVISOR), utcnow()
+    )
+    await db.commit()
+    # Not answered yet: no copy.
+    assert (await client.get(f"/health/{token}/copy")).status_code == 404
+    check = await customer.by_token(db, token, utcnow())
+    recs = await recommendations.listed(db, check)
+    form = _form(recs, tread_rr="approve", pads_front="approve", wipers="decline")
+    await customer.decide(db, check, form, locale="zh_CN", currency="CNY",
+                          actor=actor(users, Role.ADVISOR), now=utcnow())  # fmt: skip
+    await db.commit()
+    copy = await client.get(f"/health/{token}/copy")
+    assert copy.status_code == 200
+    page = html(copy)
+    assert page.select_one("[data-testid=hc-decided-wipers]")["data-status"] == "declined"
+    assert page.select_one("[data-testid=hc-copy-pdf]")["href"] == f"/health/{token}/copy.pdf"
+    document = await client.get(f"/health/{token}/copy.pdf")
+    assert document.status_code == 200
+    assert document.content.startswith(b"%PDF")
+    assert (await client.get(f"/health/{token[:-3]}abc/copy")).status_code == 404
+    # Long after the answer the copy is no longer online.
+    with pytest.raises(added_work.LinkExpired):
+        await customer.copy_by_token(db, token, utcnow() + timedelta(days=customer.COPY_DAYS + 1))

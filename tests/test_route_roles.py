@@ -186,6 +186,8 @@ ROUTES: dict[tuple[str, str], Any] = {
     ("POST", "/health-checks/{order_id:int}/price"): {ADVISOR, MANAGER},
     ("POST", "/health-checks/{order_id:int}/send"): {ADVISOR, MANAGER},
     ("GET", "/health/{token:str}"): PUBLIC,
+    ("GET", "/health/{token:str}/copy"): PUBLIC,
+    ("GET", "/health/{token:str}/copy.pdf"): PUBLIC,
     ("GET", "/health-checks/checklist"): {MANAGER},
     ("POST", "/health-checks/checklist/{item_id:int}"): {MANAGER},
     ("POST", "/health-checks/checklist/new"): {MANAGER},

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.htmx import ClientRedirect
@@ -15,8 +16,10 @@ from app.errors import DomainError, InvalidInput
 from app.i18n import _, set_locale
 from app.models import Role, Vehicle, WorkOrder
 from app.models.base import utcnow
+from app.services.documents import pdf
 from app.services.health_check import checklist, checks, customer, recommendations
 from app.services.records import get_or_404
+from app.services.storage.files import FileStore
 from app.services.supplements import findings
 from app.settings import Settings
 from app.web.auth import actor_for, enter_customer_mode, roles
@@ -172,6 +175,7 @@ class HealthCheckAnswerController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
+        store: NamedDependency[FileStore],
         token: FromPath[str],
     ) -> Template:
         try:
@@ -184,7 +188,9 @@ class HealthCheckAnswerController(Controller):
                  "withdrawn": False},
                 status_code=refused_link.status_code,
             )  # fmt: skip
-        context = await recommendations.customer_context(db_session, check, order.customer.locale)
+        context = await recommendations.customer_context(
+            db_session, check, order.customer.locale, store
+        )
         return render(request, "health_check/answer.html", {**context, "token": token})
 
     @post("/{token:str}", opt={"public": True})
@@ -193,6 +199,7 @@ class HealthCheckAnswerController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
         token: FromPath[str],
     ) -> Template:
         check, order = await self._open(db_session, token)
@@ -202,8 +209,48 @@ class HealthCheckAnswerController(Controller):
             actor=actor_for(request), now=utcnow(),
         )  # fmt: skip
         await db_session.flush()
-        context = await recommendations.customer_context(db_session, check, order.customer.locale)
+        context = await recommendations.customer_context(
+            db_session, check, order.customer.locale, store
+        )
+        return render(request, "health_check/answered.html", {**context, "token": token})
+
+    async def _copy(self, db: AsyncSession, token: str, store: FileStore) -> dict[str, Any]:
+        check = await customer.copy_by_token(db, token, utcnow())
+        order = await db.get(WorkOrder, check.work_order_id)
+        assert order is not None  # noqa: S101  (foreign key)
+        set_locale(order.customer.locale)
+        context = await recommendations.customer_context(db, check, order.customer.locale, store)
+        return {**context, "token": token}
+
+    @get("/{token:str}/copy", opt={"public": True})
+    async def copy(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        store: NamedDependency[FileStore],
+        token: FromPath[str],
+    ) -> Template:
+        """The customer's copy: what was found and what was answered, behind the same link."""
+        context = await self._copy(db_session, token, store)
         return render(request, "health_check/answered.html", context)
+
+    @get("/{token:str}/copy.pdf", opt={"public": True})
+    async def copy_pdf(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        store: NamedDependency[FileStore],
+        token: FromPath[str],
+    ) -> Response[bytes]:
+        context = await self._copy(db_session, token, store)
+        template = pdf.environment(settings).get_template("pdf/health_check.html")
+        document = template.render(**context, font=pdf.FONT)
+        body = await asyncio.to_thread(pdf.from_html, document)
+        name = f"health-check-{context['order'].number}.pdf"
+        return Response(
+            body, media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )  # fmt: skip
 
 
 def _checklist_context(vehicle_type: str, found: list[Any]) -> dict[str, Any]:

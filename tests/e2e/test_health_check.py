@@ -153,6 +153,10 @@ def customer_answers_on_the_phone(browser: Browser, live_server: str, token: str
         expect(phone.get_by_test_id("hc-rec-tread_rr")).to_contain_text("1.2")
         expect(phone.get_by_test_id("hc-rec-tread_rr")).to_contain_text("立即维修")
         expect(phone.get_by_test_id("hc-line-tread_fl")).to_have_attribute("data-colour", "green")
+        # The tyre's photo, on a phone without any staff sign-in.
+        photo = phone.get_by_test_id("hc-photos-tread_rr").locator("img")
+        expect(photo).to_have_count(1)
+        assert photo.evaluate("img => img.complete && img.naturalWidth > 0")
         snap(shot, phone, "health-3-customer-phone-zh")
         tap(phone.get_by_test_id("hc-approve-tread_rr"))
         tap(phone.get_by_test_id("hc-decline-pads_front"))
@@ -169,6 +173,9 @@ def customer_answers_on_the_phone(browser: Browser, live_server: str, token: str
             "data-status", "declined"
         )
         snap(shot, phone, "health-4-customer-answered-zh")
+        pdf = phone.request.get(phone.get_by_test_id("hc-copy-pdf").get_attribute("href") or "")
+        assert pdf.ok, pdf.status
+        assert pdf.body().startswith(b"%PDF")
     finally:
         context.close()
 

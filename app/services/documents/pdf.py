@@ -4,6 +4,7 @@ two at a time."""
 
 from __future__ import annotations
 
+import base64
 import threading
 from functools import lru_cache
 
@@ -12,6 +13,10 @@ from PIL import ImageFile
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
+from app.errors import StorageUnavailable
+from app.i18n import _
+from app.services.photos.store import thumb_key
+from app.services.storage.files import FileStore, StoreError
 from app.settings import Settings
 from app.templating import TEMPLATES_DIR, build_environment
 
@@ -43,3 +48,16 @@ def from_html(document: str) -> bytes:
         ).write_pdf()
     assert pdf is not None  # noqa: S101 - write_pdf() without a target returns the bytes
     return pdf
+
+
+def thumbnail_uri(store: FileStore, sha256: str) -> str | None:
+    """A photo's thumbnail as a data: URI (a PDF, or a page for someone without a staff
+    sign-in), or None when the file is not there (any more). Blocking: file or bucket."""
+    try:
+        data = store.get(thumb_key(sha256))
+    except StoreError as exc:  # the bucket is down: no customer copy that silently lacks photos
+        message = _("The server cannot reach its photo store right now; try again shortly.")
+        raise StorageUnavailable(message, full=False) from exc
+    except (OSError, ValueError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")

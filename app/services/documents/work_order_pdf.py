@@ -17,13 +17,11 @@ from babel.numbers import format_percent
 from jinja2 import Environment
 from markupsafe import Markup
 
-from app.errors import StorageUnavailable
 from app.i18n import Formatter, _, get_locale, locale_as
 from app.models import Signature
 from app.services.check_in.view import GUIDED_POSITIONS, labels
 from app.services.documents import pdf
-from app.services.photos.store import thumb_key
-from app.services.storage.files import FileStore, StoreError
+from app.services.storage.files import FileStore
 from app.services.verify import customer as customer_verify
 from app.services.verify import qr
 from app.settings import Settings
@@ -41,18 +39,6 @@ def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _thumbnail(store: FileStore, sha256: str) -> str | None:
-    """The thumbnail as a data: URI, or None when the file is not there (any more)."""
-    try:
-        data = store.get(thumb_key(sha256))
-    except StoreError as exc:  # the bucket is down: no customer copy that silently lacks photos
-        message = _("The server cannot reach its photo store right now; try again shortly.")
-        raise StorageUnavailable(message, full=False) from exc
-    except (OSError, ValueError):
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
-
-
 def _walkaround_order(photo: dict[str, Any]) -> tuple[int, int]:
     """The positions in the order the advisor walks them, then the marks' photos by number."""
     mark = photo.get("damage_mark")
@@ -67,7 +53,7 @@ def _photos(check_in: dict[str, Any], store: FileStore) -> list[dict[str, Any]]:
     names = labels()["positions"]
     shown = []
     for photo in sorted(check_in.get("photos", []), key=_walkaround_order):
-        uri = _thumbnail(store, str(photo.get("sha256", "")))
+        uri = pdf.thumbnail_uri(store, str(photo.get("sha256", "")))
         if uri is None:
             continue
         mark = photo.get("damage_mark")

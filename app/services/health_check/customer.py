@@ -5,7 +5,7 @@ carries it, as an added-work answer does), a declined item carried to the next v
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from app.services import audit
 from app.services.audit import Actor
 from app.services.health_check import recommendations
 from app.services.supplements import added_work
+
+COPY_DAYS = 90
 
 
 async def by_token(session: AsyncSession, token: str, now: datetime) -> HealthCheck:
@@ -34,6 +36,22 @@ async def by_token(session: AsyncSession, token: str, now: datetime) -> HealthCh
     if check.token_expires_at is None or check.token_expires_at <= now:
         raise added_work.LinkExpired(
             _("This link has expired. Please ask your service advisor to send a new one.")
+        )
+    return check
+
+
+async def copy_by_token(session: AsyncSession, token: str, now: datetime) -> HealthCheck:
+    """The customer's copy stays behind the used link for COPY_DAYS after the answer."""
+    if not token or len(token) > 100:
+        raise NotFound(_("This link is not valid."))
+    check = await session.scalar(
+        select(HealthCheck).where(HealthCheck.token_hash == added_work.token_hash(token))
+    )
+    if check is None or check.decided_at is None:
+        raise NotFound(_("This link is not valid."))
+    if check.decided_at + timedelta(days=COPY_DAYS) <= now:
+        raise added_work.LinkExpired(
+            _("This copy is no longer online. Please ask your service advisor for one.")
         )
     return check
 

@@ -5,6 +5,7 @@ about all of them at once."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from app.models import (
     Job,
     LabourOperation,
     Part,
+    Photo,
     Role,
     Supplement,
     SupplementStatus,
@@ -32,9 +34,11 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor
+from app.services.documents import pdf
 from app.services.estimate import editing, pricing
 from app.services.health_check import checks
 from app.services.outbound import mailer
+from app.services.storage.files import FileStore
 from app.services.supplements import added_work
 from app.services.supplements import findings as finding_categories
 from app.settings import Settings
@@ -203,7 +207,7 @@ async def send(
 
 
 async def customer_context(
-    session: AsyncSession, check: HealthCheck, locale: str
+    session: AsyncSession, check: HealthCheck, locale: str, store: FileStore | None = None
 ) -> dict[str, Any]:
     """What the customer sees: every item's colour (the good news too), and the priced
     ones with their price, the safety sentence a decline signs, and the photos."""
@@ -211,10 +215,13 @@ async def customer_context(
     shop = await pricing.dealership(session)
     found = await checks.results(session, check.id)
     recs = await listed(session, check)
+    photos = await checks.photos_by_result(session, check.id)
     return {
         "check": check, "order": order, "vehicle": order.vehicle, "customer": order.customer,
         "shop": shop, "groups": checks.grouped(found), "counts": checks.counts(found),
-        "photos": await checks.photos_by_result(session, check.id),
+        "photos": photos,
+        # For the customer's phone and the PDF (no staff sign-in to fetch /photos/...).
+        "thumbs": await asyncio.to_thread(_thumbs, photos, store) if store else {},
         "recommendations": recs,
         "totals": {
             r.supplement.id: pricing.compute_totals(r.jobs, Decimal(0), shop.tax_rate)
@@ -228,3 +235,11 @@ async def customer_context(
         "measured": checks.measured, "status_labels": finding_categories.status_labels(),
         "line_amount": pricing.line_amount, "job_amount": pricing.job_amount,
     }  # fmt: skip
+
+
+def _thumbs(photos: dict[int, list[Photo]], store: FileStore) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for result_id, taken in photos.items():
+        uris = [pdf.thumbnail_uri(store, p.sha256) for p in taken]
+        found[result_id] = [u for u in uris if u]
+    return found
