@@ -246,6 +246,8 @@ async def test_a_complete_check_is_closed(db: AsyncSession, settings: Any, users
 # -- the screens ------------------------------------------------------------------------
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_the_technician_checks_items_on_the_tablet(client, db, settings, users) -> None:
     order_id = await dispatched(db, settings, users)
     await sign_in(client, Role.TECHNICIAN)
@@ -296,6 +298,8 @@ async def test_the_technician_checks_items_on_the_tablet(client, db, settings, u
     assert again.select_one("input[name=note]")["aria-invalid"] == "true"
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_photos_go_with_their_item(client, db, settings, users) -> None:
     order_id, check = await _started(db, settings, users)
     tyre_id = (await _result(db, check, "tread_fl")).id
@@ -323,6 +327,8 @@ async def test_photos_go_with_their_item(client, db, settings, users) -> None:
     assert await db.scalar(select(func.count(Photo.id))) == 1
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_qc_reads_the_check_and_cannot_change_it(client, db, settings, users) -> None:
     order_id, _check = await _started(db, settings, users)
     await sign_in(client, Role.QC_INSPECTOR)
@@ -358,6 +364,8 @@ async def test_an_answer_sent_again_after_a_lost_reply_is_taken_as_saved(
 # -- the manager's checklist --------------------------------------------------------------
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_the_manager_changes_limits_adds_and_retires_items(client, db, users) -> None:
     await sign_in(client, Role.SERVICE_MANAGER)
     page = html(await client.get("/health-checks/checklist?vehicle_type=suv"))
@@ -420,6 +428,8 @@ async def test_the_manager_changes_limits_adds_and_retires_items(client, db, use
     assert (new.vehicle_type, new.group, new.unit) == ("suv", "tyres", "kPa")
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_only_the_manager_changes_the_checklist(client, db, users) -> None:
     await sign_in(client, Role.ADVISOR)
     assert (await client.get("/health-checks/checklist")).status_code == 403

@@ -222,6 +222,8 @@ async def test_an_expired_or_tampered_link_is_refused(
 # -- the screens ------------------------------------------------------------------------
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_the_customer_answers_on_the_page_of_the_link(client, db, settings, users) -> None:
     order_id, _check_id = await priced(db, settings, users)
     await sign_in(client, Role.ADVISOR)
@@ -259,6 +261,8 @@ async def test_the_customer_answers_on_the_page_of_the_link(client, db, settings
     assert again.status_code == 409
 
 
+# Routing and rendering: on SQLite only (conftest, `http_layer`).
+@pytest.mark.http_layer
 async def test_the_customers_copy_stays_behind_the_used_link_with_its_pdf(
     client, db, settings, users
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.errors import Conflict, InvalidInput
-from app.models import Appointment, Dealership, OutboundMessage, Role
+from app.models import Appointment, Dealership, OutboundMessage, Recommendation, Role
 from app.models.base import utcnow
 from app.models.reminder import ReminderContact
 from app.services.audit import Actor
@@ -256,3 +256,18 @@ async def test_an_email_the_server_refuses_is_not_recorded_as_sent(db, settings,
     assert (message.status, message.recipient) == ("failed", "wu@example.com")
     assert await db.scalar(select(func.count(ReminderContact.id))) == 0
     assert [r.sent for r in await due_list.due(db, BEIJING, H30)] == [None]
+
+
+async def test_the_service_reminder_asks_again_about_what_was_declined(db, settings, users) -> None:
+    await _shop(db)
+    car = await a_car(db, 1, km=13_600, km_at=at(9, 3))
+    visit = await a_visit(db, car, at(9, 3), 13_600, next_service_on=date(2026, 12, 10),
+                          next_service_km=20_000)  # fmt: skip
+    # The health check found the front pads red; the customer declined them then.
+    db.add(Recommendation(vehicle_id=car.id, work_order_id=visit.id, declined_at=at(9, 3),
+                          safety=True, text="前制动片厚度 2.2 mm"))  # fmt: skip
+    await db.commit()
+    await actions.send(db, settings, car.id, "service", "sms", Actor(users[Role.ADVISOR]), NOW)
+    await db.commit()
+    (message,) = await _messages(db)
+    assert "上次我们还建议：前制动片厚度 2.2 mm。" in message.body

@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.i18n import get_locale
 from app.models import Role
+from app.services.complaints import view as complaints_view
+from app.services.follow_ups import view as follow_ups_view
 from app.services.health_check import checks
+from app.services.reminders import view as reminders_view
 from app.services.supplements import findings
 from app.services.vehicle_file import view
 from app.web.auth import actor_for, roles
@@ -42,5 +45,8 @@ class VehicleFileController(Controller):
                 "file": found, "full": full, "chart": view.chart(found.readings),
                 "colour_labels": checks.colour_labels(), "measured": checks.measured,
                 "status_labels": findings.status_labels(),
+                "reminder_labels": reminders_view.kind_labels(),
+                "follow_up_labels": follow_ups_view.status_labels(),
+                "complaint_steps": complaints_view.labels()["step"],
             },
         )  # fmt: skip

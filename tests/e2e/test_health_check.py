@@ -2,8 +2,9 @@
 
 The foreman dispatches the demo's car waiting for the workshop (空调不凉) to 李强. On his
 tablet the technician opens the health check from 我的工单, types a worn rear tyre's
-tread and the front pads' thickness (the limits turn them red), photographs the tyre and
-completes the check. The advisor prices the two red items from the catalogue and sends
+tread and the front pads' thickness (the limits turn them red), marks the wipers yellow
+while the Wi-Fi is down (the answer waits on the tablet and goes when it is back),
+photographs the tyre and completes the check. The advisor prices the two red items from the catalogue and sends
 one link by SMS; on the customer's phone the link shows each item's colour and number, the
 customer approves the tyre, declines the brake pads (signing the safety sentence) and
 signs once. At the car's next check-in the greeting shows the declined pads, and so does
@@ -130,6 +131,7 @@ def advisor_prices_and_sends(advisor: Page, db: Path, order_id: int, shot: Shot)
     tap(advisor.get_by_test_id("hc-price"))
     expect(advisor.get_by_test_id("hc-priced-tread_rr")).to_be_visible()
     expect(advisor.get_by_test_id("hc-priced-pads_front")).to_be_visible()
+    expect(advisor.get_by_test_id("hc-priced-wipers")).to_be_visible()
     expect(advisor.get_by_test_id("hc-unpriced")).to_have_count(0)
     snap(shot, advisor, "health-2-advisor-priced-zh")
     tap(advisor.get_by_test_id("hc-send-sms"))
@@ -160,9 +162,14 @@ def customer_answers_on_the_phone(browser: Browser, live_server: str, token: str
         snap(shot, phone, "health-3-customer-phone-zh")
         tap(phone.get_by_test_id("hc-approve-tread_rr"))
         tap(phone.get_by_test_id("hc-decline-pads_front"))
+        tap(phone.get_by_test_id("hc-approve-wipers"))  # yellow: the blades, answered offline
         statement = phone.get_by_test_id("hc-statement-pads_front")
         tap(statement.locator("label"))
         sign_on(phone, phone.get_by_test_id("signature-pad"))
+        invalid = phone.evaluate(
+            "() => [...document.querySelectorAll('form.sign-form :invalid')].map(e => e.name)"
+        )
+        assert invalid == [], invalid
         with posted(phone, rf"/health/{token}$") as sent:
             tap(phone.get_by_test_id("hc-submit"))
         assert sent().ok, f"answer: HTTP {sent().status}: {sent().text()}"
@@ -222,7 +229,9 @@ def test_a_health_check_goes_from_the_bay_to_the_customers_decision_and_the_file
         "SELECT r.key, s.status FROM health_check_result r JOIN supplement s "
         "ON s.id = r.supplement_id ORDER BY r.key",
     )
-    assert statuses == [("pads_front", "declined"), ("tread_rr", "approved")], statuses
+    assert statuses == [
+        ("pads_front", "declined"), ("tread_rr", "approved"), ("wipers", "approved"),
+    ], statuses  # fmt: skip
 
     # The same screens in English.
     set_language(advisor, "en", f"/health-checks/{order_id}")

@@ -20,6 +20,7 @@ from app.models import (
     Appointment,
     Customer,
     OutboundMessage,
+    Recommendation,
     Vehicle,
 )
 from app.models.reminder import ReminderAction, ReminderContact, ReminderKind
@@ -117,6 +118,23 @@ async def _last_sent(session: AsyncSession, row: Due, now: datetime) -> Reminder
     return await session.scalar(query.order_by(ReminderContact.at.desc()).limit(1))
 
 
+async def declined_last_time(session: AsyncSession, vehicle_id: int) -> list[str]:
+    """What the customer declined at the car's last visit that declined anything."""
+    last = (
+        select(Recommendation.work_order_id)
+        .where(Recommendation.vehicle_id == vehicle_id, Recommendation.declined_at.is_not(None))
+        .order_by(Recommendation.declined_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = await session.scalars(
+        select(Recommendation.text)
+        .where(Recommendation.work_order_id == last, Recommendation.declined_at.is_not(None))
+        .order_by(Recommendation.id)
+    )
+    return list(found)
+
+
 async def send(
     session: AsyncSession,
     settings: Settings,
@@ -149,9 +167,10 @@ async def send(
             field="channel",
         )
     shop = await dealership_service.current(session)
+    declined = await declined_last_time(session, vehicle_id)
     words = text(
         row, shop.name if shop else "", shop.phone if shop else "",
-        Formatter(settings.timezone, settings.currency),
+        Formatter(settings.timezone, settings.currency), declined,
     )  # fmt: skip
     contact = contact_for(row, ReminderAction.SENT.value, actor, now, channel=channel)
     session.add(contact)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.i18n import Formatter, _, locale_as
@@ -15,8 +16,10 @@ class Text:
     body: str
 
 
-def text(row: Due, dealer: str, phone: str, fmt: Formatter) -> Text:
-    """Subject (for an e-mail) and body, in `row.locale` whatever the staff member reads."""
+def text(row: Due, dealer: str, phone: str, fmt: Formatter, declined: Sequence[str] = ()) -> Text:
+    """Subject (for an e-mail) and body, in `row.locale` whatever the staff member reads.
+    `declined`: the work the customer declined at the last visit, asked about again with
+    the service (the health check's yellow and red items the customer said no to)."""
     with locale_as(row.locale):
         names = {"name": row.customer_name, "car": row.car, "plate": row.plate,
                  "date": fmt.date(row.due_on, "long")}  # fmt: skip
@@ -53,4 +56,7 @@ def text(row: Due, dealer: str, phone: str, fmt: Formatter) -> Text:
             if phone
             else _("To book a visit with %(dealer)s, reply to this message.", dealer=dealer)
         )  # fmt: skip
+        if declined and row.kind == ReminderKind.SERVICE.value:
+            due += "\n" + _("Last time we also advised: %(items)s.",
+                             items=_(", ").join(declined))  # fmt: skip
         return Text(subject, f"{due}\n{book}")

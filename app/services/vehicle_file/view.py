@@ -14,14 +14,18 @@ from app.i18n import _
 from app.models import (
     CheckIn,
     Complaint,
+    DamageMark,
+    Delivery,
     FollowUpTask,
     HealthCheck,
     HealthCheckResult,
+    Inspection,
     Job,
     JobLine,
     Photo,
     PhotoStage,
     Recommendation,
+    ReminderContact,
     Supplement,
     Vehicle,
     WorkOrder,
@@ -48,6 +52,9 @@ class Visit:
     amount: Decimal = Decimal(0)  # labour and parts done, before tax
     parts: list[str] = field(default_factory=list)  # parts replaced
     supplements: dict[str, int] = field(default_factory=dict)  # count by status
+    marks: int = 0  # damage marked at check-in
+    inspections: list[Inspection] = field(default_factory=list)  # QC rounds, first first
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,12 @@ class VehicleFile:
     declined: list[Recommendation]
     complaints: list[Complaint]
     follow_ups: list[FollowUpTask]
+    reminders: list[ReminderContact]
+
+    @property
+    def next_service(self) -> Delivery | None:
+        """The last delivery's next service (date and km), as the reminders read it."""
+        return next((v.delivery for v in self.visits if v.delivery), None)
 
 
 PHOTOS_SHOWN = 4
@@ -123,6 +136,19 @@ async def load(session: AsyncSession, vehicle_id: int, locale_zh: bool) -> Vehic
         visit.amount += quantity * price
         if kind == "part":
             visit.parts.append(name_zh if locale_zh else name_en)
+    marks = await session.execute(
+        select(DamageMark.check_in_id, func.count(DamageMark.id))
+        .where(DamageMark.check_in_id.in_(list(by_check_in)))
+        .group_by(DamageMark.check_in_id)
+    )
+    for check_in_id, n in marks.tuples():
+        by_check_in[check_in_id].marks = n
+    for inspection in await session.scalars(
+        select(Inspection).where(Inspection.work_order_id.in_(ids)).order_by(Inspection.round)
+    ):
+        visits[inspection.work_order_id].inspections.append(inspection)
+    for delivery in await session.scalars(select(Delivery).where(Delivery.work_order_id.in_(ids))):
+        visits[delivery.work_order_id].delivery = delivery
     counted = await session.execute(
         select(Supplement.work_order_id, Supplement.status, func.count(Supplement.id))
         .where(Supplement.work_order_id.in_(ids))
@@ -167,6 +193,14 @@ async def load(session: AsyncSession, vehicle_id: int, locale_zh: bool) -> Vehic
             .order_by(FollowUpTask.due_at.desc())
         )
     ).all()
+    reminders = (
+        await session.scalars(
+            select(ReminderContact)
+            .where(ReminderContact.vehicle_id == vehicle.id)
+            .order_by(ReminderContact.at.desc())
+            .limit(20)
+        )
+    ).all()
     return VehicleFile(
         vehicle=vehicle,
         visits=list(visits.values()),
@@ -176,6 +210,7 @@ async def load(session: AsyncSession, vehicle_id: int, locale_zh: bool) -> Vehic
         declined=list(declined),
         complaints=list(complaints),
         follow_ups=list(follow_ups),
+        reminders=list(reminders),
     )
 
 

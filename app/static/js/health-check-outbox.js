@@ -40,8 +40,11 @@
   }
 
   function mark(form, waiting) {
-    if (!form) return;
-    form.toggleAttribute("data-waiting", waiting);
+    if (form) form.toggleAttribute("data-waiting", waiting);
+    showCount();
+  }
+
+  function showCount() {
     var status = document.querySelector("[data-hc-outbox-status]");
     var count = document.querySelectorAll("form.hc-form[data-waiting]").length;
     if (status) {
@@ -80,15 +83,16 @@
     put({ url: url, fields: values(form), at: Date.now() });
     mark(form, true);
   });
-  document.body.addEventListener("htmx:afterRequest", function (evt) {
-    var form = evt.detail.elt;
+  // Carried: saved, or refused with a message on the field (the user fixes it there).
+  // beforeSwap, not afterRequest: the saved form is replaced by the server's, and an
+  // event on the old one, out of the page by then, reaches no listener.
+  document.body.addEventListener("htmx:beforeSwap", function (evt) {
+    var form = evt.detail.requestConfig && evt.detail.requestConfig.elt;
     if (!form || !form.matches || !form.matches("form.hc-form") || !evt.detail.xhr) return;
-    var status = evt.detail.xhr.status;
-    // Carried: saved, or refused with a message on the field (the user fixes it there).
-    if (status && status !== 0) {
-      drop(form.getAttribute("hx-post"));
-      mark(formFor(form.getAttribute("hx-post")), false);
-    }
+    if (!evt.detail.xhr.status) return;
+    drop(form.getAttribute("hx-post"));
+    form.removeAttribute("data-waiting");
+    setTimeout(showCount, 0); // after the swap
   });
   window.addEventListener("online", resend);
   setInterval(resend, RETRY_MS);
