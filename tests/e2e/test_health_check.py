@@ -4,11 +4,12 @@ The foreman dispatches the demo's car waiting for the workshop (空调不凉) to
 tablet the technician opens the health check from 我的工单, types a worn rear tyre's
 tread and the front pads' thickness (the limits turn them red), marks the wipers yellow
 while the Wi-Fi is down (the answer waits on the tablet and goes when it is back),
-photographs the tyre and completes the check. The advisor prices the two red items from the catalogue and sends
-one link by SMS; on the customer's phone the link shows each item's colour and number, the
-customer approves the tyre, declines the brake pads (signing the safety sentence) and
-signs once. At the car's next check-in the greeting shows the declined pads, and so does
-the vehicle's file, with the health check in its columns. Screens in both languages."""
+photographs the tyre and completes the check. The advisor prices the three items from the
+catalogue and sends one link by SMS; on the customer's phone the link shows each item's
+colour, number and photo; the customer approves the tyre and the wipers, declines the
+brake pads (signing the safety sentence) and signs once. At the car's next check-in the
+greeting shows the declined pads, and so does the vehicle's file, with the health check in
+its columns. Screens in both languages."""
 
 from __future__ import annotations
 
