@@ -298,11 +298,13 @@ def new_context(
     signed in as `user` when given. Closed at the end of the test."""
     made: list[BrowserContext] = []
 
-    def make(user: str | None = None, orientation: str = "portrait") -> BrowserContext:
+    def make(
+        user: str | None = None, orientation: str = "portrait", service_workers: str = "allow"
+    ) -> BrowserContext:
         options = _context_options(live_server, orientation)
         if user is not None:
             options["storage_state"] = signed_in_state(user)
-        context = browser.new_context(**options)
+        context = browser.new_context(**options, service_workers=service_workers)
         context.set_default_timeout(10_000)
         context.set_default_navigation_timeout(15_000)
         made.append(context)
