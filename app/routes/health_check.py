@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import DomainError, InvalidInput
 from app.i18n import _, set_locale
-from app.models import Role, Vehicle, WorkOrder
+from app.models import HealthCheck, Role, Vehicle, WorkOrder
 from app.models.base import utcnow
 from app.services.documents import pdf
 from app.services.health_check import checklist, checks, customer, recommendations
@@ -163,8 +163,8 @@ class HealthCheckAnswerController(Controller):
     path = "/health"
     tags = ["health check"]  # noqa: RUF012
 
-    async def _open(self, db: AsyncSession, token: str) -> Any:
-        check = await customer.by_token(db, token, utcnow())
+    async def _open(self, db: AsyncSession, check: HealthCheck) -> tuple[HealthCheck, WorkOrder]:
+        """The check's order; the customer's language from here on."""
         order = await db.get(WorkOrder, check.work_order_id)
         assert order is not None  # noqa: S101  (foreign key)
         set_locale(order.customer.locale)
@@ -179,7 +179,9 @@ class HealthCheckAnswerController(Controller):
         token: FromPath[str],
     ) -> Template:
         try:
-            check, order = await self._open(db_session, token)
+            check, order = await self._open(
+                db_session, await customer.by_token(db_session, token, utcnow())
+            )
         except DomainError as refused_link:
             # The customer's phone gets a page of its own, not the staff error page.
             return render(
@@ -202,7 +204,9 @@ class HealthCheckAnswerController(Controller):
         store: NamedDependency[FileStore],
         token: FromPath[str],
     ) -> Template:
-        check, order = await self._open(db_session, token)
+        check, order = await self._open(
+            db_session, await customer.by_token(db_session, token, utcnow())
+        )
         form = await form_data(request)
         await customer.decide(
             db_session, check, form, locale=order.customer.locale, currency=settings.currency,
@@ -215,10 +219,7 @@ class HealthCheckAnswerController(Controller):
         return render(request, "health_check/answered.html", {**context, "token": token})
 
     async def _copy(self, db: AsyncSession, token: str, store: FileStore) -> dict[str, Any]:
-        check = await customer.copy_by_token(db, token, utcnow())
-        order = await db.get(WorkOrder, check.work_order_id)
-        assert order is not None  # noqa: S101  (foreign key)
-        set_locale(order.customer.locale)
+        check, order = await self._open(db, await customer.copy_by_token(db, token, utcnow()))
         context = await recommendations.customer_context(db, check, order.customer.locale, store)
         return {**context, "token": token}
 

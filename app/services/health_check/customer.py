@@ -22,15 +22,21 @@ from app.services.supplements import added_work
 COPY_DAYS = 90
 
 
-async def by_token(session: AsyncSession, token: str, now: datetime) -> HealthCheck:
-    """The check a link points to; refuses a tampered, used or expired link."""
-    if not token or len(token) > 100:
-        raise NotFound(_("This link is not valid."))
-    check = await session.scalar(
-        select(HealthCheck).where(HealthCheck.token_hash == added_work.token_hash(token))
-    )
+async def _linked(session: AsyncSession, token: str) -> HealthCheck:
+    """The check whose link this is (stored as the token's hash); a tampered one: 404."""
+    check = None
+    if token and len(token) <= 100:
+        check = await session.scalar(
+            select(HealthCheck).where(HealthCheck.token_hash == added_work.token_hash(token))
+        )
     if check is None:
         raise NotFound(_("This link is not valid."))
+    return check
+
+
+async def by_token(session: AsyncSession, token: str, now: datetime) -> HealthCheck:
+    """The check a link points to; refuses a tampered, used or expired link."""
+    check = await _linked(session, token)
     if check.token_used_at is not None:
         raise Conflict(_("This link has already been used. Your answer was recorded."))
     if check.token_expires_at is None or check.token_expires_at <= now:
@@ -42,12 +48,8 @@ async def by_token(session: AsyncSession, token: str, now: datetime) -> HealthCh
 
 async def copy_by_token(session: AsyncSession, token: str, now: datetime) -> HealthCheck:
     """The customer's copy stays behind the used link for COPY_DAYS after the answer."""
-    if not token or len(token) > 100:
-        raise NotFound(_("This link is not valid."))
-    check = await session.scalar(
-        select(HealthCheck).where(HealthCheck.token_hash == added_work.token_hash(token))
-    )
-    if check is None or check.decided_at is None:
+    check = await _linked(session, token)
+    if check.decided_at is None:
         raise NotFound(_("This link is not valid."))
     if check.decided_at + timedelta(days=COPY_DAYS) <= now:
         raise added_work.LinkExpired(
